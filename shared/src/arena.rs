@@ -1,0 +1,138 @@
+//! The arena map: its bounds, its walls (axis-aligned boxes) and its spawn points.
+//!
+//! The server sends its map to each client in `Welcome`, so a client never assumes the map; a map that
+//! arrives from the network is checked with [`Arena::validate`] before it is used.
+
+use crate::math::Vec2;
+use serde::{Deserialize, Serialize};
+
+/// Most walls a map may have; a map with more is refused by [`Arena::validate`].
+pub const MAX_WALLS: usize = 64;
+/// Most spawn points a map may have; a map with more is refused by [`Arena::validate`].
+pub const MAX_SPAWN_POINTS: usize = 32;
+/// Largest arena side, in units; a larger map is refused by [`Arena::validate`].
+pub const MAX_ARENA_SIDE: f32 = 10_000.0;
+
+/// An axis-aligned wall, from `min` (lower-left) to `max` (upper-right).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Wall {
+    pub min: Vec2,
+    pub max: Vec2,
+}
+
+impl Wall {
+    pub const fn new(x0: f32, y0: f32, x1: f32, y1: f32) -> Self {
+        Self { min: Vec2::new(x0, y0), max: Vec2::new(x1, y1) }
+    }
+
+    /// The point of this wall closest to `p` (`p` itself when `p` is inside).
+    pub fn closest_point(&self, p: Vec2) -> Vec2 {
+        Vec2::new(p.x.clamp(self.min.x, self.max.x), p.y.clamp(self.min.y, self.max.y))
+    }
+
+    pub fn contains(&self, p: Vec2) -> bool {
+        p.x >= self.min.x && p.x <= self.max.x && p.y >= self.min.y && p.y <= self.max.y
+    }
+}
+
+/// A map: the playable rectangle is `(0, 0)` to `(width, height)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Arena {
+    pub width: f32,
+    pub height: f32,
+    pub walls: Vec<Wall>,
+    pub spawn_points: Vec<Vec2>,
+}
+
+/// Why a map was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArenaError {
+    /// Width or height is not a finite number in `1..=MAX_ARENA_SIDE`.
+    #[error("arena size {0}x{1} is outside 1..={MAX_ARENA_SIDE}")]
+    BadSize(f32, f32),
+    /// More walls than [`MAX_WALLS`], or a wall that is not a finite, non-empty box.
+    #[error("arena walls are too many or malformed")]
+    BadWalls,
+    /// No spawn point, more than [`MAX_SPAWN_POINTS`], or one outside the bounds or inside a wall.
+    #[error("arena spawn points are missing, too many or misplaced")]
+    BadSpawns,
+}
+
+impl Arena {
+    /// The standard map: 60 x 40 units, a central block, four pillars and two half walls.
+    pub fn standard() -> Self {
+        let walls = vec![
+            Wall::new(27.0, 17.0, 33.0, 23.0),
+            Wall::new(12.0, 8.0, 14.0, 14.0),
+            Wall::new(46.0, 8.0, 48.0, 14.0),
+            Wall::new(12.0, 26.0, 14.0, 32.0),
+            Wall::new(46.0, 26.0, 48.0, 32.0),
+            Wall::new(20.0, 0.0, 22.0, 6.0),
+            Wall::new(38.0, 34.0, 40.0, 40.0),
+        ];
+        let spawn_points = vec![
+            Vec2::new(4.0, 4.0),
+            Vec2::new(56.0, 4.0),
+            Vec2::new(4.0, 36.0),
+            Vec2::new(56.0, 36.0),
+            Vec2::new(30.0, 4.0),
+            Vec2::new(30.0, 36.0),
+            Vec2::new(4.0, 20.0),
+            Vec2::new(56.0, 20.0),
+        ];
+        Self { width: 60.0, height: 40.0, walls, spawn_points }
+    }
+
+    /// Checks a map (for example one received from the network) before it is used.
+    pub fn validate(&self) -> Result<(), ArenaError> {
+        let side_ok = |s: f32| s.is_finite() && (1.0..=MAX_ARENA_SIDE).contains(&s);
+        if !side_ok(self.width) || !side_ok(self.height) {
+            return Err(ArenaError::BadSize(self.width, self.height));
+        }
+        let wall_ok = |w: &Wall| w.min.is_finite() && w.max.is_finite() && w.min.x < w.max.x && w.min.y < w.max.y;
+        if self.walls.len() > MAX_WALLS || !self.walls.iter().all(wall_ok) {
+            return Err(ArenaError::BadWalls);
+        }
+        let spawn_ok = |p: &Vec2| {
+            p.is_finite()
+                && (0.0..=self.width).contains(&p.x)
+                && (0.0..=self.height).contains(&p.y)
+                && !self.walls.iter().any(|w| w.contains(*p))
+        };
+        if self.spawn_points.is_empty()
+            || self.spawn_points.len() > MAX_SPAWN_POINTS
+            || !self.spawn_points.iter().all(spawn_ok)
+        {
+            return Err(ArenaError::BadSpawns);
+        }
+        Ok(())
+    }
+
+    /// True when `p` is inside the bounds and not inside any wall.
+    pub fn is_open(&self, p: Vec2) -> bool {
+        p.x >= 0.0 && p.y >= 0.0 && p.x <= self.width && p.y <= self.height && !self.walls.iter().any(|w| w.contains(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_map_is_valid() {
+        assert_eq!(Arena::standard().validate(), Ok(()));
+    }
+
+    #[test]
+    fn malformed_maps_are_refused() {
+        let mut a = Arena::standard();
+        a.width = f32::NAN;
+        assert!(matches!(a.validate(), Err(ArenaError::BadSize(..))));
+        let mut a = Arena::standard();
+        a.walls.push(Wall::new(5.0, 5.0, 5.0, 9.0));
+        assert_eq!(a.validate(), Err(ArenaError::BadWalls));
+        let mut a = Arena::standard();
+        a.spawn_points = vec![Vec2::new(30.0, 20.0)];
+        assert_eq!(a.validate(), Err(ArenaError::BadSpawns));
+    }
+}

@@ -1,0 +1,136 @@
+//! The wire codec: the only module that calls bincode.
+//!
+//! Every decode is limited in bytes *before* bincode sees the input (the input's own length) and inside
+//! bincode (the same limit bounds every length prefix, so a peer's prefix never decides an allocation),
+//! rejects trailing bytes, and returns a typed [`CodecError`]; nothing here panics on peer data.
+//!
+//! Control frames are `u16` big-endian length + bincode payload; datagrams are a bare bincode payload.
+
+use crate::protocol::{
+    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, MAX_DATAGRAM_LEN, MAX_FRAME_LEN, MAX_INPUTS_PER_DATAGRAM,
+    MAX_SNAPSHOT_LEN, ServerDatagram, ServerFrame, Snapshot,
+};
+use bincode::config::{self, Config};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Why bytes could not be encoded or decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    /// The input (or an encoded message) is longer than the limit for its kind.
+    #[error("{len} bytes is over the {limit}-byte limit")]
+    TooLarge { len: usize, limit: usize },
+    /// A length prefix inside the message claims more than the limit allows.
+    #[error("a length inside the message is over the limit")]
+    LimitExceeded,
+    /// The input ended before the message did.
+    #[error("truncated message")]
+    Truncated,
+    /// The message ended before the input did.
+    #[error("{extra} trailing bytes after the message")]
+    TrailingBytes { extra: usize },
+    /// A frame header announced an empty frame.
+    #[error("empty frame")]
+    EmptyFrame,
+    /// The bytes are not a valid message (unknown variant, bad UTF-8, bad integer, ...).
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// The message decoded but breaks a protocol rule (for example too many inputs).
+    #[error("invalid message: {0}")]
+    Invalid(&'static str),
+    /// The value could not be encoded (a bug on the sending side, never peer data).
+    #[error("encode failed: {0}")]
+    Encode(String),
+}
+
+fn limited<const LIMIT: usize>() -> impl Config {
+    config::standard().with_limit::<LIMIT>()
+}
+
+/// Encodes `value`, refusing results longer than `LIMIT` bytes.
+pub fn encode<T: Serialize, const LIMIT: usize>(value: &T) -> Result<Vec<u8>, CodecError> {
+    let bytes = bincode::serde::encode_to_vec(value, limited::<LIMIT>()).map_err(|e| CodecError::Encode(e.to_string()))?;
+    if bytes.len() > LIMIT {
+        return Err(CodecError::TooLarge { len: bytes.len(), limit: LIMIT });
+    }
+    Ok(bytes)
+}
+
+/// Decodes exactly one `T` from all of `bytes`, which may be at most `LIMIT` bytes long.
+pub fn decode<T: DeserializeOwned, const LIMIT: usize>(bytes: &[u8]) -> Result<T, CodecError> {
+    if bytes.len() > LIMIT {
+        return Err(CodecError::TooLarge { len: bytes.len(), limit: LIMIT });
+    }
+    let (value, used) = bincode::serde::decode_from_slice(bytes, limited::<LIMIT>()).map_err(|e| match e {
+        bincode::error::DecodeError::UnexpectedEnd { .. } => CodecError::Truncated,
+        bincode::error::DecodeError::LimitExceeded => CodecError::LimitExceeded,
+        other => CodecError::Malformed(other.to_string()),
+    })?;
+    match bytes.len() - used {
+        0 => Ok(value),
+        extra => Err(CodecError::TrailingBytes { extra }),
+    }
+}
+
+/// A control frame: the length prefix and the payload, ready to write to the stream.
+pub fn encode_frame<T: Serialize>(frame: &T) -> Result<Vec<u8>, CodecError> {
+    let payload = encode::<T, MAX_FRAME_LEN>(frame)?;
+    let len = u16::try_from(payload.len()).map_err(|_| CodecError::TooLarge { len: payload.len(), limit: MAX_FRAME_LEN })?;
+    let mut out = Vec::with_capacity(FRAME_HEADER_LEN + payload.len());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// The payload length a frame header announces, checked against [`MAX_FRAME_LEN`] before anyone reads or
+/// allocates that many bytes.
+pub fn frame_payload_len(header: [u8; FRAME_HEADER_LEN]) -> Result<usize, CodecError> {
+    match usize::from(u16::from_be_bytes(header)) {
+        0 => Err(CodecError::EmptyFrame),
+        len if len > MAX_FRAME_LEN => Err(CodecError::TooLarge { len, limit: MAX_FRAME_LEN }),
+        len => Ok(len),
+    }
+}
+
+/// Decodes the payload of a frame the client sent.
+pub fn decode_client_frame(payload: &[u8]) -> Result<ClientFrame, CodecError> {
+    decode::<_, MAX_FRAME_LEN>(payload)
+}
+
+/// Decodes the payload of a frame the server sent.
+pub fn decode_server_frame(payload: &[u8]) -> Result<ServerFrame, CodecError> {
+    decode::<_, MAX_FRAME_LEN>(payload)
+}
+
+/// Encodes a datagram, refusing anything over [`MAX_DATAGRAM_LEN`].
+pub fn encode_datagram<T: Serialize>(datagram: &T) -> Result<Vec<u8>, CodecError> {
+    encode::<T, MAX_DATAGRAM_LEN>(datagram)
+}
+
+/// Decodes a client datagram: size, then kind and fields, then the protocol rules.
+pub fn decode_client_datagram(bytes: &[u8]) -> Result<ClientDatagram, CodecError> {
+    let datagram: ClientDatagram = decode::<_, MAX_DATAGRAM_LEN>(bytes)?;
+    let ClientDatagram::Input(input) = &datagram;
+    if input.inputs.len() > MAX_INPUTS_PER_DATAGRAM {
+        return Err(CodecError::Invalid("too many inputs in one datagram"));
+    }
+    Ok(datagram)
+}
+
+/// Decodes a server datagram.
+pub fn decode_server_datagram(bytes: &[u8]) -> Result<ServerDatagram, CodecError> {
+    decode::<_, MAX_DATAGRAM_LEN>(bytes)
+}
+
+/// Encodes a whole snapshot (before it is split into datagram parts).
+pub fn encode_snapshot(snapshot: &Snapshot) -> Result<Vec<u8>, CodecError> {
+    encode::<_, MAX_SNAPSHOT_LEN>(snapshot)
+}
+
+/// Decodes a whole, reassembled snapshot.
+pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, CodecError> {
+    decode::<_, MAX_SNAPSHOT_LEN>(bytes)
+}
+
+#[cfg(test)]
+mod tests;

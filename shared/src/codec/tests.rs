@@ -1,0 +1,140 @@
+//! Codec tests: every message round-trips, and every kind of bad input is a typed error.
+
+use super::*;
+use crate::arena::Arena;
+use crate::math::Vec2;
+use crate::protocol::*;
+use crate::rules::{Input, PlayerState, buttons};
+
+fn snapshot(players: u32) -> Snapshot {
+    Snapshot {
+        tick: 77,
+        last_input_seq: 12,
+        players: (0..players)
+            .map(|id| PlayerSnapshot {
+                id,
+                state: PlayerState::spawned(Vec2::new(id as f32, 2.5)),
+                kills: id,
+                deaths: 1,
+            })
+            .collect(),
+        projectiles: vec![ProjectileSnapshot { id: 3, owner: 1, pos: Vec2::new(1.0, 2.0), vel: Vec2::new(-3.0, 0.5) }],
+    }
+}
+
+fn all_client_frames() -> Vec<ClientFrame> {
+    vec![
+        ClientFrame::Hello(Hello { protocol_version: PROTOCOL_VERSION, name: "ada".into() }),
+        ClientFrame::Chat { text: "gg ✓".into() },
+    ]
+}
+
+fn all_server_frames() -> Vec<ServerFrame> {
+    vec![
+        ServerFrame::Welcome(Welcome {
+            player_id: 4,
+            tick_rate: 60,
+            arena: Arena::standard(),
+            players: vec![(1, "bob".into()), (4, "ada".into())],
+        }),
+        ServerFrame::Reject { reason: RejectReason::VersionMismatch { server: 9 } },
+        ServerFrame::Reject { reason: RejectReason::Full },
+        ServerFrame::Reject { reason: RejectReason::BadName },
+        ServerFrame::Reject { reason: RejectReason::ShuttingDown },
+        ServerFrame::Chat { from: 2, text: "hello".into() },
+        ServerFrame::PlayerJoined { id: 5, name: "eve".into() },
+        ServerFrame::PlayerLeft { id: 5 },
+        ServerFrame::Killed { killer: 1, victim: 2 },
+        ServerFrame::Kick { reason: "malformed frame".into() },
+    ]
+}
+
+fn input_datagram(n: usize) -> ClientDatagram {
+    ClientDatagram::Input(InputDatagram {
+        ack_tick: 41,
+        inputs: (0..n as u32)
+            .map(|seq| Input { seq, move_x: -128, move_y: 127, aim: 1.5, buttons: buttons::FIRE })
+            .collect(),
+    })
+}
+
+fn payload(frame_bytes: &[u8]) -> &[u8] {
+    &frame_bytes[FRAME_HEADER_LEN..]
+}
+
+#[test]
+fn every_message_round_trips() {
+    for f in all_client_frames() {
+        let bytes = encode_frame(&f).unwrap();
+        assert_eq!(frame_payload_len([bytes[0], bytes[1]]).unwrap(), bytes.len() - FRAME_HEADER_LEN);
+        assert_eq!(decode_client_frame(payload(&bytes)).unwrap(), f);
+    }
+    for f in all_server_frames() {
+        let bytes = encode_frame(&f).unwrap();
+        assert_eq!(decode_server_frame(payload(&bytes)).unwrap(), f);
+    }
+    let d = input_datagram(MAX_INPUTS_PER_DATAGRAM);
+    assert_eq!(decode_client_datagram(&encode_datagram(&d).unwrap()).unwrap(), d);
+    let d = ServerDatagram::Snapshot(SnapshotPart { tick: 1, index: 0, count: 2, bytes: vec![9; 1000] });
+    assert_eq!(decode_server_datagram(&encode_datagram(&d).unwrap()).unwrap(), d);
+    let s = snapshot(100);
+    assert_eq!(decode_snapshot(&encode_snapshot(&s).unwrap()).unwrap(), s);
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let bytes = encode_snapshot(&snapshot(3)).unwrap();
+    for cut in 0..bytes.len() {
+        assert!(decode_snapshot(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    let frame = encode_frame(&all_server_frames()[0]).unwrap();
+    for cut in 0..frame.len() - FRAME_HEADER_LEN {
+        assert!(decode_server_frame(&payload(&frame)[..cut]).is_err());
+    }
+}
+
+#[test]
+fn trailing_bytes_are_rejected() {
+    let mut bytes = encode_datagram(&input_datagram(2)).unwrap();
+    bytes.extend_from_slice(&[0, 0]);
+    assert_eq!(decode_client_datagram(&bytes), Err(CodecError::TrailingBytes { extra: 2 }));
+}
+
+#[test]
+fn unknown_variants_are_rejected() {
+    // ClientFrame has two variants (0, 1): tag 7 is unknown.
+    assert!(matches!(decode_client_frame(&[7, 0, 0]), Err(CodecError::Malformed(_))));
+    assert!(matches!(decode_server_datagram(&[3]), Err(CodecError::Malformed(_))));
+}
+
+#[test]
+fn a_huge_length_prefix_is_refused_by_the_limit() {
+    // Chat { text } with a varint length of u64::MAX: 0xff marker then 8 bytes.
+    let mut bytes = vec![1u8, 0xff];
+    bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+    assert!(decode_client_frame(&bytes).is_err());
+    // A length just over the frame limit, with no bytes behind it.
+    let mut bytes = vec![1u8, 0xfc];
+    bytes.extend_from_slice(&(MAX_FRAME_LEN as u32 + 1).to_le_bytes());
+    assert_eq!(decode_client_frame(&bytes), Err(CodecError::LimitExceeded));
+}
+
+#[test]
+fn oversized_inputs_are_refused_before_decoding() {
+    let big = vec![0u8; MAX_DATAGRAM_LEN + 1];
+    assert_eq!(decode_client_datagram(&big), Err(CodecError::TooLarge { len: MAX_DATAGRAM_LEN + 1, limit: MAX_DATAGRAM_LEN }));
+    assert!(matches!(frame_payload_len([0xff, 0xff]), Err(CodecError::TooLarge { .. })));
+    assert_eq!(frame_payload_len([0, 0]), Err(CodecError::EmptyFrame));
+}
+
+#[test]
+fn too_many_inputs_is_invalid() {
+    let bytes = encode_datagram(&input_datagram(MAX_INPUTS_PER_DATAGRAM + 1)).unwrap();
+    assert!(matches!(decode_client_datagram(&bytes), Err(CodecError::Invalid(_))));
+}
+
+#[test]
+fn encoding_over_the_limit_is_an_error_not_a_panic() {
+    let long = ClientFrame::Chat { text: "x".repeat(MAX_FRAME_LEN + 10) };
+    assert!(matches!(encode_frame(&long), Err(CodecError::TooLarge { .. })));
+}

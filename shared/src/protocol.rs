@@ -1,0 +1,228 @@
+//! Every message that crosses the network, the protocol version, the ALPN, and the size limits.
+//!
+//! Two channels carry them:
+//! - the **control stream**, one reliable bidirectional QUIC stream the client opens: length-prefixed
+//!   [`ClientFrame`]s and [`ServerFrame`]s (handshake, chat, joins and leaves, kills, kicks);
+//! - **datagrams**, unreliable: [`ClientDatagram`] (the newest inputs plus the snapshot ack) and
+//!   [`ServerDatagram`] (snapshot parts, see [`crate::fragment`]).
+//!
+//! The codec ([`crate::codec`]) enforces the limits named here.
+
+use crate::arena::Arena;
+use crate::math::Vec2;
+use crate::rules::Input;
+use serde::{Deserialize, Serialize};
+
+/// Bumped on every incompatible change; a `Hello` with another version gets `Reject { VersionMismatch }`.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The ALPN both ends offer in the TLS handshake; a peer without it fails the handshake.
+pub const ALPN: &[u8] = b"arena/1";
+
+/// Largest control frame payload, in bytes. A peer that announces a longer frame is disconnected.
+pub const MAX_FRAME_LEN: usize = 4 * 1024;
+/// Bytes of the big-endian length prefix in front of each control frame.
+pub const FRAME_HEADER_LEN: usize = 2;
+/// Largest datagram either end accepts, in bytes; longer ones are dropped and counted.
+pub const MAX_DATAGRAM_LEN: usize = 1_400;
+/// Datagram payload the server aims for: about 1,100 bytes is safe on real paths.
+pub const TARGET_DATAGRAM_LEN: usize = 1_100;
+/// Largest encoded snapshot, in bytes, before it is split into parts. Bigger states are refused.
+pub const MAX_SNAPSHOT_LEN: usize = 64 * 1024;
+/// Most inputs one datagram carries (the newest ones); more is malformed.
+pub const MAX_INPUTS_PER_DATAGRAM: usize = 8;
+/// Longest player name, in characters.
+pub const MAX_NAME_CHARS: usize = 24;
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 200;
+
+/// A player's id: unique within one server run, never reused.
+pub type PlayerId = u32;
+
+/// What the client says on the control stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClientFrame {
+    /// The first frame, and only the first.
+    Hello(Hello),
+    /// A chat line for everyone.
+    Chat { text: String },
+}
+
+/// The client's introduction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol_version: u16,
+    pub name: String,
+}
+
+/// What the server says on the control stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServerFrame {
+    /// The handshake succeeded: who you are, how fast the world ticks, the map, and who is here.
+    Welcome(Welcome),
+    /// The handshake failed; the server closes the connection after this frame.
+    Reject { reason: RejectReason },
+    /// A chat line from a player (already validated and cleaned by the server).
+    Chat { from: PlayerId, text: String },
+    /// A player joined.
+    PlayerJoined { id: PlayerId, name: String },
+    /// A player left (disconnected or was kicked).
+    PlayerLeft { id: PlayerId },
+    /// `killer` killed `victim`.
+    Killed { killer: PlayerId, victim: PlayerId },
+    /// You are being disconnected, and why; the connection closes after this frame.
+    Kick { reason: String },
+}
+
+/// The server's answer to a good `Hello`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub player_id: PlayerId,
+    /// World ticks per second.
+    pub tick_rate: u16,
+    pub arena: Arena,
+    /// Everyone already in the world, this player included.
+    pub players: Vec<(PlayerId, String)>,
+}
+
+/// Why a `Hello` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RejectReason {
+    /// The client speaks another protocol version.
+    VersionMismatch { server: u16 },
+    /// The server is at its player limit.
+    Full,
+    /// The name is empty, too long, or has control characters.
+    BadName,
+    /// The server is shutting down.
+    ShuttingDown,
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::VersionMismatch { server } => {
+                write!(f, "protocol version mismatch: server speaks {server}, this client {PROTOCOL_VERSION}")
+            }
+            Self::Full => f.write_str("server is full"),
+            Self::BadName => write!(f, "name must be 1 to {MAX_NAME_CHARS} printable characters"),
+            Self::ShuttingDown => f.write_str("server is shutting down"),
+        }
+    }
+}
+
+/// A datagram from the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClientDatagram {
+    Input(InputDatagram),
+}
+
+/// The newest inputs (oldest first, at most [`MAX_INPUTS_PER_DATAGRAM`]), repeated in each datagram so one
+/// lost datagram loses no input, and the newest snapshot tick the client has received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputDatagram {
+    pub ack_tick: u32,
+    pub inputs: Vec<Input>,
+}
+
+/// A datagram from the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServerDatagram {
+    Snapshot(SnapshotPart),
+}
+
+/// One part of an encoded [`Snapshot`]; see [`crate::fragment`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotPart {
+    pub tick: u32,
+    pub index: u8,
+    pub count: u8,
+    pub bytes: Vec<u8>,
+}
+
+/// The world as one client should see it after one tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub tick: u32,
+    /// The sequence number of the newest input of this client that the server has applied (0: none yet).
+    pub last_input_seq: u32,
+    pub players: Vec<PlayerSnapshot>,
+    pub projectiles: Vec<ProjectileSnapshot>,
+}
+
+/// One player in a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlayerSnapshot {
+    pub id: PlayerId,
+    pub state: crate::rules::PlayerState,
+    pub kills: u32,
+    pub deaths: u32,
+}
+
+/// One projectile in a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProjectileSnapshot {
+    pub id: u32,
+    pub owner: PlayerId,
+    pub pos: Vec2,
+    pub vel: Vec2,
+}
+
+/// Why a name or chat line was refused, see [`clean_name`] and [`clean_chat`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("empty")]
+    Empty,
+    #[error("too long")]
+    TooLong,
+    #[error("has control characters")]
+    ControlCharacters,
+}
+
+/// A player name as the server accepts it: trimmed, 1 to [`MAX_NAME_CHARS`] characters, none of them control
+/// characters.
+pub fn clean_name(name: &str) -> Result<String, TextError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(TextError::Empty);
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(TextError::TooLong);
+    }
+    if name.chars().any(char::is_control) {
+        return Err(TextError::ControlCharacters);
+    }
+    Ok(name.to_owned())
+}
+
+/// A chat line as the server relays it: control characters removed, trimmed, 1 to [`MAX_CHAT_CHARS`] characters.
+pub fn clean_chat(text: &str) -> Result<String, TextError> {
+    let cleaned: String = text.chars().filter(|c| !c.is_control()).collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() {
+        return Err(TextError::Empty);
+    }
+    if cleaned.chars().count() > MAX_CHAT_CHARS {
+        return Err(TextError::TooLong);
+    }
+    Ok(cleaned.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_checked() {
+        assert_eq!(clean_name("  ada "), Ok("ada".into()));
+        assert_eq!(clean_name("   "), Err(TextError::Empty));
+        assert_eq!(clean_name(&"x".repeat(MAX_NAME_CHARS + 1)), Err(TextError::TooLong));
+        assert_eq!(clean_name("a\u{1b}[2J"), Err(TextError::ControlCharacters));
+    }
+
+    #[test]
+    fn chat_loses_control_characters() {
+        assert_eq!(clean_chat("hi\u{7}\u{1b} there\n"), Ok("hi there".into()));
+        assert_eq!(clean_chat("\n\t"), Err(TextError::Empty));
+        assert_eq!(clean_chat(&"é".repeat(MAX_CHAT_CHARS + 1)), Err(TextError::TooLong));
+    }
+}

@@ -1,0 +1,272 @@
+//! The game rules as plain functions on plain data: movement with acceleration and a speed cap, collision
+//! with walls and bounds, aiming and firing with a cooldown, projectiles, damage, death and respawn.
+//!
+//! Everything here is deterministic: no clock, no global RNG (the caller passes a seeded one), and the
+//! same `f32` operations in the same order on both ends, so the server and the client's prediction agree
+//! bit for bit on the same build.
+
+use crate::arena::Arena;
+use crate::math::Vec2;
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+
+/// A player's radius, in units.
+pub const PLAYER_RADIUS: f32 = 0.5;
+/// Top speed, in units per second; no input can make a player faster.
+pub const MAX_SPEED: f32 = 8.0;
+/// How fast a player's velocity turns toward the wanted velocity, in units per second squared.
+pub const ACCELERATION: f32 = 60.0;
+/// Seconds between two shots of one player.
+pub const FIRE_COOLDOWN: f32 = 0.25;
+/// Projectile speed, in units per second.
+pub const PROJECTILE_SPEED: f32 = 24.0;
+/// A projectile's radius, in units.
+pub const PROJECTILE_RADIUS: f32 = 0.15;
+/// Seconds a projectile flies before it vanishes.
+pub const PROJECTILE_LIFETIME: f32 = 1.5;
+/// Health a projectile takes away.
+pub const PROJECTILE_DAMAGE: u8 = 25;
+/// Health of a fresh player.
+pub const MAX_HEALTH: u8 = 100;
+/// Seconds between a death and the respawn.
+pub const RESPAWN_DELAY: f32 = 2.0;
+/// Longest distance moved between two collision checks, so nothing tunnels through a wall or a player even
+/// at a low tick rate.
+pub const MAX_SUBSTEP: f32 = 0.25;
+/// Most collision substeps in one step: bounds the work any `dt` can cause.
+pub const MAX_SUBSTEPS: u32 = 64;
+
+/// Bits of [`Input::buttons`].
+pub mod buttons {
+    /// Fire the weapon (held: fires again each time the cooldown allows).
+    pub const FIRE: u8 = 1;
+}
+
+/// One tick of a player's intent, as the client sampled it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Input {
+    /// The client's sequence number for this input, one per client tick, starting at 1.
+    pub seq: u32,
+    /// Horizontal movement, -127 (left) to 127 (right); -128 counts as -127.
+    pub move_x: i8,
+    /// Vertical movement, -127 (down) to 127 (up); -128 counts as -127.
+    pub move_y: i8,
+    /// Aim angle in radians; a non-finite angle keeps the previous aim.
+    pub aim: f32,
+    /// Button bits, see [`buttons`].
+    pub buttons: u8,
+}
+
+impl Input {
+    /// The movement direction, at most one unit long whatever the client sent.
+    pub fn move_dir(&self) -> Vec2 {
+        let axis = |v: i8| f32::from(v.max(-127)) / 127.0;
+        Vec2::new(axis(self.move_x), axis(self.move_y)).clamp_length(1.0)
+    }
+
+    pub fn fire(&self) -> bool {
+        self.buttons & buttons::FIRE != 0
+    }
+}
+
+/// The simulated state of one player.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PlayerState {
+    pub pos: Vec2,
+    pub vel: Vec2,
+    /// Aim angle in radians.
+    pub aim: f32,
+    /// 0 means dead.
+    pub health: u8,
+    /// Seconds until the next shot is allowed.
+    pub fire_cooldown: f32,
+    /// Seconds until a dead player respawns; 0 while alive.
+    pub respawn_in: f32,
+}
+
+impl PlayerState {
+    /// A fresh, full-health player standing at `pos`.
+    pub fn spawned(pos: Vec2) -> Self {
+        Self { pos, vel: Vec2::ZERO, aim: 0.0, health: MAX_HEALTH, fire_cooldown: 0.0, respawn_in: 0.0 }
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.health > 0
+    }
+}
+
+/// A projectile that a player's input fired this step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shot {
+    pub pos: Vec2,
+    pub vel: Vec2,
+}
+
+/// Advances one living player by `dt` seconds under `input`: aim, accelerate, move with collisions, cool
+/// the weapon, and fire if asked and allowed. Dead players do not move (see [`tick_respawn`]).
+pub fn step_player(p: &mut PlayerState, input: &Input, dt: f32, arena: &Arena) -> Option<Shot> {
+    if !p.is_alive() {
+        return None;
+    }
+    if input.aim.is_finite() {
+        p.aim = input.aim.rem_euclid(std::f32::consts::TAU);
+    }
+    let wanted = input.move_dir() * MAX_SPEED;
+    let dv = (wanted - p.vel).clamp_length(ACCELERATION * dt);
+    p.vel = (p.vel + dv).clamp_length(MAX_SPEED);
+    let delta = p.vel * dt;
+    move_circle(&mut p.pos, &mut p.vel, delta, PLAYER_RADIUS, arena);
+    p.fire_cooldown = (p.fire_cooldown - dt).max(0.0);
+    if input.fire() && p.fire_cooldown <= 0.0 {
+        p.fire_cooldown = FIRE_COOLDOWN;
+        let dir = Vec2::from_angle(p.aim);
+        let muzzle = p.pos + dir * (PLAYER_RADIUS + PROJECTILE_RADIUS + 0.05);
+        return Some(Shot { pos: muzzle, vel: dir * PROJECTILE_SPEED });
+    }
+    None
+}
+
+fn substeps(distance: f32) -> u32 {
+    ((distance / MAX_SUBSTEP).ceil() as u32).clamp(1, MAX_SUBSTEPS)
+}
+
+/// Moves a circle by `delta` in substeps, pushing it out of walls and bounds and removing the velocity
+/// that points into whatever it touches.
+fn move_circle(pos: &mut Vec2, vel: &mut Vec2, delta: Vec2, radius: f32, arena: &Arena) {
+    let n = substeps(delta.length());
+    let step = delta * (1.0 / n as f32);
+    for _ in 0..n {
+        *pos += step;
+        for wall in &arena.walls {
+            let closest = wall.closest_point(*pos);
+            let away = *pos - closest;
+            let d2 = away.length_squared();
+            if d2 >= radius * radius {
+                continue;
+            }
+            let normal = if d2 > 1e-12 {
+                let n = away * (1.0 / d2.sqrt());
+                *pos = closest + n * radius;
+                n
+            } else {
+                // The centre is inside the wall: leave by the nearest side.
+                let sides = [
+                    (pos.x - wall.min.x, Vec2::new(-1.0, 0.0)),
+                    (wall.max.x - pos.x, Vec2::new(1.0, 0.0)),
+                    (pos.y - wall.min.y, Vec2::new(0.0, -1.0)),
+                    (wall.max.y - pos.y, Vec2::new(0.0, 1.0)),
+                ];
+                let (depth, n) = sides.iter().copied().fold(sides[0], |a, b| if b.0 < a.0 { b } else { a });
+                *pos += n * (depth + radius);
+                n
+            };
+            let into = vel.dot(normal);
+            if into < 0.0 {
+                *vel -= normal * into;
+            }
+        }
+        clamp_to_bounds(pos, vel, radius, arena);
+    }
+}
+
+fn clamp_to_bounds(pos: &mut Vec2, vel: &mut Vec2, radius: f32, arena: &Arena) {
+    if pos.x < radius {
+        pos.x = radius;
+        vel.x = vel.x.max(0.0);
+    } else if pos.x > arena.width - radius {
+        pos.x = arena.width - radius;
+        vel.x = vel.x.min(0.0);
+    }
+    if pos.y < radius {
+        pos.y = radius;
+        vel.y = vel.y.max(0.0);
+    } else if pos.y > arena.height - radius {
+        pos.y = arena.height - radius;
+        vel.y = vel.y.min(0.0);
+    }
+}
+
+/// A projectile in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProjectileState {
+    pub pos: Vec2,
+    pub vel: Vec2,
+    /// Seconds left before it vanishes.
+    pub life: f32,
+}
+
+impl From<Shot> for ProjectileState {
+    fn from(s: Shot) -> Self {
+        Self { pos: s.pos, vel: s.vel, life: PROJECTILE_LIFETIME }
+    }
+}
+
+/// What became of a projectile after one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectileOutcome {
+    Flying,
+    /// Its lifetime ran out.
+    Expired,
+    /// It hit a wall or left the arena.
+    HitWall,
+    /// It hit the target at this index of the `targets` slice.
+    HitTarget(usize),
+}
+
+/// Advances a projectile by `dt` seconds in substeps, testing walls and then `targets` (the positions of the
+/// players it can hit, in a fixed order; the first hit in that order wins) after each substep.
+pub fn step_projectile(p: &mut ProjectileState, dt: f32, arena: &Arena, targets: &[Vec2]) -> ProjectileOutcome {
+    p.life -= dt;
+    if p.life <= 0.0 {
+        return ProjectileOutcome::Expired;
+    }
+    let delta = p.vel * dt;
+    let n = substeps(delta.length());
+    let step = delta * (1.0 / n as f32);
+    let reach2 = (PLAYER_RADIUS + PROJECTILE_RADIUS) * (PLAYER_RADIUS + PROJECTILE_RADIUS);
+    for _ in 0..n {
+        p.pos += step;
+        if !arena.is_open(p.pos) {
+            return ProjectileOutcome::HitWall;
+        }
+        if let Some(i) = targets.iter().position(|t| (*t - p.pos).length_squared() <= reach2) {
+            return ProjectileOutcome::HitTarget(i);
+        }
+    }
+    ProjectileOutcome::Flying
+}
+
+/// Applies `damage` to a living player. Returns true when this hit killed it; the victim then stops and
+/// waits [`RESPAWN_DELAY`] seconds.
+pub fn apply_hit(victim: &mut PlayerState, damage: u8) -> bool {
+    if !victim.is_alive() {
+        return false;
+    }
+    victim.health = victim.health.saturating_sub(damage);
+    if victim.health == 0 {
+        victim.vel = Vec2::ZERO;
+        victim.respawn_in = RESPAWN_DELAY;
+        return true;
+    }
+    false
+}
+
+/// Counts down a dead player's respawn delay; true when it may respawn now. Living players return false.
+pub fn tick_respawn(p: &mut PlayerState, dt: f32) -> bool {
+    if p.is_alive() {
+        return false;
+    }
+    p.respawn_in = (p.respawn_in - dt).max(0.0);
+    p.respawn_in <= 0.0
+}
+
+/// A spawn point of `arena`, chosen uniformly with the caller's (seeded) RNG.
+pub fn pick_spawn<R: Rng + ?Sized>(arena: &Arena, rng: &mut R) -> Vec2 {
+    match arena.spawn_points.len() {
+        0 => Vec2::new(arena.width / 2.0, arena.height / 2.0),
+        n => arena.spawn_points[rng.random_range(0..n)],
+    }
+}
+
+#[cfg(test)]
+mod tests;

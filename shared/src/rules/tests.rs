@@ -1,0 +1,159 @@
+//! Unit tests of the rules, named for the behaviour they pin.
+
+use super::*;
+use crate::arena::Wall;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+const DT: f32 = 1.0 / 60.0;
+
+fn open_arena() -> Arena {
+    Arena { width: 100.0, height: 100.0, walls: vec![], spawn_points: vec![Vec2::new(50.0, 50.0)] }
+}
+
+fn input(move_x: i8, move_y: i8, fire: bool) -> Input {
+    Input { seq: 1, move_x, move_y, aim: 0.0, buttons: if fire { buttons::FIRE } else { 0 } }
+}
+
+#[test]
+fn speed_never_exceeds_the_cap_even_diagonally() {
+    let arena = open_arena();
+    let mut p = PlayerState::spawned(Vec2::new(10.0, 10.0));
+    for _ in 0..120 {
+        step_player(&mut p, &input(127, 127, false), DT, &arena);
+        assert!(p.vel.length() <= MAX_SPEED + 1e-4, "speed {}", p.vel.length());
+    }
+    assert!((p.vel.length() - MAX_SPEED).abs() < 1e-3, "reaches top speed");
+}
+
+#[test]
+fn acceleration_is_gradual() {
+    let arena = open_arena();
+    let mut p = PlayerState::spawned(Vec2::new(10.0, 10.0));
+    step_player(&mut p, &input(127, 0, false), DT, &arena);
+    assert!((p.vel.x - ACCELERATION * DT).abs() < 1e-4);
+}
+
+#[test]
+fn walls_stop_players_and_their_velocity_into_the_wall() {
+    let mut arena = open_arena();
+    arena.walls.push(Wall::new(20.0, 0.0, 22.0, 100.0));
+    let mut p = PlayerState::spawned(Vec2::new(15.0, 50.0));
+    for _ in 0..300 {
+        step_player(&mut p, &input(127, 0, false), DT, &arena);
+    }
+    assert!(p.pos.x <= 20.0 - PLAYER_RADIUS + 1e-3, "stays left of the wall: {}", p.pos.x);
+    assert!(p.vel.x.abs() < 1e-3);
+}
+
+#[test]
+fn a_huge_step_does_not_tunnel_through_a_wall() {
+    let mut arena = open_arena();
+    arena.walls.push(Wall::new(20.0, 0.0, 21.0, 100.0));
+    let mut p = PlayerState::spawned(Vec2::new(19.0, 50.0));
+    p.vel = Vec2::new(MAX_SPEED, 0.0);
+    step_player(&mut p, &input(127, 0, false), 0.5, &arena);
+    assert!(p.pos.x < 20.0);
+}
+
+#[test]
+fn bounds_hold_players_in() {
+    let arena = open_arena();
+    let mut p = PlayerState::spawned(Vec2::new(1.0, 1.0));
+    for _ in 0..120 {
+        step_player(&mut p, &input(-128, -128, false), DT, &arena);
+    }
+    assert_eq!(p.pos, Vec2::new(PLAYER_RADIUS, PLAYER_RADIUS));
+}
+
+#[test]
+fn fire_respects_the_cooldown() {
+    let arena = open_arena();
+    let mut p = PlayerState::spawned(Vec2::new(10.0, 10.0));
+    let mut shots = 0;
+    let ticks = 60; // one second
+    for _ in 0..ticks {
+        shots += step_player(&mut p, &input(0, 0, true), DT, &arena).is_some() as u32;
+    }
+    // 1 s / 0.25 s = 4 intervals: shots at t = 0, 0.25, 0.5, 0.75 (and not more).
+    assert!((4..=5).contains(&shots), "shots {shots}");
+}
+
+#[test]
+fn non_finite_aim_keeps_the_previous_aim() {
+    let arena = open_arena();
+    let mut p = PlayerState::spawned(Vec2::new(10.0, 10.0));
+    p.aim = 1.0;
+    let mut i = input(0, 0, false);
+    i.aim = f32::NAN;
+    step_player(&mut p, &i, DT, &arena);
+    assert_eq!(p.aim, 1.0);
+}
+
+#[test]
+fn projectiles_hit_players_in_their_path() {
+    let arena = open_arena();
+    let mut proj = ProjectileState { pos: Vec2::new(10.0, 10.0), vel: Vec2::new(PROJECTILE_SPEED, 0.0), life: 1.0 };
+    let targets = [Vec2::new(40.0, 40.0), Vec2::new(12.0, 10.2)];
+    let mut outcome = ProjectileOutcome::Flying;
+    for _ in 0..30 {
+        outcome = step_projectile(&mut proj, DT, &arena, &targets);
+        if outcome != ProjectileOutcome::Flying {
+            break;
+        }
+    }
+    assert_eq!(outcome, ProjectileOutcome::HitTarget(1));
+}
+
+#[test]
+fn fast_projectiles_do_not_tunnel_through_players() {
+    let arena = open_arena();
+    let mut proj = ProjectileState { pos: Vec2::new(10.0, 10.0), vel: Vec2::new(PROJECTILE_SPEED, 0.0), life: 1.0 };
+    // One 0.2 s step moves 4.8 units, far more than a player's diameter.
+    assert_eq!(step_projectile(&mut proj, 0.2, &arena, &[Vec2::new(12.0, 10.0)]), ProjectileOutcome::HitTarget(0));
+}
+
+#[test]
+fn projectiles_stop_at_walls_and_expire() {
+    let mut arena = open_arena();
+    arena.walls.push(Wall::new(11.0, 0.0, 12.0, 100.0));
+    let mut proj = ProjectileState { pos: Vec2::new(10.0, 10.0), vel: Vec2::new(PROJECTILE_SPEED, 0.0), life: 1.0 };
+    assert_eq!(step_projectile(&mut proj, 0.1, &arena, &[Vec2::new(13.0, 10.0)]), ProjectileOutcome::HitWall);
+    let mut proj = ProjectileState { pos: Vec2::new(50.0, 50.0), vel: Vec2::ZERO, life: 0.05 };
+    assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Flying);
+    assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Flying);
+    assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Expired);
+}
+
+#[test]
+fn four_hits_kill_and_the_dead_wait_then_respawn() {
+    let arena = open_arena();
+    let mut p = PlayerState::spawned(Vec2::new(10.0, 10.0));
+    assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE));
+    assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE));
+    assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE));
+    assert!(apply_hit(&mut p, PROJECTILE_DAMAGE), "the fourth hit kills");
+    assert!(!p.is_alive());
+    assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE), "the dead cannot be killed again");
+    let before = p.pos;
+    assert!(step_player(&mut p, &input(127, 0, true), DT, &arena).is_none(), "the dead cannot fire");
+    assert_eq!(p.pos, before, "the dead cannot move");
+    let ticks = (0..1000).take_while(|_| !tick_respawn(&mut p, DT)).count() + 1;
+    let expected = (RESPAWN_DELAY / DT).round() as usize;
+    assert!((expected..=expected + 1).contains(&ticks), "respawned after {ticks} ticks"); // f32 rounding
+    let mut rng = StdRng::seed_from_u64(7);
+    p = PlayerState::spawned(pick_spawn(&arena, &mut rng));
+    assert_eq!(p.health, MAX_HEALTH);
+    assert_eq!(p.pos, Vec2::new(50.0, 50.0));
+}
+
+#[test]
+fn spawn_choice_follows_the_seed() {
+    let arena = Arena::standard();
+    let pick = |seed| {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (0..16).map(|_| pick_spawn(&arena, &mut rng)).collect::<Vec<_>>()
+    };
+    assert_eq!(pick(3), pick(3));
+    assert_ne!(pick(3), pick(4));
+}
