@@ -3,6 +3,7 @@
 //! The server sends its map to each client in `Welcome`, so a client never assumes the map; a map that
 //! arrives from the network is checked with [`Arena::validate`] before it is used.
 
+use crate::codec::bounded;
 use crate::math::Vec2;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,10 @@ pub struct Wall {
 
 impl Wall {
     pub const fn new(x0: f32, y0: f32, x1: f32, y1: f32) -> Self {
-        Self { min: Vec2::new(x0, y0), max: Vec2::new(x1, y1) }
+        Self {
+            min: Vec2::new(x0, y0),
+            max: Vec2::new(x1, y1),
+        }
     }
 
     /// The point of this wall closest to `p` (`p` itself when `p` is inside).
@@ -40,7 +44,9 @@ impl Wall {
 pub struct Arena {
     pub width: f32,
     pub height: f32,
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_WALLS>")]
     pub walls: Vec<Wall>,
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_SPAWN_POINTS>")]
     pub spawn_points: Vec<Vec2>,
 }
 
@@ -80,7 +86,12 @@ impl Arena {
             Vec2::new(4.0, 20.0),
             Vec2::new(56.0, 20.0),
         ];
-        Self { width: 60.0, height: 40.0, walls, spawn_points }
+        Self {
+            width: 60.0,
+            height: 40.0,
+            walls,
+            spawn_points,
+        }
     }
 
     /// Checks a map (for example one received from the network) before it is used.

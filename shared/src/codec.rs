@@ -7,8 +7,8 @@
 //! Control frames are `u16` big-endian length + bincode payload; datagrams are a bare bincode payload.
 
 use crate::protocol::{
-    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, MAX_DATAGRAM_LEN, MAX_FRAME_LEN, MAX_INPUTS_PER_DATAGRAM,
-    MAX_SNAPSHOT_LEN, ServerDatagram, ServerFrame, Snapshot,
+    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, MAX_DATAGRAM_LEN, MAX_FRAME_LEN, MAX_SNAPSHOT_LEN, ServerDatagram,
+    ServerFrame, Snapshot,
 };
 use bincode::config::{self, Config};
 use serde::Serialize;
@@ -35,9 +35,6 @@ pub enum CodecError {
     /// The bytes are not a valid message (unknown variant, bad UTF-8, bad integer, ...).
     #[error("malformed message: {0}")]
     Malformed(String),
-    /// The message decoded but breaks a protocol rule (for example too many inputs).
-    #[error("invalid message: {0}")]
-    Invalid(&'static str),
     /// The value could not be encoded (a bug on the sending side, never peer data).
     #[error("encode failed: {0}")]
     Encode(String),
@@ -49,9 +46,13 @@ fn limited<const LIMIT: usize>() -> impl Config {
 
 /// Encodes `value`, refusing results longer than `LIMIT` bytes.
 pub fn encode<T: Serialize, const LIMIT: usize>(value: &T) -> Result<Vec<u8>, CodecError> {
-    let bytes = bincode::serde::encode_to_vec(value, limited::<LIMIT>()).map_err(|e| CodecError::Encode(e.to_string()))?;
+    let bytes =
+        bincode::serde::encode_to_vec(value, limited::<LIMIT>()).map_err(|e| CodecError::Encode(e.to_string()))?;
     if bytes.len() > LIMIT {
-        return Err(CodecError::TooLarge { len: bytes.len(), limit: LIMIT });
+        return Err(CodecError::TooLarge {
+            len: bytes.len(),
+            limit: LIMIT,
+        });
     }
     Ok(bytes)
 }
@@ -59,7 +60,10 @@ pub fn encode<T: Serialize, const LIMIT: usize>(value: &T) -> Result<Vec<u8>, Co
 /// Decodes exactly one `T` from all of `bytes`, which may be at most `LIMIT` bytes long.
 pub fn decode<T: DeserializeOwned, const LIMIT: usize>(bytes: &[u8]) -> Result<T, CodecError> {
     if bytes.len() > LIMIT {
-        return Err(CodecError::TooLarge { len: bytes.len(), limit: LIMIT });
+        return Err(CodecError::TooLarge {
+            len: bytes.len(),
+            limit: LIMIT,
+        });
     }
     let (value, used) = bincode::serde::decode_from_slice(bytes, limited::<LIMIT>()).map_err(|e| match e {
         bincode::error::DecodeError::UnexpectedEnd { .. } => CodecError::Truncated,
@@ -75,7 +79,10 @@ pub fn decode<T: DeserializeOwned, const LIMIT: usize>(bytes: &[u8]) -> Result<T
 /// A control frame: the length prefix and the payload, ready to write to the stream.
 pub fn encode_frame<T: Serialize>(frame: &T) -> Result<Vec<u8>, CodecError> {
     let payload = encode::<T, MAX_FRAME_LEN>(frame)?;
-    let len = u16::try_from(payload.len()).map_err(|_| CodecError::TooLarge { len: payload.len(), limit: MAX_FRAME_LEN })?;
+    let len = u16::try_from(payload.len()).map_err(|_| CodecError::TooLarge {
+        len: payload.len(),
+        limit: MAX_FRAME_LEN,
+    })?;
     let mut out = Vec::with_capacity(FRAME_HEADER_LEN + payload.len());
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(&payload);
@@ -87,7 +94,10 @@ pub fn encode_frame<T: Serialize>(frame: &T) -> Result<Vec<u8>, CodecError> {
 pub fn frame_payload_len(header: [u8; FRAME_HEADER_LEN]) -> Result<usize, CodecError> {
     match usize::from(u16::from_be_bytes(header)) {
         0 => Err(CodecError::EmptyFrame),
-        len if len > MAX_FRAME_LEN => Err(CodecError::TooLarge { len, limit: MAX_FRAME_LEN }),
+        len if len > MAX_FRAME_LEN => Err(CodecError::TooLarge {
+            len,
+            limit: MAX_FRAME_LEN,
+        }),
         len => Ok(len),
     }
 }
@@ -107,14 +117,9 @@ pub fn encode_datagram<T: Serialize>(datagram: &T) -> Result<Vec<u8>, CodecError
     encode::<T, MAX_DATAGRAM_LEN>(datagram)
 }
 
-/// Decodes a client datagram: size, then kind and fields, then the protocol rules.
+/// Decodes a client datagram (its input list is bounded by `MAX_INPUTS_PER_DATAGRAM` while decoding).
 pub fn decode_client_datagram(bytes: &[u8]) -> Result<ClientDatagram, CodecError> {
-    let datagram: ClientDatagram = decode::<_, MAX_DATAGRAM_LEN>(bytes)?;
-    let ClientDatagram::Input(input) = &datagram;
-    if input.inputs.len() > MAX_INPUTS_PER_DATAGRAM {
-        return Err(CodecError::Invalid("too many inputs in one datagram"));
-    }
-    Ok(datagram)
+    decode::<_, MAX_DATAGRAM_LEN>(bytes)
 }
 
 /// Decodes a server datagram.
@@ -131,6 +136,8 @@ pub fn encode_snapshot(snapshot: &Snapshot) -> Result<Vec<u8>, CodecError> {
 pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, CodecError> {
     decode::<_, MAX_SNAPSHOT_LEN>(bytes)
 }
+
+pub mod bounded;
 
 #[cfg(test)]
 mod tests;

@@ -31,17 +31,29 @@ pub enum FragmentError {
 
 /// Splits `bytes` (an encoded snapshot of `tick`) into parts whose datagrams fit `datagram_len` bytes.
 pub fn split(tick: u32, bytes: &[u8], datagram_len: usize) -> Result<Vec<SnapshotPart>, FragmentError> {
-    let payload = datagram_len.checked_sub(PART_OVERHEAD).filter(|p| *p > 0).ok_or(FragmentError::DatagramTooSmall(datagram_len))?;
+    let payload = datagram_len
+        .checked_sub(PART_OVERHEAD)
+        .filter(|p| *p > 0)
+        .ok_or(FragmentError::DatagramTooSmall(datagram_len))?;
     let count = bytes.len().div_ceil(payload).max(1);
     if count > MAX_PARTS || bytes.len() > MAX_SNAPSHOT_LEN {
         return Err(FragmentError::TooManyParts { len: bytes.len() });
     }
     let count = count as u8; // MAX_PARTS fits in u8
-    let parts = if bytes.is_empty() { vec![&bytes[..]] } else { bytes.chunks(payload).collect() };
+    let parts = if bytes.is_empty() {
+        vec![&bytes[..]]
+    } else {
+        bytes.chunks(payload).collect()
+    };
     Ok(parts
         .into_iter()
         .enumerate()
-        .map(|(i, chunk)| SnapshotPart { tick, index: i as u8, count, bytes: chunk.to_vec() })
+        .map(|(i, chunk)| SnapshotPart {
+            tick,
+            index: i as u8,
+            count,
+            bytes: chunk.to_vec(),
+        })
         .collect())
 }
 
@@ -76,11 +88,15 @@ impl Reassembler {
         }
         match &self.pending {
             Some((tick, _)) if part.tick < *tick => return Ok(None),
-            Some((tick, parts)) if part.tick == *tick && parts.len() != count => return Err(FragmentError::BadPart),
+            Some((tick, parts)) if part.tick == *tick && parts.len() != count => {
+                return Err(FragmentError::BadPart);
+            }
             Some((tick, _)) if part.tick == *tick => {}
             _ => self.pending = Some((part.tick, vec![None; count])),
         }
-        let Some((tick, parts)) = &mut self.pending else { return Ok(None) };
+        let Some((tick, parts)) = &mut self.pending else {
+            return Ok(None);
+        };
         let tick = *tick;
         parts[index] = Some(part.bytes);
         if parts.iter().any(Option::is_none) {
@@ -139,17 +155,29 @@ mod tests {
     #[test]
     fn impossible_parts_are_refused() {
         let mut r = Reassembler::new();
-        let bad = |index, count| SnapshotPart { tick: 1, index, count, bytes: vec![1] };
+        let bad = |index, count| SnapshotPart {
+            tick: 1,
+            index,
+            count,
+            bytes: vec![1],
+        };
         assert_eq!(r.push(bad(0, 0)), Err(FragmentError::BadPart));
         assert_eq!(r.push(bad(3, 3)), Err(FragmentError::BadPart));
         assert_eq!(r.push(bad(0, 200)), Err(FragmentError::BadPart));
         assert_eq!(r.push(bad(0, 2)), Ok(None));
-        assert_eq!(r.push(bad(1, 3)), Err(FragmentError::BadPart), "count disagrees with the first part");
+        assert_eq!(
+            r.push(bad(1, 3)),
+            Err(FragmentError::BadPart),
+            "count disagrees with the first part"
+        );
     }
 
     #[test]
     fn oversized_snapshots_cannot_be_split() {
-        assert!(matches!(split(1, &bytes(MAX_SNAPSHOT_LEN + 1), 1_100), Err(FragmentError::TooManyParts { .. })));
+        assert!(matches!(
+            split(1, &bytes(MAX_SNAPSHOT_LEN + 1), 1_100),
+            Err(FragmentError::TooManyParts { .. })
+        ));
         assert_eq!(split(1, &bytes(10), 10), Err(FragmentError::DatagramTooSmall(10)));
     }
 }

@@ -46,7 +46,11 @@ impl Vec2 {
     /// This vector scaled down to `max` length if it is longer; shorter vectors are unchanged.
     pub fn clamp_length(self, max: f32) -> Self {
         let len = self.length();
-        if len > max && len > 0.0 { self * (max / len) } else { self }
+        if len > max && len > 0.0 {
+            self * (max / len)
+        } else {
+            self
+        }
     }
 
     pub fn is_finite(self) -> bool {

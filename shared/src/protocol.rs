@@ -9,6 +9,7 @@
 //! The codec ([`crate::codec`]) enforces the limits named here.
 
 use crate::arena::Arena;
+use crate::codec::bounded;
 use crate::math::Vec2;
 use crate::rules::Input;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,10 @@ pub const TARGET_DATAGRAM_LEN: usize = 1_100;
 pub const MAX_SNAPSHOT_LEN: usize = 64 * 1024;
 /// Most inputs one datagram carries (the newest ones); more is malformed.
 pub const MAX_INPUTS_PER_DATAGRAM: usize = 8;
+/// Most players a `Welcome` roster or a snapshot may list; a longer list is malformed.
+pub const MAX_LISTED_PLAYERS: usize = 1_024;
+/// Most projectiles a snapshot may list; a longer list is malformed.
+pub const MAX_LISTED_PROJECTILES: usize = 2_048;
 /// Longest player name, in characters.
 pub const MAX_NAME_CHARS: usize = 24;
 /// Longest chat message, in characters.
@@ -81,6 +86,7 @@ pub struct Welcome {
     pub tick_rate: u16,
     pub arena: Arena,
     /// Everyone already in the world, this player included.
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_LISTED_PLAYERS>")]
     pub players: Vec<(PlayerId, String)>,
 }
 
@@ -101,7 +107,10 @@ impl std::fmt::Display for RejectReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::VersionMismatch { server } => {
-                write!(f, "protocol version mismatch: server speaks {server}, this client {PROTOCOL_VERSION}")
+                write!(
+                    f,
+                    "protocol version mismatch: server speaks {server}, this client {PROTOCOL_VERSION}"
+                )
             }
             Self::Full => f.write_str("server is full"),
             Self::BadName => write!(f, "name must be 1 to {MAX_NAME_CHARS} printable characters"),
@@ -121,6 +130,7 @@ pub enum ClientDatagram {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputDatagram {
     pub ack_tick: u32,
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_INPUTS_PER_DATAGRAM>")]
     pub inputs: Vec<Input>,
 }
 
@@ -136,6 +146,7 @@ pub struct SnapshotPart {
     pub tick: u32,
     pub index: u8,
     pub count: u8,
+    #[serde(serialize_with = "bounded::serialize_bytes", deserialize_with = "bounded::bytes")]
     pub bytes: Vec<u8>,
 }
 
@@ -145,7 +156,9 @@ pub struct Snapshot {
     pub tick: u32,
     /// The sequence number of the newest input of this client that the server has applied (0: none yet).
     pub last_input_seq: u32,
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_LISTED_PLAYERS>")]
     pub players: Vec<PlayerSnapshot>,
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_LISTED_PROJECTILES>")]
     pub projectiles: Vec<ProjectileSnapshot>,
 }
 

@@ -87,7 +87,14 @@ pub struct PlayerState {
 impl PlayerState {
     /// A fresh, full-health player standing at `pos`.
     pub fn spawned(pos: Vec2) -> Self {
-        Self { pos, vel: Vec2::ZERO, aim: 0.0, health: MAX_HEALTH, fire_cooldown: 0.0, respawn_in: 0.0 }
+        Self {
+            pos,
+            vel: Vec2::ZERO,
+            aim: 0.0,
+            health: MAX_HEALTH,
+            fire_cooldown: 0.0,
+            respawn_in: 0.0,
+        }
     }
 
     pub fn is_alive(&self) -> bool {
@@ -121,7 +128,10 @@ pub fn step_player(p: &mut PlayerState, input: &Input, dt: f32, arena: &Arena) -
         p.fire_cooldown = FIRE_COOLDOWN;
         let dir = Vec2::from_angle(p.aim);
         let muzzle = p.pos + dir * (PLAYER_RADIUS + PROJECTILE_RADIUS + 0.05);
-        return Some(Shot { pos: muzzle, vel: dir * PROJECTILE_SPEED });
+        return Some(Shot {
+            pos: muzzle,
+            vel: dir * PROJECTILE_SPEED,
+        });
     }
     None
 }
@@ -156,7 +166,10 @@ fn move_circle(pos: &mut Vec2, vel: &mut Vec2, delta: Vec2, radius: f32, arena: 
                     (pos.y - wall.min.y, Vec2::new(0.0, -1.0)),
                     (wall.max.y - pos.y, Vec2::new(0.0, 1.0)),
                 ];
-                let (depth, n) = sides.iter().copied().fold(sides[0], |a, b| if b.0 < a.0 { b } else { a });
+                let (depth, n) = sides
+                    .iter()
+                    .copied()
+                    .fold(sides[0], |a, b| if b.0 < a.0 { b } else { a });
                 *pos += n * (depth + radius);
                 n
             };
@@ -197,7 +210,11 @@ pub struct ProjectileState {
 
 impl From<Shot> for ProjectileState {
     fn from(s: Shot) -> Self {
-        Self { pos: s.pos, vel: s.vel, life: PROJECTILE_LIFETIME }
+        Self {
+            pos: s.pos,
+            vel: s.vel,
+            life: PROJECTILE_LIFETIME,
+        }
     }
 }
 

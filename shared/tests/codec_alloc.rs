@@ -40,10 +40,10 @@ fn varint_u64(tag_prefix: &[u8], len: u64) -> Vec<u8> {
 #[test]
 fn length_prefixes_never_decide_an_allocation() {
     let hostile = [
-        varint_u64(&[1], u64::MAX),           // ClientFrame::Chat { text: <huge> }
-        varint_u64(&[1], 4_000_000_000),      // ClientFrame::Chat, 4 GB
+        varint_u64(&[1], u64::MAX),            // ClientFrame::Chat { text: <huge> }
+        varint_u64(&[1], 4_000_000_000),       // ClientFrame::Chat, 4 GB
         varint_u64(&[0, 0, 0], 4_000_000_000), // ClientDatagram::Input { ack 0, inputs: <4G> }
-        varint_u64(&[0, 0], 4_000_000_000),   // Snapshot { tick 0, seq 0, players: <4G> }
+        varint_u64(&[0, 0], 4_000_000_000),    // Snapshot { tick 0, seq 0, players: <4G> }
     ];
     LARGEST.store(0, Ordering::Relaxed);
     assert!(decode_client_frame(&hostile[0]).is_err());
@@ -51,5 +51,8 @@ fn length_prefixes_never_decide_an_allocation() {
     assert!(decode_client_datagram(&hostile[2]).is_err());
     assert!(decode_snapshot(&hostile[3]).is_err());
     let largest = LARGEST.load(Ordering::Relaxed);
-    assert!(largest <= MAX_SNAPSHOT_LEN.max(MAX_FRAME_LEN), "largest allocation while decoding: {largest} bytes");
+    assert!(
+        largest <= MAX_SNAPSHOT_LEN.max(MAX_FRAME_LEN),
+        "largest allocation while decoding: {largest} bytes"
+    );
 }

@@ -18,13 +18,21 @@ fn snapshot(players: u32) -> Snapshot {
                 deaths: 1,
             })
             .collect(),
-        projectiles: vec![ProjectileSnapshot { id: 3, owner: 1, pos: Vec2::new(1.0, 2.0), vel: Vec2::new(-3.0, 0.5) }],
+        projectiles: vec![ProjectileSnapshot {
+            id: 3,
+            owner: 1,
+            pos: Vec2::new(1.0, 2.0),
+            vel: Vec2::new(-3.0, 0.5),
+        }],
     }
 }
 
 fn all_client_frames() -> Vec<ClientFrame> {
     vec![
-        ClientFrame::Hello(Hello { protocol_version: PROTOCOL_VERSION, name: "ada".into() }),
+        ClientFrame::Hello(Hello {
+            protocol_version: PROTOCOL_VERSION,
+            name: "ada".into(),
+        }),
         ClientFrame::Chat { text: "gg ✓".into() },
     ]
 }
@@ -37,15 +45,31 @@ fn all_server_frames() -> Vec<ServerFrame> {
             arena: Arena::standard(),
             players: vec![(1, "bob".into()), (4, "ada".into())],
         }),
-        ServerFrame::Reject { reason: RejectReason::VersionMismatch { server: 9 } },
-        ServerFrame::Reject { reason: RejectReason::Full },
-        ServerFrame::Reject { reason: RejectReason::BadName },
-        ServerFrame::Reject { reason: RejectReason::ShuttingDown },
-        ServerFrame::Chat { from: 2, text: "hello".into() },
-        ServerFrame::PlayerJoined { id: 5, name: "eve".into() },
+        ServerFrame::Reject {
+            reason: RejectReason::VersionMismatch { server: 9 },
+        },
+        ServerFrame::Reject {
+            reason: RejectReason::Full,
+        },
+        ServerFrame::Reject {
+            reason: RejectReason::BadName,
+        },
+        ServerFrame::Reject {
+            reason: RejectReason::ShuttingDown,
+        },
+        ServerFrame::Chat {
+            from: 2,
+            text: "hello".into(),
+        },
+        ServerFrame::PlayerJoined {
+            id: 5,
+            name: "eve".into(),
+        },
         ServerFrame::PlayerLeft { id: 5 },
         ServerFrame::Killed { killer: 1, victim: 2 },
-        ServerFrame::Kick { reason: "malformed frame".into() },
+        ServerFrame::Kick {
+            reason: "malformed frame".into(),
+        },
     ]
 }
 
@@ -53,7 +77,13 @@ fn input_datagram(n: usize) -> ClientDatagram {
     ClientDatagram::Input(InputDatagram {
         ack_tick: 41,
         inputs: (0..n as u32)
-            .map(|seq| Input { seq, move_x: -128, move_y: 127, aim: 1.5, buttons: buttons::FIRE })
+            .map(|seq| Input {
+                seq,
+                move_x: -128,
+                move_y: 127,
+                aim: 1.5,
+                buttons: buttons::FIRE,
+            })
             .collect(),
     })
 }
@@ -66,7 +96,10 @@ fn payload(frame_bytes: &[u8]) -> &[u8] {
 fn every_message_round_trips() {
     for f in all_client_frames() {
         let bytes = encode_frame(&f).unwrap();
-        assert_eq!(frame_payload_len([bytes[0], bytes[1]]).unwrap(), bytes.len() - FRAME_HEADER_LEN);
+        assert_eq!(
+            frame_payload_len([bytes[0], bytes[1]]).unwrap(),
+            bytes.len() - FRAME_HEADER_LEN
+        );
         assert_eq!(decode_client_frame(payload(&bytes)).unwrap(), f);
     }
     for f in all_server_frames() {
@@ -75,7 +108,12 @@ fn every_message_round_trips() {
     }
     let d = input_datagram(MAX_INPUTS_PER_DATAGRAM);
     assert_eq!(decode_client_datagram(&encode_datagram(&d).unwrap()).unwrap(), d);
-    let d = ServerDatagram::Snapshot(SnapshotPart { tick: 1, index: 0, count: 2, bytes: vec![9; 1000] });
+    let d = ServerDatagram::Snapshot(SnapshotPart {
+        tick: 1,
+        index: 0,
+        count: 2,
+        bytes: vec![9; 1000],
+    });
     assert_eq!(decode_server_datagram(&encode_datagram(&d).unwrap()).unwrap(), d);
     let s = snapshot(100);
     assert_eq!(decode_snapshot(&encode_snapshot(&s).unwrap()).unwrap(), s);
@@ -97,7 +135,10 @@ fn every_truncation_is_an_error() {
 fn trailing_bytes_are_rejected() {
     let mut bytes = encode_datagram(&input_datagram(2)).unwrap();
     bytes.extend_from_slice(&[0, 0]);
-    assert_eq!(decode_client_datagram(&bytes), Err(CodecError::TrailingBytes { extra: 2 }));
+    assert_eq!(
+        decode_client_datagram(&bytes),
+        Err(CodecError::TrailingBytes { extra: 2 })
+    );
 }
 
 #[test]
@@ -122,19 +163,30 @@ fn a_huge_length_prefix_is_refused_by_the_limit() {
 #[test]
 fn oversized_inputs_are_refused_before_decoding() {
     let big = vec![0u8; MAX_DATAGRAM_LEN + 1];
-    assert_eq!(decode_client_datagram(&big), Err(CodecError::TooLarge { len: MAX_DATAGRAM_LEN + 1, limit: MAX_DATAGRAM_LEN }));
-    assert!(matches!(frame_payload_len([0xff, 0xff]), Err(CodecError::TooLarge { .. })));
+    assert_eq!(
+        decode_client_datagram(&big),
+        Err(CodecError::TooLarge {
+            len: MAX_DATAGRAM_LEN + 1,
+            limit: MAX_DATAGRAM_LEN
+        })
+    );
+    assert!(matches!(
+        frame_payload_len([0xff, 0xff]),
+        Err(CodecError::TooLarge { .. })
+    ));
     assert_eq!(frame_payload_len([0, 0]), Err(CodecError::EmptyFrame));
 }
 
 #[test]
 fn too_many_inputs_is_invalid() {
     let bytes = encode_datagram(&input_datagram(MAX_INPUTS_PER_DATAGRAM + 1)).unwrap();
-    assert!(matches!(decode_client_datagram(&bytes), Err(CodecError::Invalid(_))));
+    assert!(matches!(decode_client_datagram(&bytes), Err(CodecError::Malformed(_))));
 }
 
 #[test]
 fn encoding_over_the_limit_is_an_error_not_a_panic() {
-    let long = ClientFrame::Chat { text: "x".repeat(MAX_FRAME_LEN + 10) };
+    let long = ClientFrame::Chat {
+        text: "x".repeat(MAX_FRAME_LEN + 10),
+    };
     assert!(matches!(encode_frame(&long), Err(CodecError::TooLarge { .. })));
 }

@@ -8,11 +8,22 @@ use rand::rngs::StdRng;
 const DT: f32 = 1.0 / 60.0;
 
 fn open_arena() -> Arena {
-    Arena { width: 100.0, height: 100.0, walls: vec![], spawn_points: vec![Vec2::new(50.0, 50.0)] }
+    Arena {
+        width: 100.0,
+        height: 100.0,
+        walls: vec![],
+        spawn_points: vec![Vec2::new(50.0, 50.0)],
+    }
 }
 
 fn input(move_x: i8, move_y: i8, fire: bool) -> Input {
-    Input { seq: 1, move_x, move_y, aim: 0.0, buttons: if fire { buttons::FIRE } else { 0 } }
+    Input {
+        seq: 1,
+        move_x,
+        move_y,
+        aim: 0.0,
+        buttons: if fire { buttons::FIRE } else { 0 },
+    }
 }
 
 #[test]
@@ -42,7 +53,11 @@ fn walls_stop_players_and_their_velocity_into_the_wall() {
     for _ in 0..300 {
         step_player(&mut p, &input(127, 0, false), DT, &arena);
     }
-    assert!(p.pos.x <= 20.0 - PLAYER_RADIUS + 1e-3, "stays left of the wall: {}", p.pos.x);
+    assert!(
+        p.pos.x <= 20.0 - PLAYER_RADIUS + 1e-3,
+        "stays left of the wall: {}",
+        p.pos.x
+    );
     assert!(p.vel.x.abs() < 1e-3);
 }
 
@@ -93,7 +108,11 @@ fn non_finite_aim_keeps_the_previous_aim() {
 #[test]
 fn projectiles_hit_players_in_their_path() {
     let arena = open_arena();
-    let mut proj = ProjectileState { pos: Vec2::new(10.0, 10.0), vel: Vec2::new(PROJECTILE_SPEED, 0.0), life: 1.0 };
+    let mut proj = ProjectileState {
+        pos: Vec2::new(10.0, 10.0),
+        vel: Vec2::new(PROJECTILE_SPEED, 0.0),
+        life: 1.0,
+    };
     let targets = [Vec2::new(40.0, 40.0), Vec2::new(12.0, 10.2)];
     let mut outcome = ProjectileOutcome::Flying;
     for _ in 0..30 {
@@ -108,18 +127,36 @@ fn projectiles_hit_players_in_their_path() {
 #[test]
 fn fast_projectiles_do_not_tunnel_through_players() {
     let arena = open_arena();
-    let mut proj = ProjectileState { pos: Vec2::new(10.0, 10.0), vel: Vec2::new(PROJECTILE_SPEED, 0.0), life: 1.0 };
+    let mut proj = ProjectileState {
+        pos: Vec2::new(10.0, 10.0),
+        vel: Vec2::new(PROJECTILE_SPEED, 0.0),
+        life: 1.0,
+    };
     // One 0.2 s step moves 4.8 units, far more than a player's diameter.
-    assert_eq!(step_projectile(&mut proj, 0.2, &arena, &[Vec2::new(12.0, 10.0)]), ProjectileOutcome::HitTarget(0));
+    assert_eq!(
+        step_projectile(&mut proj, 0.2, &arena, &[Vec2::new(12.0, 10.0)]),
+        ProjectileOutcome::HitTarget(0)
+    );
 }
 
 #[test]
 fn projectiles_stop_at_walls_and_expire() {
     let mut arena = open_arena();
     arena.walls.push(Wall::new(11.0, 0.0, 12.0, 100.0));
-    let mut proj = ProjectileState { pos: Vec2::new(10.0, 10.0), vel: Vec2::new(PROJECTILE_SPEED, 0.0), life: 1.0 };
-    assert_eq!(step_projectile(&mut proj, 0.1, &arena, &[Vec2::new(13.0, 10.0)]), ProjectileOutcome::HitWall);
-    let mut proj = ProjectileState { pos: Vec2::new(50.0, 50.0), vel: Vec2::ZERO, life: 0.05 };
+    let mut proj = ProjectileState {
+        pos: Vec2::new(10.0, 10.0),
+        vel: Vec2::new(PROJECTILE_SPEED, 0.0),
+        life: 1.0,
+    };
+    assert_eq!(
+        step_projectile(&mut proj, 0.1, &arena, &[Vec2::new(13.0, 10.0)]),
+        ProjectileOutcome::HitWall
+    );
+    let mut proj = ProjectileState {
+        pos: Vec2::new(50.0, 50.0),
+        vel: Vec2::ZERO,
+        life: 0.05,
+    };
     assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Flying);
     assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Flying);
     assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Expired);
@@ -136,11 +173,17 @@ fn four_hits_kill_and_the_dead_wait_then_respawn() {
     assert!(!p.is_alive());
     assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE), "the dead cannot be killed again");
     let before = p.pos;
-    assert!(step_player(&mut p, &input(127, 0, true), DT, &arena).is_none(), "the dead cannot fire");
+    assert!(
+        step_player(&mut p, &input(127, 0, true), DT, &arena).is_none(),
+        "the dead cannot fire"
+    );
     assert_eq!(p.pos, before, "the dead cannot move");
     let ticks = (0..1000).take_while(|_| !tick_respawn(&mut p, DT)).count() + 1;
     let expected = (RESPAWN_DELAY / DT).round() as usize;
-    assert!((expected..=expected + 1).contains(&ticks), "respawned after {ticks} ticks"); // f32 rounding
+    assert!(
+        (expected..=expected + 1).contains(&ticks),
+        "respawned after {ticks} ticks"
+    ); // f32 rounding
     let mut rng = StdRng::seed_from_u64(7);
     p = PlayerState::spawned(pick_spawn(&arena, &mut rng));
     assert_eq!(p.health, MAX_HEALTH);
