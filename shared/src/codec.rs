@@ -132,6 +132,29 @@ pub fn encode_snapshot(snapshot: &Snapshot) -> Result<Vec<u8>, CodecError> {
     encode::<_, MAX_SNAPSHOT_LEN>(snapshot)
 }
 
+/// Encodes the part of a snapshot that every client shares (its player and projectile lists) once per tick;
+/// [`encode_snapshot_from_body`] then adds each client's header. The result is byte for byte what
+/// [`encode_snapshot`] gives for the whole `Snapshot`.
+pub fn encode_snapshot_body(
+    players: &[PlayerSnapshot],
+    projectiles: &[ProjectileSnapshot],
+) -> Result<Vec<u8>, CodecError> {
+    encode::<_, MAX_SNAPSHOT_LEN>(&(players, projectiles))
+}
+
+/// A whole encoded snapshot: this client's header (tick, last applied input) followed by the shared body.
+pub fn encode_snapshot_from_body(tick: u32, last_input_seq: u32, body: &[u8]) -> Result<Vec<u8>, CodecError> {
+    let mut out = encode::<_, 16>(&(tick, last_input_seq))?;
+    out.extend_from_slice(body);
+    if out.len() > MAX_SNAPSHOT_LEN {
+        return Err(CodecError::TooLarge {
+            len: out.len(),
+            limit: MAX_SNAPSHOT_LEN,
+        });
+    }
+    Ok(out)
+}
+
 /// Decodes a whole, reassembled snapshot.
 pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, CodecError> {
     decode::<_, MAX_SNAPSHOT_LEN>(bytes)

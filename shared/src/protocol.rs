@@ -40,6 +40,22 @@ pub const MAX_NAME_CHARS: usize = 24;
 /// Longest chat message, in characters.
 pub const MAX_CHAT_CHARS: usize = 200;
 
+/// QUIC application error codes a connection is closed with; the close reason carries the text for people.
+pub mod close_code {
+    /// The client left on its own.
+    pub const LEFT: u32 = 0;
+    /// The server is shutting down.
+    pub const SHUTTING_DOWN: u32 = 1;
+    /// The server kicked the client (the reason says why).
+    pub const KICKED: u32 = 2;
+    /// The handshake was refused (a `Reject` frame preceded the close).
+    pub const REJECTED: u32 = 3;
+    /// The peer broke the protocol: malformed or oversized frames, too many bad datagrams, no Hello in time.
+    pub const PROTOCOL_VIOLATION: u32 = 4;
+    /// The peer did not read its control stream fast enough and its queue filled up.
+    pub const TOO_SLOW: u32 = 5;
+}
+
 /// A player's id: unique within one server run, never reused.
 pub type PlayerId = u32;
 

@@ -230,9 +230,16 @@ pub enum ProjectileOutcome {
     HitTarget(usize),
 }
 
-/// Advances a projectile by `dt` seconds in substeps, testing walls and then `targets` (the positions of the
-/// players it can hit, in a fixed order; the first hit in that order wins) after each substep.
-pub fn step_projectile(p: &mut ProjectileState, dt: f32, arena: &Arena, targets: &[Vec2]) -> ProjectileOutcome {
+/// Advances a projectile by `dt` seconds in substeps, testing walls and then `targets` after each substep.
+/// `targets` are `(player id, position)` of the living players in a fixed order (the first hit in that order
+/// wins); the target whose id is `owner` is never hit, so nobody shoots themselves.
+pub fn step_projectile(
+    p: &mut ProjectileState,
+    dt: f32,
+    arena: &Arena,
+    targets: &[(u32, Vec2)],
+    owner: u32,
+) -> ProjectileOutcome {
     p.life -= dt;
     if p.life <= 0.0 {
         return ProjectileOutcome::Expired;
@@ -246,7 +253,10 @@ pub fn step_projectile(p: &mut ProjectileState, dt: f32, arena: &Arena, targets:
         if !arena.is_open(p.pos) {
             return ProjectileOutcome::HitWall;
         }
-        if let Some(i) = targets.iter().position(|t| (*t - p.pos).length_squared() <= reach2) {
+        if let Some(i) = targets
+            .iter()
+            .position(|&(id, t)| id != owner && (t - p.pos).length_squared() <= reach2)
+        {
             return ProjectileOutcome::HitTarget(i);
         }
     }

@@ -190,3 +190,12 @@ fn encoding_over_the_limit_is_an_error_not_a_panic() {
     };
     assert!(matches!(encode_frame(&long), Err(CodecError::TooLarge { .. })));
 }
+
+#[test]
+fn a_snapshot_built_from_a_shared_body_equals_the_whole_encoding() {
+    let s = snapshot(20);
+    let body = encode_snapshot_body(&s.players, &s.projectiles).unwrap();
+    let bytes = encode_snapshot_from_body(s.tick, s.last_input_seq, &body).unwrap();
+    assert_eq!(bytes, encode_snapshot(&s).unwrap());
+    assert_eq!(decode_snapshot(&bytes).unwrap(), s);
+}

@@ -113,10 +113,10 @@ fn projectiles_hit_players_in_their_path() {
         vel: Vec2::new(PROJECTILE_SPEED, 0.0),
         life: 1.0,
     };
-    let targets = [Vec2::new(40.0, 40.0), Vec2::new(12.0, 10.2)];
+    let targets = [(1, Vec2::new(40.0, 40.0)), (2, Vec2::new(12.0, 10.2))];
     let mut outcome = ProjectileOutcome::Flying;
     for _ in 0..30 {
-        outcome = step_projectile(&mut proj, DT, &arena, &targets);
+        outcome = step_projectile(&mut proj, DT, &arena, &targets, 9);
         if outcome != ProjectileOutcome::Flying {
             break;
         }
@@ -133,9 +133,15 @@ fn fast_projectiles_do_not_tunnel_through_players() {
         life: 1.0,
     };
     // One 0.2 s step moves 4.8 units, far more than a player's diameter.
+    let target = Vec2::new(12.0, 10.0);
     assert_eq!(
-        step_projectile(&mut proj, 0.2, &arena, &[Vec2::new(12.0, 10.0)]),
+        step_projectile(&mut proj.clone(), 0.2, &arena, &[(1, target)], 9),
         ProjectileOutcome::HitTarget(0)
+    );
+    // Its own shooter is never hit.
+    assert_eq!(
+        step_projectile(&mut proj, 0.2, &arena, &[(9, target)], 9),
+        ProjectileOutcome::Flying
     );
 }
 
@@ -149,7 +155,7 @@ fn projectiles_stop_at_walls_and_expire() {
         life: 1.0,
     };
     assert_eq!(
-        step_projectile(&mut proj, 0.1, &arena, &[Vec2::new(13.0, 10.0)]),
+        step_projectile(&mut proj, 0.1, &arena, &[(1, Vec2::new(13.0, 10.0))], 9),
         ProjectileOutcome::HitWall
     );
     let mut proj = ProjectileState {
@@ -157,9 +163,18 @@ fn projectiles_stop_at_walls_and_expire() {
         vel: Vec2::ZERO,
         life: 0.05,
     };
-    assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Flying);
-    assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Flying);
-    assert_eq!(step_projectile(&mut proj, DT, &arena, &[]), ProjectileOutcome::Expired);
+    assert_eq!(
+        step_projectile(&mut proj, DT, &arena, &[], 9),
+        ProjectileOutcome::Flying
+    );
+    assert_eq!(
+        step_projectile(&mut proj, DT, &arena, &[], 9),
+        ProjectileOutcome::Flying
+    );
+    assert_eq!(
+        step_projectile(&mut proj, DT, &arena, &[], 9),
+        ProjectileOutcome::Expired
+    );
 }
 
 #[test]
