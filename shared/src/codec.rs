@@ -7,8 +7,8 @@
 //! Control frames are `u16` big-endian length + bincode payload; datagrams are a bare bincode payload.
 
 use crate::protocol::{
-    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, MAX_DATAGRAM_LEN, MAX_FRAME_LEN, MAX_SNAPSHOT_LEN, ServerDatagram,
-    ServerFrame, Snapshot,
+    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, MAX_DATAGRAM_LEN, MAX_FRAME_LEN, MAX_SNAPSHOT_LEN, PlayerSnapshot,
+    ProjectileSnapshot, ServerDatagram, ServerFrame, Snapshot,
 };
 use bincode::config::{self, Config};
 use serde::Serialize;
