@@ -31,7 +31,7 @@ pub const TARGET_DATAGRAM_LEN: usize = 1_100;
 pub const MAX_SNAPSHOT_LEN: usize = 64 * 1024;
 /// Most inputs one datagram carries (the newest ones); more is malformed.
 pub const MAX_INPUTS_PER_DATAGRAM: usize = 8;
-/// Most players a `Welcome` roster or a snapshot may list; a longer list is malformed.
+/// Most players a snapshot may list; a longer list is malformed.
 pub const MAX_LISTED_PLAYERS: usize = 1_024;
 /// Most projectiles a snapshot may list; a longer list is malformed.
 pub const MAX_LISTED_PROJECTILES: usize = 2_048;
@@ -94,16 +94,14 @@ pub enum ServerFrame {
     Kick { reason: String },
 }
 
-/// The server's answer to a good `Hello`.
+/// The server's answer to a good `Hello`. A `PlayerJoined` frame for each player already in the world
+/// (this one included) follows, so the roster never has to fit one frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Welcome {
     pub player_id: PlayerId,
     /// World ticks per second.
     pub tick_rate: u16,
     pub arena: Arena,
-    /// Everyone already in the world, this player included.
-    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_LISTED_PLAYERS>")]
-    pub players: Vec<(PlayerId, String)>,
 }
 
 /// Why a `Hello` was refused.

@@ -43,7 +43,6 @@ fn all_server_frames() -> Vec<ServerFrame> {
             player_id: 4,
             tick_rate: 60,
             arena: Arena::standard(),
-            players: vec![(1, "bob".into()), (4, "ada".into())],
         }),
         ServerFrame::Reject {
             reason: RejectReason::VersionMismatch { server: 9 },

@@ -1,0 +1,82 @@
+//! The server's settings, from command-line flags or `ARENA_*` environment variables (so an orchestrator can
+//! start it with no files), checked before anything starts.
+
+use arena_shared::arena::Arena;
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Arena game server: a tick-based, server-authoritative 2D arena over QUIC.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "arena-server", version, about, long_about = None)]
+pub struct Config {
+    /// Address and UDP port to listen on (port 0 picks a free one; the first stdout line says which).
+    #[arg(long, env = "ARENA_BIND", default_value = "0.0.0.0:4433")]
+    pub bind: SocketAddr,
+
+    /// World ticks per second.
+    #[arg(long, env = "ARENA_TICK_RATE", default_value_t = 60,
+          value_parser = clap::value_parser!(u16).range(1..=240))]
+    pub tick_rate: u16,
+
+    /// Most players at once; a full server answers `Reject { Full }`.
+    #[arg(long, env = "ARENA_MAX_PLAYERS", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_players: u16,
+
+    /// Directory where the generated certificate and key are kept between starts.
+    #[arg(long, env = "ARENA_DATA_DIR", default_value = "arena-data")]
+    pub data_dir: PathBuf,
+
+    /// PEM certificate chain to serve instead of the generated one (needs --key).
+    #[arg(long, env = "ARENA_CERT", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// PEM private key for --cert.
+    #[arg(long, env = "ARENA_KEY", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Use a throwaway certificate generated in memory and write nothing (tests, benchmarks).
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    pub ephemeral_cert: bool,
+
+    /// Seed of the game's RNG (spawn points); random when not given.
+    #[arg(long, env = "ARENA_SEED")]
+    pub seed: Option<u64>,
+
+    /// The map. Not a flag yet: every server plays the standard map unless a program embedding the server
+    /// sets another.
+    #[arg(skip = Arena::standard())]
+    pub arena: Arena,
+}
+
+impl Config {
+    /// Settings for a server on `127.0.0.1:0` with a throwaway certificate: what tests and benchmarks use.
+    pub fn local_ephemeral() -> Self {
+        Self::parse_from(["arena-server", "--bind", "127.0.0.1:0", "--ephemeral-cert"])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_flags() {
+        let c = Config::try_parse_from(["arena-server"]).unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:4433");
+        assert_eq!(c.tick_rate, 60);
+        assert_eq!(c.data_dir, PathBuf::from("arena-data"));
+    }
+
+    #[test]
+    fn bad_flags_are_refused() {
+        assert!(Config::try_parse_from(["arena-server", "--tick-rate", "0"]).is_err());
+        assert!(Config::try_parse_from(["arena-server", "--tick-rate", "1000"]).is_err());
+        assert!(Config::try_parse_from(["arena-server", "--bind", "nowhere"]).is_err());
+        assert!(
+            Config::try_parse_from(["arena-server", "--cert", "c.pem"]).is_err(),
+            "--cert needs --key"
+        );
+    }
+}

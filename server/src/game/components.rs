@@ -1,0 +1,48 @@
+//! The components of the game world: players (with their connection, body, score and inputs) and
+//! projectiles.
+
+use super::ClientId;
+use super::input::InputBuffer;
+use arena_shared::protocol::PlayerId;
+use arena_shared::rules::{PlayerState, ProjectileState};
+use bevy_ecs::prelude::*;
+
+/// The connection that steers this player; the only client whose inputs reach it.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Client(pub ClientId);
+
+/// Who a player is.
+#[derive(Component, Debug, Clone)]
+pub struct Player {
+    pub id: PlayerId,
+    pub name: String,
+}
+
+/// A player's simulated state (position, velocity, aim, health, timers), advanced by the shared rules.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Body(pub PlayerState);
+
+/// Kills and deaths since the player joined.
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct Score {
+    pub kills: u32,
+    pub deaths: u32,
+}
+
+/// A projectile in flight and who fired it.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Projectile {
+    pub id: u32,
+    pub owner: PlayerId,
+    pub state: ProjectileState,
+}
+
+/// Everything a freshly joined player is made of.
+#[derive(Bundle)]
+pub struct PlayerBundle {
+    pub client: Client,
+    pub player: Player,
+    pub body: Body,
+    pub score: Score,
+    pub inputs: InputBuffer,
+}

@@ -1,0 +1,160 @@
+//! The sans-IO simulation: a bevy_ecs `World` and the tick schedule that advances it.
+//!
+//! [`Sim`] takes [`Inbound`] events (joins, leaves, inputs, chat) and, for each [`Sim::tick`], produces
+//! [`Outbound`] messages (encoded frames and snapshots addressed to clients). It has no sockets, no clock
+//! and no global RNG (a seeded RNG is a resource), so tests, benchmarks and replays drive it directly; the
+//! tick thread ([`crate::tick`]) is the only thing that owns it in a running server.
+
+pub mod components;
+pub mod input;
+pub mod messages;
+pub mod resources;
+mod schedule;
+mod systems;
+#[cfg(test)]
+mod tests;
+
+use arena_shared::arena::Arena;
+use arena_shared::protocol::{InputDatagram, PlayerId};
+use bevy_ecs::prelude::*;
+use bytes::Bytes;
+use components::{Body, Player, Projectile, Score};
+use resources::{Inbox, Outbox, TickCount, TickStats};
+pub use schedule::TickSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+/// A connection's id, given by the network edge; unique for the server's lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(pub u64);
+
+/// What the network edge hands to the simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    /// A client finished its handshake (version and name already checked) and takes a player slot.
+    Join { client: ClientId, name: String },
+    /// A client's connection is gone; its player leaves the world.
+    Leave { client: ClientId },
+    /// A decoded input datagram.
+    Input { client: ClientId, datagram: InputDatagram },
+    /// A chat line, not yet cleaned.
+    Chat { client: ClientId, text: String },
+}
+
+/// What the simulation hands back to the network edge after a tick.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outbound {
+    /// An encoded control frame (length prefix included) for one client.
+    Frame { client: ClientId, frame: Bytes },
+    /// An encoded control frame for every joined client.
+    Broadcast { frame: Bytes },
+    /// One client's encoded snapshot of `tick`, to split into datagrams at the edge.
+    Snapshot { client: ClientId, tick: u32, bytes: Bytes },
+    /// Disconnect this client, telling it why.
+    Kick { client: ClientId, reason: String },
+}
+
+/// How a simulation is set up.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Ticks per second; each tick advances the world by `1 / tick_rate` seconds.
+    pub tick_rate: u16,
+    /// Seed of the game RNG (spawn points): the same seed and inputs give the same game.
+    pub seed: u64,
+    pub arena: Arena,
+}
+
+/// The simulation: the World and its schedule.
+pub struct Sim {
+    world: World,
+    schedule: Schedule,
+}
+
+impl Sim {
+    pub fn new(config: SimConfig) -> Self {
+        let mut world = World::new();
+        resources::insert_all(&mut world, &config);
+        messages::register_all(&mut world);
+        Self {
+            world,
+            schedule: schedule::build(),
+        }
+    }
+
+    /// Queues an event for the next tick.
+    pub fn push(&mut self, event: Inbound) {
+        self.world.resource_mut::<Inbox>().0.push(event);
+    }
+
+    /// Runs one tick: every system of the schedule, in the order of [`TickSet`].
+    pub fn tick(&mut self) {
+        self.schedule.run(&mut self.world);
+    }
+
+    /// Moves everything the last ticks produced into `out`.
+    pub fn drain_outbox(&mut self, out: &mut Vec<Outbound>) {
+        out.append(&mut self.world.resource_mut::<Outbox>().0);
+    }
+
+    /// The number of the last tick run (0 before the first).
+    pub fn tick_count(&self) -> u32 {
+        self.world.resource::<TickCount>().0
+    }
+
+    /// What the last tick did, for metrics.
+    pub fn stats(&self) -> TickStats {
+        *self.world.resource::<TickStats>()
+    }
+
+    /// A hash of everything the game state is made of (players, scores, projectiles, tick), independent of
+    /// storage order: equal hashes mean equal games.
+    pub fn state_hash(&mut self) -> u64 {
+        let mut players: Vec<(PlayerId, [u32; 9], u32, u32)> = self
+            .world
+            .query::<(&Player, &Body, &Score)>()
+            .iter(&self.world)
+            .map(|(p, b, s)| {
+                let st = &b.0;
+                let bits = [
+                    st.pos.x.to_bits(),
+                    st.pos.y.to_bits(),
+                    st.vel.x.to_bits(),
+                    st.vel.y.to_bits(),
+                    st.aim.to_bits(),
+                    u32::from(st.health),
+                    st.fire_cooldown.to_bits(),
+                    st.respawn_in.to_bits(),
+                    0,
+                ];
+                (p.id, bits, s.kills, s.deaths)
+            })
+            .collect();
+        players.sort_unstable_by_key(|p| p.0);
+        let mut projectiles: Vec<(u32, [u32; 5])> = self
+            .world
+            .query::<&Projectile>()
+            .iter(&self.world)
+            .map(|p| {
+                let s = &p.state;
+                (
+                    p.id,
+                    [
+                        s.pos.x.to_bits(),
+                        s.pos.y.to_bits(),
+                        s.vel.x.to_bits(),
+                        s.vel.y.to_bits(),
+                        s.life.to_bits(),
+                    ],
+                )
+            })
+            .collect();
+        projectiles.sort_unstable_by_key(|p| p.0);
+        let mut h = DefaultHasher::new();
+        (self.tick_count(), players, projectiles).hash(&mut h);
+        h.finish()
+    }
+
+    /// The World, for benchmarks and tests that look inside.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}

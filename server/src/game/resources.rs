@@ -1,0 +1,96 @@
+//! The world's resources: settings, the tick counter, the map, the seeded RNG, the inbox and outbox that
+//! connect the simulation to the network edge, the id indexes and the per-tick statistics.
+
+use super::{ClientId, Inbound, Outbound, SimConfig};
+use arena_shared::arena::Arena;
+use arena_shared::protocol::PlayerId;
+use bevy_ecs::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use std::collections::HashMap;
+
+/// Fixed settings of this simulation.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct Settings {
+    pub tick_rate: u16,
+    /// Seconds per tick.
+    pub dt: f32,
+}
+
+/// The number of the tick being run (the first tick is 1).
+#[derive(Resource, Debug, Default, Clone, Copy)]
+pub struct TickCount(pub u32);
+
+/// The map.
+#[derive(Resource, Debug, Clone)]
+pub struct ArenaMap(pub Arena);
+
+/// The game's only source of randomness, seeded from [`SimConfig::seed`].
+#[derive(Resource, Debug)]
+pub struct GameRng(pub StdRng);
+
+/// Events from the network edge waiting for the next tick.
+#[derive(Resource, Debug, Default)]
+pub struct Inbox(pub Vec<Inbound>);
+
+/// Messages for the network edge, drained after each tick.
+#[derive(Resource, Debug, Default)]
+pub struct Outbox(pub Vec<Outbound>);
+
+/// Who is where: connection and player ids to entities.
+#[derive(Resource, Debug, Default)]
+pub struct Index {
+    pub clients: HashMap<ClientId, Entity>,
+    pub players: HashMap<PlayerId, Entity>,
+}
+
+/// Id counters; ids are never reused within a run.
+#[derive(Resource, Debug, Default)]
+pub struct Ids {
+    last_player: PlayerId,
+    last_projectile: u32,
+}
+
+impl Ids {
+    pub fn next_player(&mut self) -> PlayerId {
+        self.last_player += 1;
+        self.last_player
+    }
+
+    pub fn next_projectile(&mut self) -> u32 {
+        self.last_projectile = self.last_projectile.wrapping_add(1);
+        self.last_projectile
+    }
+}
+
+/// What the last tick did, for metrics and benchmarks.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TickStats {
+    pub tick: u32,
+    pub players: u32,
+    pub projectiles: u32,
+    /// Snapshot bytes produced for all clients this tick.
+    pub snapshot_bytes: u64,
+    /// Inputs refused this tick (bad sequence jumps, non-finite aims).
+    pub inputs_invalid: u32,
+    /// Inputs dropped this tick because a player's buffer was full.
+    pub inputs_overflowed: u32,
+    /// Chat lines refused this tick (empty or too long).
+    pub chat_refused: u32,
+}
+
+pub(super) fn insert_all(world: &mut World, config: &SimConfig) {
+    let tick_rate = config.tick_rate.max(1);
+    world.insert_resource(Settings {
+        tick_rate,
+        dt: 1.0 / f32::from(tick_rate),
+    });
+    world.insert_resource(TickCount::default());
+    world.insert_resource(ArenaMap(config.arena.clone()));
+    world.insert_resource(GameRng(StdRng::seed_from_u64(config.seed)));
+    world.insert_resource(Inbox::default());
+    world.insert_resource(Outbox::default());
+    world.insert_resource(Index::default());
+    world.insert_resource(Ids::default());
+    world.insert_resource(TickStats::default());
+}

@@ -1,0 +1,71 @@
+//! The order of a tick, written as chained system sets so the schedule reads like the tick's story.
+
+use super::systems::{announce, combat, inbox, movement, snapshot};
+use bevy_ecs::message::message_update_system;
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::SingleThreadedExecutor;
+
+/// The phases of one tick, run in this order (each one sees everything the previous ones did).
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TickSet {
+    /// 0. Advance the tick counter and the message buffers.
+    Begin,
+    /// 1. Drain the inbox: joins and leaves, then inputs and chat into messages and input buffers.
+    Drain,
+    /// 2. Choose each player's validated inputs for this tick.
+    ApplyInputs,
+    /// 3. Move players by the shared rules; fire.
+    Move,
+    /// 4. Move projectiles; hits and kills.
+    Projectiles,
+    /// 5. Scores, deaths and respawns.
+    Deaths,
+    /// 6. Turn this tick's game messages into frames for the clients.
+    Announce,
+    /// 7. Build, encode and address every client's snapshot.
+    Snapshot,
+    /// 8. Record what the tick did.
+    Record,
+}
+
+pub(super) fn build() -> Schedule {
+    let mut schedule = Schedule::default();
+    // The tick thread is the only thread that touches the World; systems run one after another.
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.configure_sets(
+        (
+            TickSet::Begin,
+            TickSet::Drain,
+            TickSet::ApplyInputs,
+            TickSet::Move,
+            TickSet::Projectiles,
+            TickSet::Deaths,
+            TickSet::Announce,
+            TickSet::Snapshot,
+            TickSet::Record,
+        )
+            .chain(),
+    );
+    schedule.add_systems(
+        (message_update_system, inbox::begin_tick)
+            .chain()
+            .in_set(TickSet::Begin),
+    );
+    schedule.add_systems(
+        (inbox::handle_connections, inbox::route_inputs_and_chat)
+            .chain()
+            .in_set(TickSet::Drain),
+    );
+    schedule.add_systems(movement::select_inputs.in_set(TickSet::ApplyInputs));
+    schedule.add_systems(movement::move_players.in_set(TickSet::Move));
+    schedule.add_systems(combat::move_projectiles.in_set(TickSet::Projectiles));
+    schedule.add_systems(
+        (combat::score_kills, combat::respawn_players)
+            .chain()
+            .in_set(TickSet::Deaths),
+    );
+    schedule.add_systems(announce::announce.in_set(TickSet::Announce));
+    schedule.add_systems(snapshot::build_snapshots.in_set(TickSet::Snapshot));
+    schedule.add_systems(snapshot::record_stats.in_set(TickSet::Record));
+    schedule
+}

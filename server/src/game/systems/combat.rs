@@ -1,0 +1,84 @@
+//! Phases 4 and 5: projectiles fly and hit, kills are scored, the dead respawn.
+
+use crate::game::components::{Body, Player, Projectile, Score};
+use crate::game::messages::PlayerKilled;
+use crate::game::resources::{ArenaMap, GameRng, Index, Settings};
+use arena_shared::Vec2;
+use arena_shared::rules::{
+    PROJECTILE_DAMAGE, PlayerState, ProjectileOutcome, apply_hit, pick_spawn, step_projectile, tick_respawn,
+};
+use bevy_ecs::prelude::*;
+
+/// Phase 4: every projectile moves; one that hits a wall or expires vanishes, one that hits a living
+/// player (never its own shooter) damages it and vanishes; a kill is written as a [`PlayerKilled`].
+#[allow(clippy::too_many_arguments)]
+pub fn move_projectiles(
+    mut commands: Commands,
+    settings: Res<Settings>,
+    arena: Res<ArenaMap>,
+    mut projectiles: Query<(Entity, &mut Projectile)>,
+    mut players: Query<(Entity, &Player, &mut Body)>,
+    mut killed: MessageWriter<PlayerKilled>,
+    mut targets: Local<Vec<(u32, Vec2)>>,
+    mut target_entities: Local<Vec<Entity>>,
+) {
+    targets.clear();
+    target_entities.clear();
+    for (entity, player, body) in &players {
+        if body.0.is_alive() {
+            targets.push((player.id, body.0.pos));
+            target_entities.push(entity);
+        }
+    }
+    for (entity, mut projectile) in &mut projectiles {
+        let owner = projectile.owner;
+        match step_projectile(&mut projectile.state, settings.dt, &arena.0, &targets, owner) {
+            ProjectileOutcome::Flying => continue,
+            ProjectileOutcome::Expired | ProjectileOutcome::HitWall => {}
+            ProjectileOutcome::HitTarget(i) => {
+                if let Ok((_, victim, mut body)) = players.get_mut(target_entities[i])
+                    && apply_hit(&mut body.0, PROJECTILE_DAMAGE)
+                {
+                    killed.write(PlayerKilled {
+                        killer: owner,
+                        victim: victim.id,
+                    });
+                    // The dead stop projectiles no more.
+                    targets.swap_remove(i);
+                    target_entities.swap_remove(i);
+                }
+            }
+        }
+        commands.entity(entity).despawn();
+    }
+}
+
+/// Phase 5a: each kill scores for the killer (if still here) and counts a death for the victim.
+pub fn score_kills(mut killed: MessageReader<PlayerKilled>, index: Res<Index>, mut scores: Query<&mut Score>) {
+    for kill in killed.read() {
+        if let Some(mut s) = index.players.get(&kill.killer).and_then(|e| scores.get_mut(*e).ok()) {
+            s.kills += 1;
+        }
+        if let Some(mut s) = index.players.get(&kill.victim).and_then(|e| scores.get_mut(*e).ok()) {
+            s.deaths += 1;
+        }
+    }
+}
+
+/// Phase 5b: the dead count down, then come back at full health at a spawn point the seeded RNG picks.
+pub fn respawn_players(
+    settings: Res<Settings>,
+    arena: Res<ArenaMap>,
+    mut rng: ResMut<GameRng>,
+    mut bodies: Query<&mut Body>,
+) {
+    for mut body in &mut bodies {
+        if tick_respawn(&mut body.0, settings.dt) {
+            let aim = body.0.aim;
+            body.0 = PlayerState {
+                aim,
+                ..PlayerState::spawned(pick_spawn(&arena.0, &mut rng.0))
+            };
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Phases 2 and 3: each player's inputs for this tick are chosen, then applied by the shared rules, which
+//! move the player and may fire a projectile.
+
+use crate::game::components::{Body, Player, Projectile};
+use crate::game::input::InputBuffer;
+use crate::game::resources::{ArenaMap, Ids, Settings};
+use arena_shared::rules::step_player;
+use bevy_ecs::prelude::*;
+
+/// Phase 2: one input per player (a few when catching up, the last one again when none arrived).
+pub fn select_inputs(mut buffers: Query<&mut InputBuffer>) {
+    for mut buffer in &mut buffers {
+        buffer.select_for_tick();
+    }
+}
+
+/// Phase 3: the shared movement and firing rules, once per chosen input.
+pub fn move_players(
+    mut commands: Commands,
+    settings: Res<Settings>,
+    arena: Res<ArenaMap>,
+    mut ids: ResMut<Ids>,
+    mut players: Query<(&Player, &InputBuffer, &mut Body)>,
+) {
+    for (player, buffer, mut body) in &mut players {
+        for input in buffer.this_tick() {
+            if let Some(shot) = step_player(&mut body.0, input, settings.dt, &arena.0) {
+                commands.spawn(Projectile {
+                    id: ids.next_projectile(),
+                    owner: player.id,
+                    state: shot.into(),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! One connection's life: handshake (`Hello` within [`HANDSHAKE_TIMEOUT`], version, name, a player slot),
+//! then three loops until one ends: the control-stream reader, the datagram reader and the frame writer.
+//!
+//! Untrusted bytes are checked cheapest first: size (frame header, datagram length), then kind and fields
+//! (decode with limits), then meaning (phase, name, chat). A bad datagram is dropped and counted; too many
+//! disconnect. A bad frame disconnects at once, with the reason in the QUIC close.
+
+use super::{
+    BAD_DATAGRAM_WINDOW, ClientHandle, Edge, FRAME_QUEUE, HANDSHAKE_TIMEOUT, MAX_BAD_DATAGRAMS, ToConn, ToTick,
+};
+use crate::game::{ClientId, Inbound};
+use crate::metrics::inc;
+use arena_shared::codec::{self, CodecError};
+use arena_shared::protocol::{
+    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, PROTOCOL_VERSION, RejectReason, ServerFrame, clean_name, close_code,
+};
+use quinn::{Connection, Incoming, RecvStream, SendStream, VarInt};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+
+/// How long a closing writer waits for the peer to acknowledge a final `Reject` or `Kick` frame.
+const FINAL_FRAME_GRACE: Duration = Duration::from_secs(1);
+
+/// Why a session ended.
+#[derive(Debug)]
+enum End {
+    /// The peer closed, or the connection was lost or closed elsewhere (shutdown).
+    Gone,
+    /// The peer broke the protocol; close with this reason.
+    Violation(String),
+    /// The game kicked the client (the frame was sent); close with this reason.
+    Kicked(String),
+}
+
+/// Why a frame could not be read.
+#[derive(Debug, thiserror::Error)]
+enum FrameError {
+    #[error("stream ended")]
+    Closed,
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+/// Reads one length-prefixed frame; the length is checked against the limit before the payload is read.
+async fn read_frame(recv: &mut RecvStream) -> Result<Vec<u8>, FrameError> {
+    let mut header = [0u8; FRAME_HEADER_LEN];
+    recv.read_exact(&mut header).await.map_err(|_| FrameError::Closed)?;
+    let mut payload = vec![0u8; codec::frame_payload_len(header)?];
+    recv.read_exact(&mut payload).await.map_err(|_| FrameError::Closed)?;
+    Ok(payload)
+}
+
+fn close(conn: &Connection, code: u32, reason: &str) {
+    conn.close(VarInt::from_u32(code), reason.as_bytes());
+}
+
+/// Runs a connection from its first packet to its end.
+pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge) {
+    let peer = incoming.remote_address();
+    let deadline = tokio::time::Instant::now() + HANDSHAKE_TIMEOUT;
+    let conn = match tokio::time::timeout_at(deadline, incoming).await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "QUIC handshake failed");
+            inc(&edge.metrics.handshakes_failed);
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "QUIC handshake timed out");
+            inc(&edge.metrics.handshakes_failed);
+            return;
+        }
+    };
+    inc(&edge.metrics.connections_accepted);
+    let hello = tokio::time::timeout_at(deadline, async {
+        let (send, mut recv) = conn.accept_bi().await.map_err(|_| None)?;
+        let payload = read_frame(&mut recv).await.map_err(|e| Some(e.to_string()))?;
+        let frame = codec::decode_client_frame(&payload).map_err(|e| Some(e.to_string()))?;
+        Ok::<_, Option<String>>((send, recv, frame))
+    })
+    .await;
+    let (mut send, recv, hello) = match hello {
+        Ok(Ok((send, recv, ClientFrame::Hello(hello)))) => (send, recv, hello),
+        Ok(Ok((_, _, other))) => return violation(&conn, &format!("expected Hello, got {other:?}"), edge, peer),
+        Ok(Err(Some(reason))) => return violation(&conn, &format!("bad Hello: {reason}"), edge, peer),
+        Ok(Err(None)) => return inc(&edge.metrics.handshakes_failed),
+        Err(_) => {
+            inc(&edge.metrics.handshakes_failed);
+            return close(
+                &conn,
+                close_code::PROTOCOL_VIOLATION,
+                "no Hello before the handshake deadline",
+            );
+        }
+    };
+    if hello.protocol_version != PROTOCOL_VERSION {
+        let reason = RejectReason::VersionMismatch {
+            server: PROTOCOL_VERSION,
+        };
+        return reject_and_close(&conn, send, reason, edge).await;
+    }
+    if *edge.shutdown.borrow() {
+        return reject_and_close(&conn, send, RejectReason::ShuttingDown, edge).await;
+    }
+    let Ok(name) = clean_name(&hello.name) else {
+        return reject_and_close(&conn, send, RejectReason::BadName, edge).await;
+    };
+    let Ok(_player_slot) = edge.player_slots.clone().try_acquire_owned() else {
+        return reject_and_close(&conn, send, RejectReason::Full, edge).await;
+    };
+    let (frames_tx, frames_rx) = mpsc::channel(FRAME_QUEUE);
+    let handle = ClientHandle {
+        conn: conn.clone(),
+        frames: frames_tx,
+    };
+    if edge
+        .to_tick
+        .send(ToTick::Join {
+            client,
+            name: name.clone(),
+            handle,
+        })
+        .await
+        .is_err()
+    {
+        return close(&conn, close_code::SHUTTING_DOWN, "server shutting down");
+    }
+    inc(&edge.metrics.players_joined);
+    tracing::info!(%peer, ?client, %name, "player joined");
+
+    let end = tokio::select! {
+        end = write_frames(&mut send, frames_rx) => end,
+        end = read_control(recv, client, edge) => end,
+        end = read_datagrams(&conn, client, edge) => end,
+    };
+    match &end {
+        End::Gone => {}
+        End::Violation(reason) => {
+            inc(&edge.metrics.protocol_violations);
+            close(&conn, close_code::PROTOCOL_VIOLATION, reason);
+        }
+        End::Kicked(reason) => {
+            inc(&edge.metrics.kicks);
+            close(&conn, close_code::KICKED, reason);
+        }
+    }
+    tracing::info!(%peer, ?client, %name, ?end, "player left");
+    // Joins and leaves always reach the tick thread (they wait for room), so no player outlives its link.
+    let _ = edge.to_tick.send(ToTick::Event(Inbound::Leave { client })).await;
+}
+
+fn violation(conn: &Connection, reason: &str, edge: &Edge, peer: std::net::SocketAddr) {
+    tracing::debug!(%peer, reason, "protocol violation");
+    inc(&edge.metrics.protocol_violations);
+    close(conn, close_code::PROTOCOL_VIOLATION, reason);
+}
+
+async fn reject_and_close(conn: &Connection, mut send: SendStream, reason: RejectReason, edge: &Edge) {
+    inc(&edge.metrics.rejected);
+    let text = reason.to_string();
+    if let Ok(frame) = codec::encode_frame(&ServerFrame::Reject { reason }) {
+        finish_with(&mut send, &frame).await;
+    }
+    close(conn, close_code::REJECTED, &text);
+}
+
+/// Writes a last frame and waits (briefly) until the peer has it, so the close does not overtake it.
+async fn finish_with(send: &mut SendStream, frame: &[u8]) {
+    if send.write_all(frame).await.is_ok() && send.finish().is_ok() {
+        let _ = tokio::time::timeout(FINAL_FRAME_GRACE, send.stopped()).await;
+    }
+}
+
+/// The frame writer: frames from the tick thread to the control stream, in order.
+async fn write_frames(send: &mut SendStream, mut frames: mpsc::Receiver<ToConn>) -> End {
+    while let Some(message) = frames.recv().await {
+        match message {
+            ToConn::Frame(bytes) => {
+                if send.write_all(&bytes).await.is_err() {
+                    return End::Gone;
+                }
+            }
+            ToConn::Kick(reason) => {
+                if let Ok(frame) = codec::encode_frame(&ServerFrame::Kick { reason: reason.clone() }) {
+                    finish_with(send, &frame).await;
+                }
+                return End::Kicked(reason);
+            }
+        }
+    }
+    End::Gone // the tick thread let go of this client (shutdown)
+}
+
+/// The control-stream reader: every frame after `Hello`.
+async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> End {
+    loop {
+        let payload = match read_frame(&mut recv).await {
+            Ok(payload) => payload,
+            Err(FrameError::Closed) => return End::Gone,
+            Err(FrameError::Codec(e)) => return End::Violation(format!("bad frame: {e}")),
+        };
+        match codec::decode_client_frame(&payload) {
+            Ok(ClientFrame::Chat { text }) => {
+                if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(ToTick::Event(Inbound::Chat { client, text }))
+                {
+                    inc(&edge.metrics.inputs_dropped);
+                }
+            }
+            Ok(ClientFrame::Hello(_)) => return End::Violation("Hello after the handshake".into()),
+            Err(e) => return End::Violation(format!("malformed frame: {e}")),
+        }
+    }
+}
+
+/// The datagram reader: inputs to the tick thread; malformed datagrams dropped and counted, and too many
+/// of them within [`BAD_DATAGRAM_WINDOW`] disconnect.
+async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge) -> End {
+    let mut window_start = Instant::now();
+    let mut bad_in_window = 0u32;
+    loop {
+        let Ok(bytes) = conn.read_datagram().await else {
+            return End::Gone;
+        };
+        inc(&edge.metrics.datagrams_received);
+        match codec::decode_client_datagram(&bytes) {
+            Ok(ClientDatagram::Input(datagram)) => {
+                let event = ToTick::Event(Inbound::Input { client, datagram });
+                if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(event) {
+                    inc(&edge.metrics.inputs_dropped);
+                }
+            }
+            Err(_) => {
+                inc(&edge.metrics.bad_datagrams);
+                if window_start.elapsed() > BAD_DATAGRAM_WINDOW {
+                    window_start = Instant::now();
+                    bad_in_window = 0;
+                }
+                bad_in_window += 1;
+                if bad_in_window > MAX_BAD_DATAGRAMS {
+                    return End::Violation(format!(
+                        "more than {MAX_BAD_DATAGRAMS} malformed datagrams in {} s",
+                        BAD_DATAGRAM_WINDOW.as_secs()
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Starting and stopping a whole server: TLS identity, QUIC endpoint, the accept loop, the tick thread; and
+//! a graceful shutdown that closes every connection with a reason.
+
+use crate::config::Config;
+use crate::game::{Sim, SimConfig};
+use crate::metrics::Metrics;
+use crate::net::{self, Edge, TO_TICK_QUEUE};
+use crate::tick::TickLoop;
+use crate::tls::{Identity, TlsError};
+use arena_shared::protocol::close_code;
+use quinn::VarInt;
+use rand::TryRng;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// How long shutdown waits for close frames to leave and the tick thread to stop.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("TLS configuration refused: {0}")]
+    TlsConfig(#[from] rustls::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot start the tick thread: {0}")]
+    Thread(std::io::Error),
+    #[error("the OS random number generator failed: {0}")]
+    Random(String),
+}
+
+/// A server that is running.
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub local_addr: SocketAddr,
+    /// Lowercase hex SHA-256 of the certificate: what clients pin.
+    pub cert_sha256: String,
+    /// Whether the certificate was generated at this start.
+    pub cert_created: bool,
+    pub metrics: Arc<Metrics>,
+    endpoint: quinn::Endpoint,
+    shutdown: watch::Sender<bool>,
+    stop_tick: Arc<AtomicBool>,
+    tick_thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts a server; must be called inside a tokio runtime.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let (identity, cert_created) = match (&config.cert, &config.key) {
+        (Some(cert), Some(key)) => (Identity::from_pem_files(cert, key)?, false),
+        _ if config.ephemeral_cert => (Identity::generate()?, true),
+        _ => Identity::load_or_create(&config.data_dir)?,
+    };
+    let cert_sha256 = identity.sha256_hex();
+    let endpoint = quinn::Endpoint::server(net::quic::server_config(identity)?, config.bind).map_err(|source| {
+        StartError::Bind {
+            addr: config.bind,
+            source,
+        }
+    })?;
+    let local_addr = endpoint.local_addr().map_err(|source| StartError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+
+    let seed = match config.seed {
+        Some(seed) => seed,
+        None => rand::rngs::SysRng
+            .try_next_u64()
+            .map_err(|e| StartError::Random(e.to_string()))?,
+    };
+    let sim = Sim::new(SimConfig {
+        tick_rate: config.tick_rate,
+        seed,
+        arena: config.arena.clone(),
+    });
+    let metrics = Arc::new(Metrics::default());
+    let (to_tick, from_edge) = mpsc::channel(TO_TICK_QUEUE);
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let stop_tick = Arc::new(AtomicBool::new(false));
+    let tick_loop = TickLoop::new(sim, from_edge, metrics.clone(), config.tick_rate, stop_tick.clone());
+    let tick_thread = std::thread::Builder::new()
+        .name("arena-tick".into())
+        .spawn(move || tick_loop.run())
+        .map_err(StartError::Thread)?;
+    let edge = Arc::new(Edge::new(
+        to_tick,
+        metrics.clone(),
+        usize::from(config.max_players),
+        shutdown_rx,
+    ));
+    tokio::spawn(net::accept_loop(endpoint.clone(), edge));
+    tracing::info!(%local_addr, tick_rate = config.tick_rate, max_players = config.max_players, seed, "server started");
+    Ok(RunningServer {
+        local_addr,
+        cert_sha256,
+        cert_created,
+        metrics,
+        endpoint,
+        shutdown,
+        stop_tick,
+        tick_thread: Some(tick_thread),
+    })
+}
+
+impl RunningServer {
+    /// Closes every connection with the reason "server shutting down", stops the tick thread and waits (up
+    /// to [`SHUTDOWN_GRACE`]) for the close frames to leave.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        self.endpoint
+            .close(VarInt::from_u32(close_code::SHUTTING_DOWN), b"server shutting down");
+        self.stop_tick.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.tick_thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.endpoint.wait_idle()).await;
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        // A server dropped without `shutdown` (a failed test, say) still stops its tick thread.
+        self.stop_tick.store(true, Ordering::Relaxed);
+        self.endpoint
+            .close(VarInt::from_u32(close_code::SHUTTING_DOWN), b"server shutting down");
+    }
+}
