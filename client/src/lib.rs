@@ -1,1 +1,16 @@
-//! placeholder
+//! The Arena client library.
+//!
+//! # Layout
+//! - [`verify`]: how the client trusts a server: a pinned SHA-256 of its certificate, a PEM certificate, or
+//!   the system's roots.
+//! - [`session`]: connecting, the handshake, sending inputs (each datagram repeats the newest ones) and
+//!   chat, and receiving snapshots (reassembled from datagram parts) and control frames as [`session::Event`]s.
+//! - [`bot`]: a headless player that moves, aims at the nearest player, fires and chats, and reports what it
+//!   saw as one JSON line.
+
+pub mod bot;
+pub mod session;
+pub mod verify;
+
+pub use session::{ClientError, ConnectOptions, Event, Session};
+pub use verify::Verification;

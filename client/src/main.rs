@@ -1,1 +1,106 @@
-fn main() {}
+//! `arena-client`: joins an Arena server. With `--bot` it plays headless for `--duration` seconds and prints
+//! one JSON line of what it saw.
+
+use anyhow::{Context, bail};
+use arena_client::bot::{self, BotOptions};
+use arena_client::{ConnectOptions, Session, Verification};
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Arena client: join a server as a player, or as a headless bot with --bot.
+#[derive(Parser, Debug)]
+#[command(name = "arena-client", version, about, long_about = None)]
+struct Args {
+    /// Server address, host:port (the server prints it on its first line).
+    #[arg(long)]
+    server: String,
+    /// Trust the server whose certificate has this SHA-256 (printed by the server as cert-sha256).
+    #[arg(long, conflicts_with = "cert")]
+    cert_sha256: Option<String>,
+    /// Trust the server's certificate from this PEM file.
+    #[arg(long)]
+    cert: Option<PathBuf>,
+    /// TLS server name to ask for (only matters with --cert or system roots).
+    #[arg(long, default_value = "localhost")]
+    server_name: String,
+    /// Your player name (1 to 24 printable characters).
+    #[arg(long, default_value = "player")]
+    name: String,
+    /// Play headless: move, aim at the nearest player, fire, chat; print a JSON report at the end.
+    #[arg(long)]
+    bot: bool,
+    /// With --bot: seconds to play.
+    #[arg(long, default_value_t = 30.0, value_parser = parse_duration)]
+    duration: f64,
+    /// With --bot: seed of the bot's decisions (random when not given).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn parse_duration(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds between 0 and 86400")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ARENA_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("arena-client: error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("arena-client: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let verification = match (&args.cert_sha256, &args.cert) {
+        (Some(hex), _) => Verification::from_sha256_hex(hex)?,
+        (None, Some(path)) => Verification::CertFile(path.clone()),
+        (None, None) => Verification::SystemRoots,
+    };
+    let server = tokio::net::lookup_host(&args.server)
+        .await
+        .with_context(|| format!("cannot resolve --server {:?} (expected host:port)", args.server))?
+        .next()
+        .with_context(|| format!("--server {:?} resolves to no address", args.server))?;
+    if !args.bot {
+        bail!("the interactive terminal game is not available in this build yet; add --bot to play headless");
+    }
+    let options = ConnectOptions {
+        server,
+        server_name: args.server_name.clone(),
+        verification,
+        name: args.name.clone(),
+    };
+    let mut session = Session::connect(&options).await?;
+    let seed = match args.seed {
+        Some(seed) => seed,
+        None => rand::TryRng::try_next_u64(&mut rand::rngs::SysRng).context("the OS random number generator failed")?,
+    };
+    let bot_options = BotOptions {
+        duration: Duration::from_secs_f64(args.duration),
+        seed,
+        chat: true,
+    };
+    let report = bot::run(&mut session, &bot_options).await?;
+    session.close().await;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let config = Config::parse(); // bad flags: clap prints why and exits with status 2
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ARENA_LOG").unwrap_or_else(|_| "info,quinn=warn".into()),
         )

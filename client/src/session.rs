@@ -1,0 +1,321 @@
+//! A client's connection to a server: connect and handshake, then inputs and chat out, snapshots and
+//! control frames in.
+//!
+//! Two background tasks read what the server sends: one reassembles snapshot datagrams (whole or not at
+//! all, never out of order) and decodes them, the other reads control frames. Both deliver
+//! [`Event`]s through a bounded queue; snapshots are dropped (and counted) when the queue is full, frames
+//! wait for room.
+
+use crate::verify::{Verification, VerifyError};
+use arena_shared::arena::{Arena, ArenaError};
+use arena_shared::codec::{self, CodecError};
+use arena_shared::fragment::Reassembler;
+use arena_shared::protocol::{
+    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, Hello, InputDatagram, MAX_INPUTS_PER_DATAGRAM, PROTOCOL_VERSION,
+    RejectReason, ServerDatagram, ServerFrame, Snapshot, Welcome, close_code,
+};
+use arena_shared::rules::Input;
+use quinn::{Connection, ConnectionError, Endpoint, IdleTimeout, RecvStream, SendStream, TransportConfig, VarInt};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Time allowed for the QUIC handshake plus `Welcome`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Events queued for the application; past it snapshots are dropped and frames wait.
+pub const EVENT_QUEUE: usize = 1_024;
+/// Idle time after which the client gives the connection up (the server uses the same).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Keep-alive interval, so a quiet client is not taken for gone.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(2);
+
+/// Why a connection failed or ended.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    #[error("cannot open a UDP socket: {0}")]
+    Socket(std::io::Error),
+    #[error("cannot connect to {addr}: {reason}")]
+    Connect { addr: SocketAddr, reason: String },
+    #[error("the server refused to let us in: {0}")]
+    Rejected(RejectReason),
+    #[error("the server broke the protocol: {0}")]
+    Protocol(String),
+    #[error("the server's map is unusable: {0}")]
+    BadArena(#[from] ArenaError),
+    #[error("connection closed: {0}")]
+    Closed(String),
+}
+
+/// Where to connect and as whom.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub server: SocketAddr,
+    /// The TLS server name (must match the certificate unless the hash is pinned).
+    pub server_name: String,
+    pub verification: Verification,
+    pub name: String,
+}
+
+/// Something the server sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Snapshot(Snapshot),
+    Frame(ServerFrame),
+    /// The connection ended; the text says why (the server's reason when it gave one).
+    Closed(String),
+}
+
+/// Counters the background readers keep.
+#[derive(Debug, Default)]
+pub struct SessionStats {
+    /// Snapshot datagrams that did not decode or reassemble.
+    pub bad_datagrams: AtomicU64,
+    /// Whole snapshots dropped because the application did not take events fast enough.
+    pub snapshots_dropped: AtomicU64,
+}
+
+/// A connected, welcomed client.
+pub struct Session {
+    endpoint: Endpoint,
+    conn: Connection,
+    control: SendStream,
+    welcome: Welcome,
+    events: mpsc::Receiver<Event>,
+    recent_inputs: VecDeque<Input>,
+    next_seq: u32,
+    newest_tick: Arc<AtomicU32>,
+    stats: Arc<SessionStats>,
+}
+
+fn transport() -> TransportConfig {
+    let mut t = TransportConfig::default();
+    t.max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(
+        IDLE_TIMEOUT.as_millis() as u32
+    ))))
+    .keep_alive_interval(Some(KEEP_ALIVE))
+    .max_concurrent_bidi_streams(VarInt::from_u32(0))
+    .max_concurrent_uni_streams(VarInt::from_u32(0))
+    .datagram_receive_buffer_size(Some(256 * 1024));
+    t
+}
+
+/// A readable reason for a connection's end.
+pub fn describe(e: &ConnectionError) -> String {
+    match e {
+        ConnectionError::ApplicationClosed(close) => String::from_utf8_lossy(&close.reason).into_owned(),
+        ConnectionError::TimedOut => "timed out: the server stopped answering".into(),
+        ConnectionError::LocallyClosed => "closed by this client".into(),
+        ConnectionError::TransportError(t) if t.to_string().contains("ApplicationVerificationFailure") => {
+            "the server's certificate does not match the pinned --cert-sha256".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+async fn read_frame(recv: &mut RecvStream) -> Result<ServerFrame, ClientError> {
+    let mut header = [0u8; FRAME_HEADER_LEN];
+    recv.read_exact(&mut header)
+        .await
+        .map_err(|e| ClientError::Closed(e.to_string()))?;
+    let len = codec::frame_payload_len(header).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let mut payload = vec![0u8; len];
+    recv.read_exact(&mut payload)
+        .await
+        .map_err(|e| ClientError::Closed(e.to_string()))?;
+    codec::decode_server_frame(&payload).map_err(|e: CodecError| ClientError::Protocol(e.to_string()))
+}
+
+impl Session {
+    /// Connects, says `Hello`, and waits for `Welcome` (or the server's `Reject`).
+    pub async fn connect(options: &ConnectOptions) -> Result<Session, ClientError> {
+        let addr = options.server;
+        let local: SocketAddr = if addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }
+            .parse()
+            .map_err(|_| ClientError::Protocol("bad local address".into()))?;
+        let endpoint = Endpoint::client(local).map_err(ClientError::Socket)?;
+        let config = options.verification.client_config(transport())?;
+        let fail = |reason: String| ClientError::Connect { addr, reason };
+        let handshake = async {
+            let conn = endpoint
+                .connect_with(config, addr, &options.server_name)
+                .map_err(|e| fail(e.to_string()))?
+                .await
+                .map_err(|e| fail(describe(&e)))?;
+            let (mut control, mut recv) = conn.open_bi().await.map_err(|e| fail(describe(&e)))?;
+            let hello = ClientFrame::Hello(Hello {
+                protocol_version: PROTOCOL_VERSION,
+                name: options.name.clone(),
+            });
+            let frame = codec::encode_frame(&hello).map_err(|e| fail(e.to_string()))?;
+            control.write_all(&frame).await.map_err(|e| fail(e.to_string()))?;
+            let first = read_frame(&mut recv).await.map_err(|e| match conn.close_reason() {
+                Some(reason) => fail(describe(&reason)),
+                None => e,
+            })?;
+            Ok::<_, ClientError>((conn, control, recv, first))
+        };
+        let (conn, control, recv, first) = tokio::time::timeout(CONNECT_TIMEOUT, handshake)
+            .await
+            .map_err(|_| fail(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))??;
+        let welcome = match first {
+            ServerFrame::Welcome(welcome) => welcome,
+            ServerFrame::Reject { reason } => return Err(ClientError::Rejected(reason)),
+            other => return Err(ClientError::Protocol(format!("expected Welcome, got {other:?}"))),
+        };
+        welcome.arena.validate()?;
+        let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
+        let newest_tick = Arc::new(AtomicU32::new(0));
+        let stats = Arc::new(SessionStats::default());
+        tokio::spawn(read_frames(conn.clone(), recv, events_tx.clone()));
+        tokio::spawn(read_snapshots(
+            conn.clone(),
+            events_tx,
+            newest_tick.clone(),
+            stats.clone(),
+        ));
+        Ok(Session {
+            endpoint,
+            conn,
+            control,
+            welcome,
+            events,
+            recent_inputs: VecDeque::with_capacity(MAX_INPUTS_PER_DATAGRAM),
+            next_seq: 1,
+            newest_tick,
+            stats,
+        })
+    }
+
+    pub fn welcome(&self) -> &Welcome {
+        &self.welcome
+    }
+
+    pub fn player_id(&self) -> u32 {
+        self.welcome.player_id
+    }
+
+    pub fn arena(&self) -> &Arena {
+        &self.welcome.arena
+    }
+
+    /// Sends the next input (its sequence number is given here and returned) in a datagram that repeats the
+    /// newest [`MAX_INPUTS_PER_DATAGRAM`] inputs and acks the newest snapshot received.
+    pub fn send_input(&mut self, mut input: Input) -> Result<Input, ClientError> {
+        input.seq = self.next_seq;
+        self.next_seq += 1;
+        if self.recent_inputs.len() == MAX_INPUTS_PER_DATAGRAM {
+            self.recent_inputs.pop_front();
+        }
+        self.recent_inputs.push_back(input);
+        let datagram = ClientDatagram::Input(InputDatagram {
+            ack_tick: self.newest_tick.load(Ordering::Relaxed),
+            inputs: self.recent_inputs.iter().copied().collect(),
+        });
+        let bytes = codec::encode_datagram(&datagram).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        match self.conn.send_datagram(bytes.into()) {
+            Ok(()) => Ok(input),
+            Err(quinn::SendDatagramError::ConnectionLost(e)) => Err(ClientError::Closed(describe(&e))),
+            Err(e) => Err(ClientError::Protocol(e.to_string())),
+        }
+    }
+
+    /// Sends a chat line on the control stream.
+    pub async fn send_chat(&mut self, text: &str) -> Result<(), ClientError> {
+        let frame = codec::encode_frame(&ClientFrame::Chat { text: text.to_owned() })
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.control
+            .write_all(&frame)
+            .await
+            .map_err(|e| ClientError::Closed(e.to_string()))
+    }
+
+    /// The next event; `None` once the connection is over and every event was taken.
+    pub async fn next_event(&mut self) -> Option<Event> {
+        self.events.recv().await
+    }
+
+    /// An event if one is waiting.
+    pub fn try_event(&mut self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+
+    /// The current round-trip time as QUIC estimates it.
+    pub fn rtt(&self) -> Duration {
+        self.conn.rtt()
+    }
+
+    pub fn stats(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    /// The underlying connection (for tools and tests that need raw access).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Leaves: closes the connection and waits briefly for the close to reach the server.
+    pub async fn close(self) {
+        self.conn.close(VarInt::from_u32(close_code::LEFT), b"client left");
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.endpoint.wait_idle()).await;
+    }
+}
+
+/// Reads control frames until the stream or connection ends, then reports why.
+async fn read_frames(conn: Connection, mut recv: RecvStream, events: mpsc::Sender<Event>) {
+    let reason = loop {
+        match read_frame(&mut recv).await {
+            Ok(frame) => {
+                if events.send(Event::Frame(frame)).await.is_err() {
+                    return;
+                }
+            }
+            Err(ClientError::Protocol(e)) => {
+                conn.close(
+                    VarInt::from_u32(close_code::PROTOCOL_VIOLATION),
+                    b"malformed frame from server",
+                );
+                break format!("malformed frame from the server: {e}");
+            }
+            Err(_) => break describe(&conn.closed().await),
+        }
+    };
+    let _ = events.send(Event::Closed(reason)).await;
+}
+
+/// Reads snapshot datagrams, reassembles and decodes them.
+async fn read_snapshots(
+    conn: Connection,
+    events: mpsc::Sender<Event>,
+    newest_tick: Arc<AtomicU32>,
+    stats: Arc<SessionStats>,
+) {
+    let mut reassembler = Reassembler::new();
+    while let Ok(bytes) = conn.read_datagram().await {
+        let whole = match codec::decode_server_datagram(&bytes).map(|d| match d {
+            ServerDatagram::Snapshot(part) => reassembler.push(part),
+        }) {
+            Ok(Ok(Some(whole))) => whole,
+            Ok(Ok(None)) => continue,
+            _ => {
+                stats.bad_datagrams.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+        };
+        match codec::decode_snapshot(&whole) {
+            Ok(snapshot) => {
+                newest_tick.fetch_max(snapshot.tick, Ordering::Relaxed);
+                if events.try_send(Event::Snapshot(snapshot)).is_err() {
+                    stats.snapshots_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(_) => {
+                stats.bad_datagrams.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
