@@ -154,13 +154,13 @@ mod tests {
         let snap = Snapshot {
             tick: 1,
             last_input_seq: 0,
-            players: vec![player(1, 10.0, 10.0), player(2, 20.0, 10.0), far, dead],
+            players: vec![player(1, 10.0, 10.0), player(2, 24.0, 10.0), far, dead],
             projectiles: vec![],
         };
         let input = decide(Some(&snap), 1, 1.0);
         assert!(input.aim.abs() < 1e-6, "aims along +x at player 2: {}", input.aim);
         assert!(input.fire());
-        assert!(input.move_x > 0, "closes in from 10 units");
+        assert!(input.move_x > 0, "closes in from 14 units");
     }
 
     #[test]

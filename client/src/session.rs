@@ -253,6 +253,15 @@ impl Session {
         &self.stats
     }
 
+    /// Writes raw bytes to the control stream, bypassing the codec (for tools and tests that play a broken
+    /// or hostile client).
+    pub async fn send_raw_control(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        self.control
+            .write_all(bytes)
+            .await
+            .map_err(|e| ClientError::Closed(e.to_string()))
+    }
+
     /// The underlying connection (for tools and tests that need raw access).
     pub fn connection(&self) -> &Connection {
         &self.conn

@@ -1,1 +1,67 @@
-//! End-to-end tests live in `tests/`; this crate has no code of its own.
+//! The end-to-end test harness: a real server on `127.0.0.1:0` with a throwaway certificate, real clients
+//! over QUIC, and bounded waits. The tests themselves live in `tests/`.
+
+use anyhow::{Context, bail};
+use arena_client::{ConnectOptions, Event, Session, Verification};
+use arena_server::{Config, RunningServer};
+use arena_shared::rules::Input;
+use std::time::Duration;
+
+/// Starts a server on loopback with a throwaway certificate; `adjust` may change the settings first.
+pub async fn start_server(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<RunningServer> {
+    let mut config = Config::local_ephemeral();
+    config.seed = Some(7);
+    adjust(&mut config);
+    Ok(arena_server::start(config).await?)
+}
+
+/// Connection options for `server`, pinning its certificate.
+pub fn options(server: &RunningServer, name: &str) -> anyhow::Result<ConnectOptions> {
+    Ok(ConnectOptions {
+        server: server.local_addr,
+        server_name: "localhost".into(),
+        verification: Verification::from_sha256_hex(&server.cert_sha256)?,
+        name: name.into(),
+    })
+}
+
+/// Connects and completes the handshake as `name`.
+pub async fn join(server: &RunningServer, name: &str) -> anyhow::Result<Session> {
+    Session::connect(&options(server, name)?)
+        .await
+        .with_context(|| format!("{name} could not join"))
+}
+
+/// Takes events until `pick` returns something, for at most `limit`.
+pub async fn wait_for<T>(
+    session: &mut Session,
+    limit: Duration,
+    mut pick: impl FnMut(&Event) -> Option<T>,
+) -> anyhow::Result<T> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let event = match tokio::time::timeout_at(deadline, session.next_event()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => bail!("the connection ended while waiting"),
+            Err(_) => bail!("nothing matching arrived within {limit:?}"),
+        };
+        if let Some(found) = pick(&event) {
+            return Ok(found);
+        }
+        if let Event::Closed(reason) = event {
+            bail!("the connection closed while waiting: {reason}");
+        }
+    }
+}
+
+/// Sends `input` once per tick at `tick_rate` for `ticks` ticks, taking (and dropping) events meanwhile so
+/// the event queue never fills.
+pub async fn hold_input(session: &mut Session, input: Input, ticks: u32, tick_rate: u32) -> anyhow::Result<()> {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1) / tick_rate);
+    for _ in 0..ticks {
+        ticker.tick().await;
+        session.send_input(input)?;
+        while session.try_event().is_some() {}
+    }
+    Ok(())
+}

@@ -33,6 +33,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    // Listen for signals before the first line goes out, so a SIGTERM right after it still shuts down cleanly.
+    let signals = Signals::install()?;
     let data_dir = config.data_dir.clone();
     let server = arena_server::start(config)
         .await
@@ -54,24 +56,41 @@ async fn run(config: Config) -> anyhow::Result<()> {
     };
     tracing::info!("players connect with: arena-client --server {reachable} --cert-sha256 {hash} --name <name>");
     tracing::info!("a headless bot: arena-client --server {reachable} --cert-sha256 {hash} --bot --duration 30");
-    wait_for_signal().await?;
+    signals.wait().await?;
     tracing::info!("shutting down");
     server.shutdown().await;
     Ok(())
 }
 
-/// Waits for Ctrl-C or (on Unix) SIGTERM.
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// Ctrl-C and (on Unix) SIGTERM, listened for from the moment they are installed.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("cannot listen for SIGTERM")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C")?,
-            _ = term.recv() => {}
-        }
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Self {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("cannot listen for SIGTERM")?,
+            #[cfg(unix)]
+            interrupt: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .context("cannot listen for Ctrl-C")?,
+        })
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")?;
-    Ok(())
+
+    /// Waits for Ctrl-C or SIGTERM.
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")?;
+        Ok(())
+    }
 }

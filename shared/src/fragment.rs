@@ -41,7 +41,7 @@ pub fn split(tick: u32, bytes: &[u8], datagram_len: usize) -> Result<Vec<Snapsho
     }
     let count = count as u8; // MAX_PARTS fits in u8
     let parts = if bytes.is_empty() {
-        vec![&bytes[..]]
+        vec![bytes]
     } else {
         bytes.chunks(payload).collect()
     };

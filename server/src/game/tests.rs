@@ -233,7 +233,7 @@ fn replay(seed: u64) -> Vec<u64> {
         for c in 1..=4u64 {
             let mx = ((t / 37 + c as u32) % 3) as i8 - 1;
             let aim = (t as f32 * 0.05 + c as f32).sin() * 3.0;
-            s.push(input(c, t + 1, mx * 127, aim, (t + c as u32) % 7 == 0));
+            s.push(input(c, t + 1, mx * 127, aim, (t + c as u32).is_multiple_of(7)));
         }
         s.tick();
         s.drain_outbox(&mut Vec::new());

@@ -24,7 +24,10 @@ pub fn begin_tick(mut tick: ResMut<TickCount>, mut stats: ResMut<TickStats>) {
 }
 
 /// Joins and leaves, in arrival order.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a system's parameters declare the data it touches"
+)]
 pub fn handle_connections(
     mut commands: Commands,
     mut inbox: ResMut<Inbox>,

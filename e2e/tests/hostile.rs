@@ -1,0 +1,100 @@
+//! End to end on 127.0.0.1: clients that send garbage are disconnected with a reason, and honest players
+//! keep receiving every snapshot meanwhile.
+
+use arena_client::{Event, Session};
+use arena_e2e::{join, start_server, wait_for};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// Collects the snapshot ticks an honest client receives during `window`.
+async fn ticks_received(session: &mut Session, window: Duration) -> BTreeSet<u32> {
+    let mut ticks = BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + window;
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, session.next_event()).await {
+        if let Event::Snapshot(s) = event {
+            ticks.insert(s.tick);
+        }
+    }
+    ticks
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_datagrams_and_a_garbage_frame_disconnect_the_sender_while_others_play_on() -> anyhow::Result<()> {
+    let server = start_server(|_| {}).await?;
+    let mut honest = join(&server, "honest").await?;
+    let mut spammer = join(&server, "spammer").await?;
+    let mut framer = join(&server, "framer").await?;
+
+    let attack = async {
+        // Datagrams that decode to nothing: an unknown kind, then random-looking bytes.
+        for i in 0..200u32 {
+            let junk: Vec<u8> = (0..40).map(|j| (i.wrapping_mul(31) ^ (j * 7)) as u8 | 0x80).collect();
+            if spammer.connection().send_datagram(junk.into()).is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let spam_end = wait_for(&mut spammer, 3 * SECOND, |e| match e {
+            Event::Closed(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+        // A frame whose header is fine but whose payload is not a message.
+        framer.send_raw_control(&[0, 3, 0xff, 0xff, 0xff]).await?;
+        let frame_end = wait_for(&mut framer, 3 * SECOND, |e| match e {
+            Event::Closed(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+        anyhow::Ok((spam_end?, frame_end?))
+    };
+    let (attack, ticks) = tokio::join!(attack, ticks_received(&mut honest, 3 * SECOND));
+    let (spam_reason, frame_reason) = attack?;
+    assert!(spam_reason.contains("malformed datagrams"), "{spam_reason}");
+    assert!(frame_reason.contains("malformed frame"), "{frame_reason}");
+
+    // Every tick in the window reached the honest player (loopback loses nothing), and they kept coming at
+    // about the tick rate.
+    let (first, last) = (*ticks.first().unwrap_or(&0), *ticks.last().unwrap_or(&0));
+    let span = last - first + 1;
+    assert!(
+        ticks.len() as f64 >= 0.95 * span as f64,
+        "received {} of {span} ticks",
+        ticks.len()
+    );
+    assert!(ticks.len() >= 90, "only {} snapshots in 3 s", ticks.len());
+    assert!(server.metrics.bad_datagrams.load(std::sync::atomic::Ordering::Relaxed) > 20);
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_frame_header_disconnects_before_anything_is_read() -> anyhow::Result<()> {
+    let server = start_server(|_| {}).await?;
+    let mut liar = join(&server, "liar").await?;
+    liar.send_raw_control(&[0xff, 0xff]).await?; // claims 65,535 bytes, over the 4 KiB limit
+    let reason = wait_for(&mut liar, 3 * SECOND, |e| match e {
+        Event::Closed(reason) => Some(reason.clone()),
+        _ => None,
+    })
+    .await?;
+    assert!(reason.contains("bad frame") && reason.contains("limit"), "{reason}");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_every_client_with_a_reason() -> anyhow::Result<()> {
+    let server = start_server(|_| {}).await?;
+    let mut a = join(&server, "a").await?;
+    server.shutdown().await;
+    let reason = wait_for(&mut a, 3 * SECOND, |e| match e {
+        Event::Closed(reason) => Some(reason.clone()),
+        _ => None,
+    })
+    .await?;
+    assert_eq!(reason, "server shutting down");
+    Ok(())
+}

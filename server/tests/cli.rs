@@ -1,0 +1,116 @@
+//! The `arena-server` binary as an operator meets it: the first stdout line, the kept certificate, SIGTERM,
+//! and clear errors with a non-zero exit for bad flags and unreadable files.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_arena-server"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("arena-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Starts the server and returns it with its first stdout line.
+fn start(data_dir: &PathBuf) -> (Child, String) {
+    let mut child = bin()
+        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not exit within 10 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn parse_first_line(line: &str) -> (String, String) {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(words.len(), 5, "{line:?}");
+    assert_eq!(
+        (words[0], words[1], words[3]),
+        ("listening", "on", "cert-sha256"),
+        "{line:?}"
+    );
+    let addr: std::net::SocketAddr = words[2].parse().unwrap();
+    assert_eq!(addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(addr.port(), 0, "the real bound port");
+    assert_eq!(words[4].len(), 64);
+    assert!(
+        words[4]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
+    (words[2].to_owned(), words[4].to_owned())
+}
+
+#[test]
+fn first_line_names_the_bound_address_and_the_kept_certificate_survives_a_restart() {
+    let dir = temp_dir("restart");
+    let (mut first, line) = start(&dir);
+    let (_, hash1) = parse_first_line(&line);
+    assert!(terminate(&mut first).success(), "SIGTERM exits 0");
+    let (mut second, line) = start(&dir);
+    let (_, hash2) = parse_first_line(&line);
+    assert!(terminate(&mut second).success());
+    assert_eq!(hash1, hash2, "the same certificate at the second start");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_flags_fail_with_a_clear_message() {
+    for args in [
+        &["--tick-rate", "0"][..],
+        &["--bind", "not-an-address"],
+        &["--no-such-flag"],
+        &["--cert", "x.pem"],
+    ] {
+        let out = bin().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("error:"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn unreadable_certificate_files_fail_with_their_path() {
+    let out = bin()
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--cert",
+            "/nonexistent/cert.pem",
+            "--key",
+            "/nonexistent/key.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot read /nonexistent/cert.pem"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no listening line");
+}
