@@ -24,6 +24,10 @@ pub struct Config {
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_players: u16,
 
+    /// Serve Prometheus metrics (`/metrics`) and a health check (`/healthz`) over HTTP on this address.
+    #[arg(long, env = "ARENA_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Directory where the generated certificate and key are kept between starts.
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "arena-data")]
     pub data_dir: PathBuf,

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::game::{Sim, SimConfig};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, http};
 use crate::net::{self, Edge, TO_TICK_QUEUE};
 use crate::tick::TickLoop;
 use crate::tls::{Identity, TlsError};
@@ -40,6 +40,8 @@ pub struct RunningServer {
     pub local_addr: SocketAddr,
     /// Lowercase hex SHA-256 of the certificate: what clients pin.
     pub cert_sha256: String,
+    /// The address of the metrics endpoint, when `--metrics-bind` asked for one.
+    pub metrics_addr: Option<SocketAddr>,
     /// Whether the certificate was generated at this start.
     pub cert_created: bool,
     pub metrics: Arc<Metrics>,
@@ -68,6 +70,22 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         source,
     })?;
 
+    let metrics = Arc::new(Metrics::default());
+    let metrics_addr = match config.metrics_bind {
+        Some(addr) => {
+            let listener = http::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let bound = listener
+                .local_addr()
+                .map_err(|source| StartError::Bind { addr, source })?;
+            tokio::spawn(http::serve(listener, metrics.clone()));
+            tracing::info!("metrics on http://{bound}/metrics, health on http://{bound}/healthz");
+            Some(bound)
+        }
+        None => None,
+    };
+
     let seed = match config.seed {
         Some(seed) => seed,
         None => rand::rngs::SysRng
@@ -79,7 +97,6 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         seed,
         arena: config.arena.clone(),
     });
-    let metrics = Arc::new(Metrics::default());
     let (to_tick, from_edge) = mpsc::channel(TO_TICK_QUEUE);
     let (shutdown, shutdown_rx) = watch::channel(false);
     let stop_tick = Arc::new(AtomicBool::new(false));
@@ -99,6 +116,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     Ok(RunningServer {
         local_addr,
         cert_sha256,
+        metrics_addr,
         cert_created,
         metrics,
         endpoint,

@@ -90,6 +90,17 @@ impl Sim {
         self.schedule.run(&mut self.world);
     }
 
+    /// A schedule running one phase of the tick on its own (for benchmarks that time each stage); run it
+    /// with [`Sim::run_phase`].
+    pub fn phase_schedule(set: TickSet) -> Schedule {
+        schedule::build_phase(set)
+    }
+
+    /// Runs a schedule from [`Sim::phase_schedule`] on this simulation's world.
+    pub fn run_phase(&mut self, phase: &mut Schedule) {
+        phase.run(&mut self.world);
+    }
+
     /// Moves everything the last ticks produced into `out`.
     pub fn drain_outbox(&mut self, out: &mut Vec<Outbound>) {
         out.append(&mut self.world.resource_mut::<Outbox>().0);

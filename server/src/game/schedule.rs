@@ -28,44 +28,74 @@ pub enum TickSet {
     Record,
 }
 
-pub(super) fn build() -> Schedule {
+impl TickSet {
+    /// Every phase, in tick order.
+    pub const ALL: [TickSet; 9] = [
+        TickSet::Begin,
+        TickSet::Drain,
+        TickSet::ApplyInputs,
+        TickSet::Move,
+        TickSet::Projectiles,
+        TickSet::Deaths,
+        TickSet::Announce,
+        TickSet::Snapshot,
+        TickSet::Record,
+    ];
+}
+
+fn new_schedule() -> Schedule {
     let mut schedule = Schedule::default();
     // The tick thread is the only thread that touches the World; systems run one after another.
     schedule.set_executor(SingleThreadedExecutor::new());
+    schedule
+}
+
+/// Adds the systems of one phase, in their order within it.
+fn add_phase(schedule: &mut Schedule, set: TickSet) {
+    match set {
+        TickSet::Begin => schedule.add_systems((message_update_system, inbox::begin_tick).chain().in_set(set)),
+        TickSet::Drain => schedule.add_systems(
+            (inbox::handle_connections, inbox::route_inputs_and_chat)
+                .chain()
+                .in_set(set),
+        ),
+        TickSet::ApplyInputs => schedule.add_systems(movement::select_inputs.in_set(set)),
+        TickSet::Move => schedule.add_systems(movement::move_players.in_set(set)),
+        TickSet::Projectiles => schedule.add_systems(combat::move_projectiles.in_set(set)),
+        TickSet::Deaths => schedule.add_systems((combat::score_kills, combat::respawn_players).chain().in_set(set)),
+        TickSet::Announce => schedule.add_systems(announce::announce.in_set(set)),
+        TickSet::Snapshot => schedule.add_systems(snapshot::build_snapshots.in_set(set)),
+        TickSet::Record => schedule.add_systems(snapshot::record_stats.in_set(set)),
+    };
+}
+
+/// The whole tick: every phase, chained in the order of [`TickSet::ALL`].
+pub(super) fn build() -> Schedule {
+    let mut schedule = new_schedule();
+    use TickSet::*;
     schedule.configure_sets(
         (
-            TickSet::Begin,
-            TickSet::Drain,
-            TickSet::ApplyInputs,
-            TickSet::Move,
-            TickSet::Projectiles,
-            TickSet::Deaths,
-            TickSet::Announce,
-            TickSet::Snapshot,
-            TickSet::Record,
+            Begin,
+            Drain,
+            ApplyInputs,
+            Move,
+            Projectiles,
+            Deaths,
+            Announce,
+            Snapshot,
+            Record,
         )
             .chain(),
     );
-    schedule.add_systems(
-        (message_update_system, inbox::begin_tick)
-            .chain()
-            .in_set(TickSet::Begin),
-    );
-    schedule.add_systems(
-        (inbox::handle_connections, inbox::route_inputs_and_chat)
-            .chain()
-            .in_set(TickSet::Drain),
-    );
-    schedule.add_systems(movement::select_inputs.in_set(TickSet::ApplyInputs));
-    schedule.add_systems(movement::move_players.in_set(TickSet::Move));
-    schedule.add_systems(combat::move_projectiles.in_set(TickSet::Projectiles));
-    schedule.add_systems(
-        (combat::score_kills, combat::respawn_players)
-            .chain()
-            .in_set(TickSet::Deaths),
-    );
-    schedule.add_systems(announce::announce.in_set(TickSet::Announce));
-    schedule.add_systems(snapshot::build_snapshots.in_set(TickSet::Snapshot));
-    schedule.add_systems(snapshot::record_stats.in_set(TickSet::Record));
+    for set in TickSet::ALL {
+        add_phase(&mut schedule, set);
+    }
+    schedule
+}
+
+/// One phase on its own, so benchmarks can time each stage of the tick.
+pub(super) fn build_phase(set: TickSet) -> Schedule {
+    let mut schedule = new_schedule();
+    add_phase(&mut schedule, set);
     schedule
 }

@@ -1,5 +1,8 @@
 //! What the server counts: connections, bad packets, kicks, inputs dropped, snapshots sent, and a histogram
 //! of tick durations. Counters are atomics any task may bump; only the tick thread records tick times.
+//! [`http`] serves them in the Prometheus text format, with a health check.
+
+pub mod http;
 
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -65,6 +68,21 @@ impl Histogram {
 
     pub fn max_us(&self) -> u64 {
         self.max_us
+    }
+
+    /// Cumulative counts at the upper bound (in microseconds, inclusive) of every non-empty bucket, in
+    /// increasing order. Buckets left out are empty, so the cumulative count at any bound is the count at the
+    /// largest listed bound below it: two scrapes can be subtracted exactly.
+    pub fn cumulative(&self) -> Vec<(u64, u64)> {
+        let mut seen = 0;
+        let mut out = Vec::new();
+        for (i, c) in self.counts.iter().enumerate() {
+            if *c > 0 {
+                seen += c;
+                out.push((Self::lower_bound(i + 1) - 1, seen));
+            }
+        }
+        out
     }
 
     /// The value at quantile `q` (0.0 to 1.0): the lower bound of the bucket holding that rank, so at most
@@ -188,6 +206,12 @@ impl Metrics {
             );
         }
         let _ = writeln!(out, "arena_tick_seconds_count {}", h.count());
+        let _ = writeln!(out, "# TYPE arena_tick_duration_us histogram");
+        for (le, count) in h.cumulative() {
+            let _ = writeln!(out, "arena_tick_duration_us_bucket{{le=\"{le}\"}} {count}");
+        }
+        let _ = writeln!(out, "arena_tick_duration_us_bucket{{le=\"+Inf\"}} {}", h.count());
+        let _ = writeln!(out, "arena_tick_duration_us_count {}", h.count());
         out
     }
 }
@@ -209,6 +233,19 @@ mod tests {
         h.record_us(123_456);
         let q = h.quantile_us(0.5);
         assert!(q <= 123_456 && q as f64 >= 123_456.0 * 0.984, "{q}");
+    }
+
+    #[test]
+    fn cumulative_buckets_cover_every_value() {
+        let mut h = Histogram::default();
+        for us in [3, 3, 900, 5_000, 5_001] {
+            h.record_us(us);
+        }
+        let c = h.cumulative();
+        assert_eq!(c[0], (3, 2));
+        assert_eq!(c[1], (900, 3));
+        assert_eq!(c.last().map(|x| x.1), Some(5));
+        assert!(c[2].0 >= 5_001 && c[2].0 < 5_100, "{c:?}");
     }
 
     #[test]
