@@ -131,13 +131,24 @@ async fn read_frame(recv: &mut RecvStream) -> Result<ServerFrame, ClientError> {
 }
 
 impl Session {
-    /// Connects, says `Hello`, and waits for `Welcome` (or the server's `Reject`).
+    /// Connects from a UDP socket of its own, says `Hello`, and waits for `Welcome` (or the server's `Reject`).
     pub async fn connect(options: &ConnectOptions) -> Result<Session, ClientError> {
-        let addr = options.server;
-        let local: SocketAddr = if addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }
-            .parse()
-            .map_err(|_| ClientError::Protocol("bad local address".into()))?;
+        let local: SocketAddr = if options.server.is_ipv6() {
+            "[::]:0"
+        } else {
+            "0.0.0.0:0"
+        }
+        .parse()
+        .map_err(|_| ClientError::Protocol("bad local address".into()))?;
         let endpoint = Endpoint::client(local).map_err(ClientError::Socket)?;
+        Self::connect_on(&endpoint, options).await
+    }
+
+    /// Like [`Session::connect`], on an endpoint the caller made (many sessions can share one UDP socket,
+    /// as the load-test tool's bots do).
+    pub async fn connect_on(endpoint: &Endpoint, options: &ConnectOptions) -> Result<Session, ClientError> {
+        let endpoint = endpoint.clone();
+        let addr = options.server;
         let config = options.verification.client_config(transport())?;
         let fail = |reason: String| ClientError::Connect { addr, reason };
         let handshake = async {

@@ -44,6 +44,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {addr} cert-sha256 {hash}")?;
+        if let Some(metrics) = server.metrics_addr {
+            writeln!(out, "metrics on {metrics}")?;
+        }
         out.flush()?;
     }
     if server.cert_created {

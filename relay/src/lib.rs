@@ -1,0 +1,1 @@
+//! A lossy UDP relay (link conditioner). Being written.
