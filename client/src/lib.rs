@@ -9,7 +9,11 @@
 //!   saw as one JSON line.
 
 pub mod bot;
+pub mod game;
+pub mod interp;
+pub mod predict;
 pub mod session;
+pub mod ui;
 pub mod verify;
 
 pub use session::{ClientError, ConnectOptions, Event, Session};

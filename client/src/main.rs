@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 use arena_client::bot::{self, BotOptions};
+use arena_client::ui;
 use arena_client::{ConnectOptions, Session, Verification};
 use clap::Parser;
 use std::path::PathBuf;
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 /// Arena client: join a server as a player, or as a headless bot with --bot.
 #[derive(Parser, Debug)]
-#[command(name = "arena-client", version, about, long_about = None)]
+#[command(name = "arena-client", version, about, long_about = None,
+          after_help = concat!("Controls: ", "WASD/arrows move · IJKL aim · Space fire · mouse aims, click fires · Tab scores · Enter chat · q quit"))]
 struct Args {
     /// Server address, host:port (the server prints it on its first line).
     #[arg(long)]
@@ -31,6 +33,9 @@ struct Args {
     /// Play headless: move, aim at the nearest player, fire, chat; print a JSON report at the end.
     #[arg(long)]
     bot: bool,
+    /// How far in the past other players are drawn, in milliseconds (default: two snapshot intervals).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    interp_delay_ms: Option<u64>,
     /// With --bot: seconds to play.
     #[arg(long, default_value_t = 30.0, value_parser = parse_duration)]
     duration: f64,
@@ -80,9 +85,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot resolve --server {:?} (expected host:port)", args.server))?
         .next()
         .with_context(|| format!("--server {:?} resolves to no address", args.server))?;
-    if !args.bot {
-        bail!("the interactive terminal game is not available in this build yet; add --bot to play headless");
-    }
     let options = ConnectOptions {
         server,
         server_name: args.server_name.clone(),
@@ -90,6 +92,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         name: args.name.clone(),
     };
     let mut session = Session::connect(&options).await?;
+    if !args.bot {
+        let delay = args.interp_delay_ms.map(Duration::from_millis);
+        return match ui::play(session, args.name, delay).await? {
+            ui::Outcome::Quit => Ok(()),
+            ui::Outcome::Disconnected(reason) => bail!("disconnected: {reason}"),
+        };
+    }
     let seed = match args.seed {
         Some(seed) => seed,
         None => rand::TryRng::try_next_u64(&mut rand::rngs::SysRng).context("the OS random number generator failed")?,

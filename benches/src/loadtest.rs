@@ -1,0 +1,322 @@
+//! One load-test run: start (or reach) the server, measure the floor, connect the bots, warm up, measure a
+//! window, and put the bots' and the server's figures into a [`Report`].
+
+use crate::bots::{self, Bot, GroupResult, Live, Phase};
+use crate::floor::Floor;
+use crate::procstat::{self, Pid};
+use crate::prom::Scrape;
+use crate::report::{Report, Run, Series, latency_series};
+use crate::stats::{Quantiles, per_client_per_s, rate};
+use crate::target::{Server, Target};
+use anyhow::{Context, bail};
+use arena_client::{ConnectOptions, Verification};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How a run is set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub target: Target,
+    pub bots: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    /// Tick rate of a server this tool starts (a remote server's own rate is used otherwise).
+    pub tick_rate: u16,
+    pub seed: u64,
+    /// Bots sharing one UDP socket.
+    pub bots_per_endpoint: usize,
+    /// Bots driven by one task.
+    pub bots_per_task: usize,
+    /// Handshakes in flight at once.
+    pub connect_concurrency: usize,
+    /// Echo round trips for the floor, before the bots connect.
+    pub floor_samples: usize,
+    /// Show progress bars on stderr (hidden anyway when stderr is not a terminal).
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            target: Target::Spawn { server_bin: None },
+            bots: 8,
+            warmup: Duration::from_secs(3),
+            duration: Duration::from_secs(10),
+            tick_rate: 60,
+            seed: 1,
+            bots_per_endpoint: 50,
+            bots_per_task: 50,
+            connect_concurrency: 16,
+            floor_samples: 2_000,
+            progress: true,
+        }
+    }
+}
+
+/// Runs the whole load test and stops whatever it started.
+pub async fn run(options: &Options) -> anyhow::Result<Run> {
+    if options.bots == 0 {
+        bail!("--bots must be at least 1");
+    }
+    if matches!(options.target, Target::Spawn { .. } | Target::InProcess) && options.bots > 1024 {
+        bail!("at most 1024 bots: the server takes at most 1024 players");
+    }
+    let server = Server::start(&options.target, options.bots, options.tick_rate, options.seed)
+        .await
+        .context("the server could not start")?;
+    let run = run_against(&server, options).await;
+    server.stop().await;
+    run
+}
+
+fn bar(options: &Options, len: u64, template: &str) -> ProgressBar {
+    if !options.progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> {
+    let floor = Floor::start().await?;
+    let idle = floor.measure(options.floor_samples).await;
+
+    let local: SocketAddr = if server.addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse()?;
+    let endpoints = (0..options.bots.div_ceil(options.bots_per_endpoint.max(1)))
+        .map(|_| quinn::Endpoint::client(local))
+        .collect::<Result<Vec<_>, _>>()
+        .context("cannot open a UDP socket for the bots")?;
+    let template = ConnectOptions {
+        server: server.addr,
+        server_name: "localhost".into(),
+        verification: Verification::from_sha256_hex(&server.cert_sha256)?,
+        name: String::new(),
+    };
+    let connecting = bar(
+        options,
+        options.bots as u64,
+        "connecting {bar:40} {pos}/{len} bots {elapsed}",
+    );
+    let (bots, connect_errors) =
+        bots::connect_all(&template, options.bots, &endpoints, options.connect_concurrency, || {
+            connecting.inc(1)
+        })
+        .await;
+    connecting.finish_and_clear();
+    let Some(tick_rate) = bots.first().map(|b| b.session.welcome().tick_rate) else {
+        bail!(
+            "no bot could join: {}",
+            connect_errors.first().map_or("no error given", String::as_str)
+        );
+    };
+    let connected = bots.len();
+
+    let (phase_tx, phase_rx) = watch::channel(Phase::Warmup);
+    let live = Arc::new(Live::default());
+    let mut groups = tokio::task::JoinSet::new();
+    let mut pending = bots.into_iter().peekable();
+    let mut group_index = 0u64;
+    while pending.peek().is_some() {
+        let group: Vec<Bot> = pending.by_ref().take(options.bots_per_task.max(1)).collect();
+        let seed = options.seed.wrapping_mul(1_000_003).wrapping_add(group_index);
+        groups.spawn(bots::run_group(group, tick_rate, seed, phase_rx.clone(), live.clone()));
+        group_index += 1;
+    }
+
+    // Warm-up, then the measured window, with a progress bar over both.
+    let total = options.warmup + options.duration;
+    let running = bar(
+        options,
+        total.as_millis() as u64,
+        "{msg:58} {bar:30} {elapsed}/{duration}",
+    );
+    let started = Instant::now();
+    let show = |label: &str, last: &mut (Instant, u64)| {
+        let now = Instant::now();
+        let snaps = live.snapshots.load(Ordering::Relaxed);
+        let hz = rate(snaps - last.1, now.duration_since(last.0).as_secs_f64()) / connected as f64;
+        *last = (now, snaps);
+        running.set_position(now.duration_since(started).as_millis() as u64);
+        running.set_message(format!(
+            "{label}: {connected} bots, {hz:.1} snapshots/s each, {} gone",
+            live.disconnects.load(Ordering::Relaxed)
+        ));
+    };
+    let mut last = (started, 0);
+    while started.elapsed() < options.warmup {
+        tokio::time::sleep(Duration::from_millis(250).min(options.warmup.saturating_sub(started.elapsed()))).await;
+        show("warm-up", &mut last);
+    }
+    let ticks_per_s = procstat::clock_ticks_per_s();
+    let scrape = |s: &Server| {
+        let source = s.metrics.clone();
+        async move {
+            match source {
+                Some(source) => source.scrape().await.map(Some),
+                None => Ok(None),
+            }
+        }
+    };
+    let s0 = scrape(server).await?;
+    let cpu0 = server.pid.map(procstat::cpu).transpose()?;
+    let window_start = Instant::now();
+    let _ = phase_tx.send(Phase::Measure(window_start));
+    let (stop_floor, stop_floor_rx) = watch::channel(false);
+    let loaded_floor = floor.sample_until(Duration::from_millis(20), stop_floor_rx);
+    while window_start.elapsed() < options.duration {
+        tokio::time::sleep(Duration::from_millis(250).min(options.duration.saturating_sub(window_start.elapsed())))
+            .await;
+        show("measuring", &mut last);
+    }
+    let _ = phase_tx.send(Phase::Stop);
+    let window_s = window_start.elapsed().as_secs_f64();
+    let s1 = scrape(server).await?;
+    let cpu1 = server.pid.map(procstat::cpu).transpose()?;
+    let rss = server.pid.map(procstat::rss_mb).transpose()?;
+    let _ = stop_floor.send(true);
+    running.finish_and_clear();
+
+    let mut results = Vec::new();
+    let collect = async {
+        while let Some(done) = groups.join_next().await {
+            results.push(done);
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(10), collect).await.is_err() {
+        bail!("the bot groups did not stop within 10 s");
+    }
+    let loaded = loaded_floor.await.unwrap_or_default();
+    let results: Vec<GroupResult> = results.into_iter().collect::<Result<_, _>>()?;
+    for bot in results.iter().flat_map(|g| &g.bots) {
+        bot.close();
+    }
+    for endpoint in &endpoints {
+        let _ = tokio::time::timeout(Duration::from_secs(1), endpoint.wait_idle()).await;
+    }
+    floor.close().await;
+
+    let mut report = Report {
+        bots: options.bots,
+        bots_connected: connected,
+        duration_s: window_s,
+        warmup_s: options.warmup.as_secs_f64(),
+        tick_rate,
+        server: server.kind.to_owned(),
+        floor_rtt_us: Quantiles::of(&mut idle.rtt_us.clone()),
+        floor_rtt_loaded_us: Quantiles::of(&mut loaded.rtt_us.clone()),
+        ..Report::default()
+    };
+    let mut series = Series::default();
+    add_bot_figures(&mut report, &mut series, &results, connect_errors);
+    if let (Some(s0), Some(s1)) = (&s0, &s1) {
+        add_server_figures(&mut report, &mut series, s0, s1, window_s);
+    }
+    if let (Some(c0), Some(c1)) = (cpu0, cpu1) {
+        report.server_cpu_pct = Some(procstat::cpu_pct(c0, c1, ticks_per_s));
+    }
+    report.server_rss_mb = rss;
+    if server.pid == Some(Pid::This) {
+        report
+            .notes
+            .push("the server runs in this process: CPU and memory include the bots".into());
+    }
+    if idle.lost + loaded.lost > 0 {
+        report
+            .notes
+            .push(format!("{} floor echoes were lost", idle.lost + loaded.lost));
+    }
+    add_notes(&mut report);
+    Ok(Run {
+        report: report.rounded(),
+        series,
+    })
+}
+
+fn add_bot_figures(report: &mut Report, series: &mut Series, groups: &[GroupResult], connect_errors: Vec<String>) {
+    let bot_seconds: f64 = groups.iter().map(|g| g.bots.len() as f64 * g.window_s).sum();
+    let sum = |f: fn(&GroupResult) -> u64| groups.iter().map(f).sum::<u64>();
+    let snapshots = sum(|g| g.snapshots);
+    report.snapshot_rate_hz = rate(snapshots, bot_seconds);
+    report.input_rate_hz = rate(sum(|g| g.inputs_sent), bot_seconds);
+    report.down_bytes_per_client_per_s = rate(sum(|g| g.down_bytes), bot_seconds);
+    report.up_bytes_per_client_per_s = rate(sum(|g| g.up_bytes), bot_seconds);
+    report.entities_per_snapshot = if snapshots > 0 {
+        sum(|g| g.entities) as f64 / snapshots as f64
+    } else {
+        0.0
+    };
+    report.disconnects = sum(|g| g.disconnects);
+    report.client_snapshots_dropped = sum(|g| g.snapshots_dropped);
+    report.errors = sum(|g| g.errors) + connect_errors.len() as u64;
+    let mut samples = connect_errors;
+    samples.extend(groups.iter().flat_map(|g| g.error_samples.iter().cloned()));
+    samples.dedup();
+    samples.truncate(bots::MAX_ERROR_SAMPLES);
+    report.error_samples = samples;
+    let mut all: Vec<(u32, u32)> = groups.iter().flat_map(|g| g.latencies.iter().copied()).collect();
+    let mut us: Vec<u64> = all.iter().map(|s| u64::from(s.1)).collect();
+    report.input_to_snapshot_us = Quantiles::of(&mut us);
+    all.sort_unstable();
+    let slice_ms = ((report.duration_s * 1e3 / 40.0) as u32).max(100);
+    series.latency = latency_series(&all, slice_ms);
+}
+
+fn add_server_figures(report: &mut Report, series: &mut Series, s0: &Scrape, s1: &Scrape, window_s: f64) {
+    report.ticks = s1.delta(s0, "arena_ticks_total");
+    report.tick_overruns = s1.delta(s0, "arena_tick_overruns_total");
+    series.tick_buckets = s1.tick_window(s0);
+    report.tick_us = Some(Quantiles::of_buckets(&series.tick_buckets));
+    report.snapshot_payload_bytes_per_client_per_s = Some(per_client_per_s(
+        s1.delta(s0, "arena_snapshot_bytes_sent_total"),
+        report.bots_connected,
+        window_s,
+    ));
+    report.server_inputs_dropped = s1.delta(s0, "arena_inputs_dropped_total");
+    for (name, what) in [
+        ("arena_bad_datagrams_total", "bad datagrams"),
+        ("arena_protocol_violations_total", "protocol violations"),
+        ("arena_snapshot_send_errors_total", "snapshot send errors"),
+    ] {
+        let n = s1.delta(s0, name);
+        if n > 0 {
+            report.errors += n;
+            report.error_samples.push(format!("the server counted {n} {what}"));
+        }
+    }
+}
+
+fn add_notes(report: &mut Report) {
+    let rate = f64::from(report.tick_rate);
+    if report.bots_connected < report.bots {
+        report
+            .notes
+            .push(format!("only {} of {} bots joined", report.bots_connected, report.bots));
+    }
+    if report.input_rate_hz < 0.9 * rate {
+        report.notes.push(format!(
+            "the bots sent {:.1} inputs/s each, under the {rate} Hz tick rate: the load generator could not keep up",
+            report.input_rate_hz
+        ));
+    }
+    if report.snapshot_rate_hz < 0.9 * rate {
+        report.notes.push(format!(
+            "the bots received {:.1} whole snapshots/s each, under the {rate} Hz tick rate",
+            report.snapshot_rate_hz
+        ));
+    }
+    if report.tick_overruns > 0 {
+        report.notes.push(format!(
+            "{} of {} ticks overran the {:.0} µs period",
+            report.tick_overruns,
+            report.ticks,
+            1e6 / rate.max(1.0)
+        ));
+    }
+}

@@ -1,0 +1,219 @@
+//! What a load-test run reports: one JSON object ([`Report`]) with the figures of the measured window, the
+//! series behind the plot ([`Series`]), and a short summary for people.
+
+use crate::stats::{Quantiles, round};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// The figures of one run. Times are in microseconds, rates per second, sizes in bytes unless named.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Bots asked for.
+    pub bots: usize,
+    /// Bots that completed the handshake.
+    pub bots_connected: usize,
+    /// The measured window (after the warm-up), in seconds.
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    /// Ticks per second, from the server's `Welcome`.
+    pub tick_rate: u16,
+    /// "child process", "remote" or "in-process".
+    pub server: String,
+    /// Ticks the server ran in the window, and those whose work took longer than the tick period.
+    pub ticks: u64,
+    pub tick_overruns: u64,
+    /// The server's own measurement of each tick's work (drain, simulate, snapshot, send), in the window.
+    pub tick_us: Option<Quantiles>,
+    /// From sending input `s` to receiving the first snapshot that reports `s` applied, as the bots saw it.
+    pub input_to_snapshot_us: Quantiles,
+    /// A plain QUIC datagram echo round trip on the same loopback, before the bots connected.
+    pub floor_rtt_us: Quantiles,
+    /// The same echo sampled during the window, next to the load (the loaded machine's floor).
+    pub floor_rtt_loaded_us: Quantiles,
+    /// Whole snapshots received per bot per second.
+    pub snapshot_rate_hz: f64,
+    /// Inputs sent per bot per second: below the tick rate, the load generator could not keep up.
+    pub input_rate_hz: f64,
+    /// UDP bytes (QUIC headers included) received and sent per bot per second.
+    pub down_bytes_per_client_per_s: f64,
+    pub up_bytes_per_client_per_s: f64,
+    /// Snapshot datagram payload the server handed to QUIC per client per second (its own counter).
+    pub snapshot_payload_bytes_per_client_per_s: Option<f64>,
+    /// Players plus projectiles per snapshot received, on average.
+    pub entities_per_snapshot: f64,
+    /// Server CPU in percent of one core (200 = both cores of this machine), and resident memory at the end.
+    pub server_cpu_pct: Option<f64>,
+    pub server_rss_mb: Option<f64>,
+    /// Bots whose connection ended before the run did.
+    pub disconnects: u64,
+    /// Failed joins, kicks, undecodable snapshots, and the server's bad datagrams, protocol violations and
+    /// snapshot send errors in the window.
+    pub errors: u64,
+    /// Inputs the server dropped because its tick queue was full; snapshots the bots' sessions dropped
+    /// because the load generator did not take them in time.
+    pub server_inputs_dropped: u64,
+    pub client_snapshots_dropped: u64,
+    /// A few distinct error messages.
+    pub error_samples: Vec<String>,
+    /// Warnings about how far to trust the figures.
+    pub notes: Vec<String>,
+}
+
+/// Input-to-snapshot latency in one slice of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LatencyPoint {
+    /// Seconds since the window started (the middle of the slice).
+    pub t_s: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+}
+
+/// The series behind the plot.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    /// Tick durations in the window: (inclusive upper bound µs, count) per non-empty bucket.
+    pub tick_buckets: Vec<(u64, u64)>,
+    pub latency: Vec<LatencyPoint>,
+}
+
+/// A finished run.
+#[derive(Debug, Clone, Default)]
+pub struct Run {
+    pub report: Report,
+    pub series: Series,
+}
+
+/// Slices (ms since start, µs) samples into `slice_ms` slices and takes p50/p99 of each non-empty one.
+pub fn latency_series(samples: &[(u32, u32)], slice_ms: u32) -> Vec<LatencyPoint> {
+    let slice_ms = slice_ms.max(1);
+    let Some(last) = samples.iter().map(|s| s.0).max() else {
+        return Vec::new();
+    };
+    let mut slices: Vec<Vec<u64>> = vec![Vec::new(); (last / slice_ms) as usize + 1];
+    for &(t, us) in samples {
+        slices[(t / slice_ms) as usize].push(u64::from(us));
+    }
+    slices
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(i, s)| {
+            let q = Quantiles::of(s);
+            LatencyPoint {
+                t_s: (i as f64 + 0.5) * f64::from(slice_ms) / 1e3,
+                p50_us: q.p50,
+                p99_us: q.p99,
+            }
+        })
+        .collect()
+}
+
+fn ms(us: u64) -> String {
+    if us >= 10_000 {
+        format!("{:.1} ms", us as f64 / 1e3)
+    } else if us >= 1_000 {
+        format!("{:.2} ms", us as f64 / 1e3)
+    } else {
+        format!("{us} µs")
+    }
+}
+
+fn ratio(us: u64, floor: u64) -> String {
+    if floor == 0 {
+        return "-".into();
+    }
+    format!("×{:.0}", us as f64 / floor as f64)
+}
+
+impl Report {
+    /// A few lines for people.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let period_us = 1e6 / f64::from(self.tick_rate.max(1));
+        let _ = writeln!(
+            s,
+            "{} bots ({} joined), {:.1} s measured after {:.1} s warm-up, {} Hz, server: {}",
+            self.bots, self.bots_connected, self.duration_s, self.warmup_s, self.tick_rate, self.server
+        );
+        let _ = writeln!(s, "  ticks            {} ({} overruns)", self.ticks, self.tick_overruns);
+        match &self.tick_us {
+            Some(t) => {
+                let _ = writeln!(
+                    s,
+                    "  tick work        p50 {}  p99 {}  max {}  (budget {})",
+                    ms(t.p50),
+                    ms(t.p99),
+                    ms(t.max),
+                    ms(period_us as u64)
+                );
+            }
+            None => {
+                let _ = writeln!(s, "  tick work        unknown (no metrics endpoint)");
+            }
+        }
+        let (l, f) = (&self.input_to_snapshot_us, &self.floor_rtt_us);
+        let _ = writeln!(
+            s,
+            "  input→snapshot   p50 {}  p99 {}   floor RTT p50 {}  p99 {} ({} / {} of it); loaded floor p50 {}",
+            ms(l.p50),
+            ms(l.p99),
+            ms(f.p50),
+            ms(f.p99),
+            ratio(l.p50, f.p50),
+            ratio(l.p99, f.p99),
+            ms(self.floor_rtt_loaded_us.p50)
+        );
+        let _ = writeln!(
+            s,
+            "  snapshots        {:.1} Hz per bot, {:.1} entities each; inputs sent {:.1} Hz per bot",
+            self.snapshot_rate_hz, self.entities_per_snapshot, self.input_rate_hz
+        );
+        let _ = writeln!(
+            s,
+            "  per client       down {:.1} KB/s, up {:.1} KB/s",
+            self.down_bytes_per_client_per_s / 1e3,
+            self.up_bytes_per_client_per_s / 1e3
+        );
+        let cpu = self.server_cpu_pct.map_or("?".into(), |c| format!("{c:.0}%"));
+        let rss = self.server_rss_mb.map_or("?".into(), |r| format!("{r:.1} MiB"));
+        let _ = writeln!(s, "  server           CPU {cpu} of one core, RSS {rss}");
+        let _ = writeln!(
+            s,
+            "  disconnects {}, errors {}, inputs dropped by the server {}, snapshots dropped by the bots {}",
+            self.disconnects, self.errors, self.server_inputs_dropped, self.client_snapshots_dropped
+        );
+        for e in &self.error_samples {
+            let _ = writeln!(s, "  error: {e}");
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "  note: {n}");
+        }
+        s
+    }
+
+    /// Rounds the floating-point figures for the JSON.
+    pub fn rounded(mut self) -> Self {
+        for v in [
+            &mut self.duration_s,
+            &mut self.warmup_s,
+            &mut self.snapshot_rate_hz,
+            &mut self.input_rate_hz,
+            &mut self.down_bytes_per_client_per_s,
+            &mut self.up_bytes_per_client_per_s,
+            &mut self.entities_per_snapshot,
+        ] {
+            *v = round(*v, 2);
+        }
+        for v in [
+            &mut self.snapshot_payload_bytes_per_client_per_s,
+            &mut self.server_cpu_pct,
+            &mut self.server_rss_mb,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *v = round(*v, 2);
+        }
+        self
+    }
+}

@@ -1,0 +1,168 @@
+//! The UI as a person sees it: frames rendered into ratatui's test backend and read back as text.
+
+use super::view::{self, UiState};
+use crate::game::ClientGame;
+use crate::session::Event;
+use arena_shared::Vec2;
+use arena_shared::arena::Arena;
+use arena_shared::protocol::{PlayerSnapshot, ServerFrame, Snapshot, Welcome};
+use arena_shared::rules::PlayerState;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::{Duration, Instant};
+
+fn player(id: u32, x: f32, kills: u32) -> PlayerSnapshot {
+    PlayerSnapshot {
+        id,
+        state: PlayerState::spawned(Vec2::new(x, 20.0)),
+        kills,
+        deaths: 0,
+    }
+}
+
+/// A game where "ada" (us, id 1) and "bob" (id 2) stand in the open, bob said "gg" and killed someone.
+fn game() -> (ClientGame, Instant) {
+    let epoch = Instant::now();
+    let welcome = Welcome {
+        player_id: 1,
+        tick_rate: 60,
+        arena: Arena::standard(),
+    };
+    let mut g = ClientGame::new(&welcome, Duration::from_millis(33), epoch);
+    let frames = [
+        ServerFrame::PlayerJoined {
+            id: 1,
+            name: "ada".into(),
+        },
+        ServerFrame::PlayerJoined {
+            id: 2,
+            name: "bob".into(),
+        },
+        ServerFrame::PlayerJoined {
+            id: 3,
+            name: "cyd".into(),
+        },
+        ServerFrame::Chat {
+            from: 2,
+            text: "gg everyone".into(),
+        },
+        ServerFrame::Killed { killer: 2, victim: 3 },
+    ];
+    for f in frames {
+        g.on_event(Event::Frame(f), epoch);
+    }
+    for tick in 1..=6u32 {
+        let snap = Snapshot {
+            tick,
+            last_input_seq: 0,
+            players: vec![player(1, 20.0, 0), player(2, 24.0, 3), player(3, 40.0, 0)],
+            projectiles: vec![],
+        };
+        g.on_event(
+            Event::Snapshot(snap),
+            epoch + Duration::from_millis(u64::from(tick) * 1000 / 60),
+        );
+    }
+    (g, epoch)
+}
+
+fn render(game: &ClientGame, ui: &UiState, now: Instant) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    terminal.draw(|f| view::draw(f, game, ui, now)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn ui() -> UiState {
+    UiState {
+        my_name: "ada".into(),
+        scoreboard: false,
+        typing: None,
+        fps: 30.0,
+        rtt_ms: 42.0,
+    }
+}
+
+#[test]
+fn the_hud_shows_name_health_score_ping_tick_fps_and_loss() {
+    let (g, epoch) = game();
+    let screen = render(&g, &ui(), epoch + Duration::from_millis(100));
+    let hud = screen.lines().next().unwrap();
+    for want in ["ada", "♥ 100", "K 0 D 0", "ping 42 ms", "tick 6", "30 fps", "loss 0.0%"] {
+        assert!(hud.contains(want), "{want:?} missing from HUD: {hud}");
+    }
+}
+
+#[test]
+fn the_arena_shows_me_and_other_players_with_their_names() {
+    let (g, epoch) = game();
+    let screen = render(&g, &ui(), epoch + Duration::from_millis(100));
+    let arena: String = screen
+        .lines()
+        .skip(1)
+        .map(|l| l.chars().take(70).collect::<String>() + "\n")
+        .collect();
+    assert!(arena.contains('@'), "the player is drawn:\n{arena}");
+    assert!(arena.contains("bob"), "bob's name is drawn:\n{arena}");
+    assert!(arena.contains('●'), "others are drawn:\n{arena}");
+    assert!(arena.contains('█'), "walls are drawn");
+}
+
+#[test]
+fn chat_from_another_player_and_the_kill_feed_are_shown() {
+    let (g, epoch) = game();
+    let screen = render(&g, &ui(), epoch + Duration::from_millis(100));
+    assert!(screen.contains("bob: gg everyone"), "{screen}");
+    assert!(screen.contains("bob ✖ cyd"), "{screen}");
+    assert!(screen.contains("WASD/arrows move"), "the controls are on screen");
+}
+
+#[test]
+fn tab_shows_the_scoreboard_best_first() {
+    let (g, epoch) = game();
+    let mut state = ui();
+    state.scoreboard = true;
+    let screen = render(&g, &state, epoch + Duration::from_millis(100));
+    assert!(screen.contains("scoreboard"), "{screen}");
+    let bob = screen.find("bob  ").or_else(|| screen.find("bob ")).unwrap();
+    let bob_row = screen[bob..].lines().next().unwrap();
+    assert!(bob_row.contains('3'), "bob's 3 kills: {bob_row}");
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("│bob") || l.contains("│ada") || l.contains("│cyd"))
+        .collect();
+    assert!(rows.first().is_some_and(|r| r.contains("bob")), "bob leads: {rows:?}");
+}
+
+#[test]
+fn typing_chat_shows_the_line_being_typed() {
+    let (g, epoch) = game();
+    let mut state = ui();
+    state.typing = Some("hello th".into());
+    let screen = render(&g, &state, epoch);
+    assert!(screen.lines().last().unwrap().contains("say: hello th"), "{screen}");
+}
+
+#[test]
+fn a_dead_player_sees_the_respawn_timer() {
+    let (mut g, epoch) = game();
+    let mut dead = player(1, 20.0, 0);
+    dead.state.health = 0;
+    dead.state.respawn_in = 1.5;
+    let snap = Snapshot {
+        tick: 7,
+        last_input_seq: 0,
+        players: vec![dead, player(2, 24.0, 3)],
+        projectiles: vec![],
+    };
+    g.on_event(Event::Snapshot(snap), epoch + Duration::from_millis(117));
+    let screen = render(&g, &ui(), epoch + Duration::from_millis(120));
+    assert!(screen.lines().next().unwrap().contains("respawn in 1.5 s"), "{screen}");
+}
