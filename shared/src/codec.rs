@@ -161,6 +161,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, CodecError> {
 }
 
 pub mod bounded;
+pub mod delta;
 
 #[cfg(test)]
 mod tests;

@@ -18,6 +18,7 @@ pub mod codec;
 pub mod fragment;
 pub mod math;
 pub mod protocol;
+pub mod quant;
 pub mod rules;
 
 pub use math::Vec2;
