@@ -196,7 +196,7 @@ mod tests {
     #[test]
     fn snapped_state_survives_the_wire_exactly() {
         let mut p = PlayerState::spawned(Vec2::new(12.3456, 7.891));
-        p.vel = Vec2::new(3.14159, -2.71828);
+        p.vel = Vec2::new(3.1, -2.7);
         p.aim = 2.5;
         p.fire_cooldown = 0.1234;
         p.respawn_in = 1.777;
