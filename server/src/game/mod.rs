@@ -7,7 +7,9 @@
 
 pub mod components;
 pub mod input;
+pub mod interest;
 pub mod messages;
+pub mod replication;
 pub mod resources;
 mod schedule;
 mod systems;

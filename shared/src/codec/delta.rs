@@ -135,27 +135,40 @@ fn put_update(out: &mut Vec<u8>, base: Option<&QEntity>, cur: &QEntity, m: u8) {
     }
 }
 
-/// Bytes an update will take at most (with a 5-byte key gap): for budgeting before encoding.
-pub fn update_len_bound(base: Option<&QEntity>, cur: &QEntity) -> usize {
-    let mut scratch = Vec::with_capacity(48);
-    put_update(&mut scratch, base, cur, diff_mask(base, cur));
-    scratch.len() + 5
+/// Appends the body of one update (mask and fields, without the key) when `cur` differs from `base` (the
+/// predicted baseline entity, `None` when new); returns the body's length, 0 when nothing differs.
+pub fn encode_update_body(base: Option<&QEntity>, cur: &QEntity, out: &mut Vec<u8>) -> usize {
+    let m = diff_mask(base, cur);
+    if m == 0 {
+        return 0;
+    }
+    let start = out.len();
+    put_update(out, base, cur, m);
+    out.len() - start
 }
 
-/// One entity's update: its predicted baseline (`None` when new) and its current state.
-pub type Update<'a> = (Option<&'a QEntity>, &'a QEntity);
+/// Bytes a key gap can take, at most.
+pub const MAX_KEY_GAP_LEN: usize = 5;
+/// Bytes a delta's header and counts take, at most.
+pub const MAX_DELTA_OVERHEAD: usize = 5 * 5;
 
-/// Writes a delta: `updates` and `removed` must be sorted by key, ascending, and unique.
-pub fn encode_delta(header: &DeltaHeader, updates: &[Update<'_>], removed: &[u32], out: &mut Vec<u8>) {
+/// Writes a delta from update bodies made by [`encode_update_body`]: `updates` (key and body) and `removed`
+/// must be sorted by key, ascending, and unique.
+pub fn encode_delta_bodies<'a>(
+    header: &DeltaHeader,
+    updates: impl ExactSizeIterator<Item = (u32, &'a [u8])>,
+    removed: &[u32],
+    out: &mut Vec<u8>,
+) {
     put_varint(out, u64::from(header.tick));
     put_varint(out, u64::from(header.baseline_tick));
     put_varint(out, u64::from(header.last_input_seq));
     put_varint(out, updates.len() as u64);
     let mut prev: i64 = -1;
-    for (base, cur) in updates {
-        put_varint(out, (i64::from(cur.key) - prev - 1) as u64);
-        prev = i64::from(cur.key);
-        put_update(out, *base, cur, diff_mask(*base, cur));
+    for (key, body) in updates {
+        put_varint(out, (i64::from(key) - prev - 1) as u64);
+        prev = i64::from(key);
+        out.extend_from_slice(body);
     }
     put_varint(out, removed.len() as u64);
     let mut prev: i64 = -1;
@@ -163,6 +176,23 @@ pub fn encode_delta(header: &DeltaHeader, updates: &[Update<'_>], removed: &[u32
         put_varint(out, (i64::from(*key) - prev - 1) as u64);
         prev = i64::from(*key);
     }
+}
+
+/// One entity's update: its predicted baseline (`None` when new) and its current state.
+pub type Update<'a> = (Option<&'a QEntity>, &'a QEntity);
+
+/// Writes a delta: `updates` (entities that differ from their predicted baseline) and `removed` must be
+/// sorted by key, ascending, and unique.
+pub fn encode_delta(header: &DeltaHeader, updates: &[Update<'_>], removed: &[u32], out: &mut Vec<u8>) {
+    let mut bodies = Vec::new();
+    let mut ranges = Vec::with_capacity(updates.len());
+    for (base, cur) in updates {
+        let start = bodies.len();
+        encode_update_body(*base, cur, &mut bodies);
+        ranges.push((cur.key, start..bodies.len()));
+    }
+    let iter = ranges.iter().map(|(k, r)| (*k, &bodies[r.clone()]));
+    encode_delta_bodies(header, iter, removed, out);
 }
 
 /// A cursor over untrusted bytes; every read is bounds-checked.

@@ -1,0 +1,183 @@
+//! Replication tests: a client rebuilding views from the payloads, with loss, budgets and interest changes.
+
+use super::*;
+use arena_shared::codec::delta::{decode_delta, delta_header};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use std::collections::BTreeMap;
+
+const RATE: u16 = 60;
+
+fn params(tick: u32, ack_tick: u32, datagram_budget: usize, refill: f64) -> SnapshotParams {
+    SnapshotParams {
+        tick,
+        tick_rate: RATE,
+        last_input_seq: tick,
+        ack_tick,
+        own_key: 1,
+        center: Vec2::new(0.0, 0.0),
+        datagram_budget,
+        refill,
+    }
+}
+
+/// A client: the views it rebuilt, by tick.
+#[derive(Default)]
+struct Client {
+    views: BTreeMap<u32, Vec<QEntity>>,
+}
+
+impl Client {
+    /// Decodes a payload; returns the rebuilt view's tick.
+    fn receive(&mut self, bytes: &[u8]) -> u32 {
+        let h = delta_header(bytes).unwrap();
+        let empty = vec![];
+        let base = if h.baseline_tick == 0 {
+            &empty
+        } else {
+            self.views.get(&h.baseline_tick).expect("baseline the client has")
+        };
+        let (h, view) = decode_delta(bytes, base, RATE).unwrap();
+        self.views.insert(h.tick, view);
+        h.tick
+    }
+}
+
+/// Entities 1..=n moving, some turning every tick.
+fn world(n: u32, tick: u32, rng: &mut StdRng) -> Vec<QEntity> {
+    (1..=n)
+        .map(|k| QEntity {
+            key: k,
+            x: (k * 100) as i32 + (tick as i32) * (k as i32 % 7),
+            y: 500 + rng.random_range(0..3),
+            vx: 64,
+            aim: (tick * k % 4096) as u16,
+            health: 100,
+            ..QEntity::default()
+        })
+        .collect()
+}
+
+#[test]
+fn the_client_always_rebuilds_the_view_the_server_stored_under_loss() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut server = Replicator::default();
+    let mut client = Client::default();
+    let mut ack = 0;
+    for tick in 1..400 {
+        let current = world(40, tick, &mut rng);
+        let positions = vec![Vec2::ZERO; current.len()];
+        let mut out = vec![];
+        server.build(&current, &params(tick, ack, 1_100, 100_000.0), &positions, &mut out);
+        assert!(out.len() <= 1_100);
+        if rng.random_bool(0.15) {
+            continue; // lost
+        }
+        let t = client.receive(&out);
+        assert_eq!(client.views[&t], server.newest_view().unwrap().1, "tick {tick}");
+        assert_eq!(client.views[&t], current, "everything fits: the view is the world");
+        if rng.random_bool(0.8) {
+            ack = t;
+        }
+    }
+}
+
+#[test]
+fn over_budget_nothing_starves_and_the_datagram_is_never_exceeded() {
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut server = Replicator::default();
+    let mut client = Client::default();
+    let mut last_sent: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut ack = 0;
+    for tick in 1..=300 {
+        let current = world(200, tick, &mut rng);
+        let positions: Vec<Vec2> = current.iter().map(|e| Vec2::new(e.key as f32, 0.0)).collect();
+        let mut out = vec![];
+        let built = server.build(&current, &params(tick, ack, 300, 100_000.0), &positions, &mut out);
+        assert!(out.len() <= 300, "tick {tick}: {} bytes", out.len());
+        if tick > 1 {
+            assert!(built.updates_left_out > 0, "the budget forces choices");
+        }
+        let t = client.receive(&out);
+        ack = t;
+        let view = &client.views[&t];
+        for e in view {
+            if current.iter().any(|c| c == e) {
+                last_sent.insert(e.key, tick);
+            }
+        }
+        if tick > 100 {
+            let stale = (1..=200)
+                .filter(|k| tick - last_sent.get(k).copied().unwrap_or(0) > 60)
+                .count();
+            assert_eq!(stale, 0, "tick {tick}: {stale} entities not refreshed for a second");
+        }
+        assert!(
+            view.iter().any(|e| e.key == 1 && current[0] == *e),
+            "the own player is always current"
+        );
+    }
+}
+
+#[test]
+fn the_bandwidth_budget_is_held() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut server = Replicator::default();
+    let mut ack = 0;
+    let mut total = 0;
+    for tick in 1..=600 {
+        let current = world(100, tick, &mut rng);
+        let positions = vec![Vec2::ZERO; current.len()];
+        let mut out = vec![];
+        server.build(&current, &params(tick, ack, 1_100, 250.0), &positions, &mut out);
+        total += out.len();
+        ack = tick;
+    }
+    // 250 bytes per snapshot refill, plus at most the bucket's start-up allowance and per-delta overhead.
+    assert!(total <= 600 * 250 + 2 * 1_100 + 600 * 30, "{total} bytes");
+    assert!(total >= 600 * 200, "the budget is used: {total}");
+}
+
+#[test]
+fn entities_leave_and_reenter_the_view() {
+    let mut server = Replicator::default();
+    let mut client = Client::default();
+    let a = QEntity {
+        key: 1,
+        health: 100,
+        ..QEntity::default()
+    };
+    let b = QEntity {
+        key: 7,
+        x: 640,
+        health: 100,
+        ..QEntity::default()
+    };
+    let steps = [vec![a, b], vec![a], vec![a, b]];
+    for (i, current) in steps.iter().enumerate() {
+        let tick = i as u32 + 1;
+        let mut out = vec![];
+        server.build(
+            current,
+            &params(tick, tick - 1, 1_100, 100_000.0),
+            &vec![Vec2::ZERO; current.len()],
+            &mut out,
+        );
+        let t = client.receive(&out);
+        assert_eq!(&client.views[&t], current, "step {i}");
+    }
+}
+
+#[test]
+fn an_unknown_or_too_old_ack_gets_a_full_view() {
+    let mut server = Replicator::default();
+    let current = vec![QEntity {
+        key: 1,
+        health: 100,
+        ..QEntity::default()
+    }];
+    let mut out = vec![];
+    let built = server.build(&current, &params(50, 12, 1_100, 100_000.0), &[Vec2::ZERO], &mut out);
+    assert!(built.full);
+    assert_eq!(delta_header(&out).unwrap().baseline_tick, 0);
+}
