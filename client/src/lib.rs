@@ -15,6 +15,7 @@ pub mod predict;
 pub mod session;
 pub mod ui;
 pub mod verify;
+pub mod views;
 
 pub use session::{ClientError, ConnectOptions, Event, Session};
 pub use verify::Verification;

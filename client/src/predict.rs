@@ -4,9 +4,12 @@
 //! waiting a round trip. When a snapshot says which input the server applied last, the predictor restarts
 //! from the server's state and replays the inputs the server has not applied yet. A small difference between
 //! what was shown and the corrected state is blended away over [`SMOOTHING`]; a large one snaps at once.
+//! After each step the state is snapped to the wire grid ([`snap_player`]), as the server does every tick,
+//! so prediction and server compute the same numbers.
 
 use arena_shared::Vec2;
 use arena_shared::arena::Arena;
+use arena_shared::quant::snap_player;
 use arena_shared::rules::{Input, PlayerState, step_player};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -56,6 +59,7 @@ impl Predictor {
     pub fn apply_local(&mut self, input: Input) {
         let Some(state) = &mut self.state else { return };
         step_player(state, &input, self.dt, &self.arena);
+        *state = snap_player(state);
         if self.pending.len() == MAX_PENDING {
             self.pending.pop_front();
         }
@@ -80,6 +84,7 @@ impl Predictor {
         let mut state = *server;
         for (input, predicted) in &mut self.pending {
             step_player(&mut state, input, self.dt, &self.arena);
+            state = snap_player(&state);
             *predicted = state;
         }
         self.state = Some(state);

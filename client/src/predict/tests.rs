@@ -3,6 +3,7 @@
 
 use super::*;
 use arena_shared::protocol::MAX_INPUTS_PER_DATAGRAM;
+use arena_shared::quant::snap_player;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -35,6 +36,7 @@ impl FakeServer {
         for _ in 0..n {
             let Some(input) = self.queue.pop_front() else { break };
             step_player(&mut self.state, &input, 1.0 / f32::from(TICK_RATE), &self.arena);
+            self.state = snap_player(&self.state);
             self.last = input;
             self.applied = input.seq;
             self.applied_log.push(input.seq);
@@ -43,6 +45,7 @@ impl FakeServer {
         if !applied_any {
             let last = self.last;
             step_player(&mut self.state, &last, 1.0 / f32::from(TICK_RATE), &self.arena);
+            self.state = snap_player(&self.state);
         }
     }
 }
@@ -187,6 +190,7 @@ fn replay_applies_only_unacknowledged_inputs() {
             1.0 / 60.0,
             &Arena::standard(),
         );
+        expected = snap_player(&expected);
     }
     assert_eq!(x, expected.pos.x);
 }
