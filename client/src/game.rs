@@ -93,7 +93,9 @@ impl ClientGame {
                 self.server_tick = snap.tick;
                 self.first_tick.get_or_insert(snap.tick);
                 self.snapshots += 1;
-                self.scores = snap.players.iter().map(|p| (p.id, (p.kills, p.deaths))).collect();
+                // Players out of view keep their last known score (they leave the table only when they leave).
+                self.scores
+                    .extend(snap.players.iter().map(|p| (p.id, (p.kills, p.deaths))));
                 if let Some(mine) = snap.players.iter().find(|p| p.id == self.me) {
                     self.server_me = Some(mine.state);
                     if let Some(e) = self.predictor.reconcile(&mine.state, snap.last_input_seq) {

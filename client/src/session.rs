@@ -7,6 +7,7 @@
 //! wait for room.
 
 use crate::verify::{Verification, VerifyError};
+use crate::views::ViewRing;
 use arena_shared::arena::{Arena, ArenaError};
 use arena_shared::codec::{self, CodecError};
 use arena_shared::fragment::Reassembler;
@@ -188,6 +189,7 @@ impl Session {
             events_tx,
             newest_tick.clone(),
             stats.clone(),
+            welcome.tick_rate,
         ));
         Ok(Session {
             endpoint,
@@ -307,33 +309,37 @@ async fn read_frames(conn: Connection, mut recv: RecvStream, events: mpsc::Sende
     let _ = events.send(Event::Closed(reason)).await;
 }
 
-/// Reads snapshot datagrams, reassembles and decodes them.
+/// Reads snapshot datagrams: deltas are applied to the view ring (whose newest view is acknowledged in
+/// every input datagram); full snapshots (the benchmark baseline) are reassembled from their parts.
 async fn read_snapshots(
     conn: Connection,
     events: mpsc::Sender<Event>,
     newest_tick: Arc<AtomicU32>,
     stats: Arc<SessionStats>,
+    tick_rate: u16,
 ) {
     let mut reassembler = Reassembler::new();
+    let mut views = ViewRing::new(tick_rate);
     while let Ok(bytes) = conn.read_datagram().await {
-        let whole = match codec::decode_server_datagram(&bytes).map(|d| match d {
-            ServerDatagram::Snapshot(part) => reassembler.push(part),
-        }) {
-            Ok(Ok(Some(whole))) => whole,
-            Ok(Ok(None)) => continue,
-            _ => {
-                stats.bad_datagrams.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
+        let snapshot = match codec::decode_server_datagram(&bytes) {
+            Ok(ServerDatagram::Delta(delta)) => views.apply(&delta).map_err(|e| e.to_string()),
+            Ok(ServerDatagram::Snapshot(part)) => match reassembler.push(part) {
+                Ok(Some(whole)) => codec::decode_snapshot(&whole).map(Some).map_err(|e| e.to_string()),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
         };
-        match codec::decode_snapshot(&whole) {
-            Ok(snapshot) => {
+        match snapshot {
+            Ok(Some(snapshot)) => {
                 newest_tick.fetch_max(snapshot.tick, Ordering::Relaxed);
                 if events.try_send(Event::Snapshot(snapshot)).is_err() {
                     stats.snapshots_dropped.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Err(_) => {
+            Ok(None) => {}
+            Err(e) => {
+                tracing::debug!(error = %e, "snapshot datagram dropped");
                 stats.bad_datagrams.fetch_add(1, Ordering::Relaxed);
             }
         }

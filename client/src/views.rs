@@ -2,7 +2,7 @@
 //! and each new view turned back into a full [`Snapshot`] for the game.
 
 use arena_shared::codec::CodecError;
-use arena_shared::codec::delta::{decode_delta, delta_header};
+use arena_shared::codec::delta::{decode_delta, delta_header, snapshot_of};
 use arena_shared::protocol::Snapshot;
 use arena_shared::quant::QEntity;
 use std::collections::VecDeque;
@@ -57,20 +57,7 @@ impl ViewRing {
             }
         };
         let (header, view) = decode_delta(bytes, base, self.tick_rate)?;
-        let snapshot = Snapshot {
-            tick: header.tick,
-            last_input_seq: header.last_input_seq,
-            players: view
-                .iter()
-                .filter(|e| !e.is_projectile())
-                .map(QEntity::to_player)
-                .collect(),
-            projectiles: view
-                .iter()
-                .filter(|e| e.is_projectile())
-                .map(QEntity::to_projectile)
-                .collect(),
-        };
+        let snapshot = snapshot_of(&header, &view);
         if self.views.len() == VIEW_RING {
             self.views.pop_front();
         }

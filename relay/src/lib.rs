@@ -11,8 +11,8 @@
 //! # async fn example() -> Result<(), arena_relay::RelayError> {
 //! use std::time::Duration;
 //! let relay = arena_relay::start(arena_relay::RelayConfig {
-//!     listen: "127.0.0.1:0".parse().expect("an address"),
-//!     to: "127.0.0.1:4433".parse().expect("an address"),
+//!     listen: ([127, 0, 0, 1], 0).into(),
+//!     to: ([127, 0, 0, 1], 4433).into(),
 //!     link: arena_relay::LinkConfig { delay: Duration::from_millis(50), loss: 0.05, ..Default::default() },
 //!     seed: 1,
 //! })
@@ -33,6 +33,7 @@
 //! - `queue`: the bounded timer queue (a binary heap by deadline, then arrival).
 //! - `line`: one direction: verdicts, queue, and the task delivering packets when due.
 //! - `relay`: [`start`] and [`Relay`]: the listen socket, the client mappings with their upstream sockets, expiry.
+//!   Its unit tests (`relay/tests.rs`) reach the limits by running with smaller ones.
 //! - `stats`: [`RelayStats`] and [`DirectionStats`], and the live counters behind them.
 //! - `main.rs`: the `arena-relay` command line.
 

@@ -49,10 +49,12 @@ async fn echo() -> (SocketAddr, Arc<Mutex<HashSet<SocketAddr>>>) {
     (addr, peers)
 }
 
-/// A socket reading sequence numbers (u32, big endian) in a task of its own, so its receive buffer never fills.
+/// A socket reading sequence numbers (u32, big endian) in a task of its own, so that it keeps up with the relay.
 struct Sink {
     addr: SocketAddr,
     arrivals: mpsc::UnboundedReceiver<u32>,
+    /// Every sequence number received so far, in arrival order.
+    got: Vec<u32>,
 }
 
 impl Sink {
@@ -71,17 +73,20 @@ impl Sink {
                 }
             }
         });
-        Self { addr, arrivals }
+        Self {
+            addr,
+            arrivals,
+            got: Vec::new(),
+        }
     }
 
-    /// The next `n` sequence numbers in arrival order.
-    async fn take(&mut self, n: u64) -> Vec<u32> {
-        let mut got = Vec::new();
-        for _ in 0..n {
+    /// Waits (bounded) until `n` packets have arrived in all.
+    async fn fill(&mut self, n: u64) {
+        while (self.got.len() as u64) < n {
             let seq = tokio::time::timeout(WAIT, self.arrivals.recv()).await;
-            got.push(seq.expect("a packet in time").expect("the sink is alive"));
+            self.got
+                .push(seq.expect("a packet in time").expect("the sink is alive"));
         }
-        got
     }
 }
 
@@ -98,8 +103,13 @@ async fn wait_for(relay: &Relay, what: &str, done: impl Fn(&RelayStats) -> bool)
     }
 }
 
-/// Sends `seqs` to the relay one at a time, each once the relay has read the one before.
-async fn send_paced(socket: &UdpSocket, relay: &Relay, seqs: Range<u32>) {
+/// Packets [`send_paced`] lets the relay deliver before it waits for the sink to have them all: few enough that
+/// the sink's receive buffer cannot overflow (which would lose packets the relay counted as forwarded).
+const WINDOW: u32 = 32;
+
+/// Sends `seqs` to the relay one at a time, each once the relay has read the one before, and every [`WINDOW`]
+/// packets (and at the end) waits until the relay has delivered or dropped them all and the sink has the delivered.
+async fn send_paced(socket: &UdpSocket, relay: &Relay, sink: &mut Sink, seqs: Range<u32>) {
     let already = relay.stats().to_server.received;
     for (expected, seq) in (already + 1..).zip(seqs) {
         socket
@@ -110,7 +120,22 @@ async fn send_paced(socket: &UdpSocket, relay: &Relay, seqs: Range<u32>) {
             s.to_server.received == expected
         })
         .await;
+        if expected % u64::from(WINDOW) == 0 {
+            settle(relay, sink).await;
+        }
     }
+    settle(relay, sink).await;
+}
+
+/// Waits until every packet the relay read towards the server has left it one way or another, and the sink has
+/// every packet it forwarded.
+async fn settle(relay: &Relay, sink: &mut Sink) {
+    wait_for(relay, "every packet delivered or dropped", |s| {
+        let d = s.to_server;
+        d.forwarded + d.lost + d.queue_full + d.send_failed == d.received + d.duplicated
+    })
+    .await;
+    sink.fill(relay.stats().to_server.forwarded).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,13 +173,10 @@ async fn delivered_with_loss(seed: u64) -> BTreeSet<u32> {
     };
     let relay = start(sink.addr, link, seed).await;
     let client = bind().await;
-    send_paced(&client, &relay, 0..2_000).await;
-    wait_for(&relay, "every verdict", |s| {
-        s.to_server.forwarded + s.to_server.lost == 2_000
-    })
-    .await;
+    send_paced(&client, &relay, &mut sink, 0..2_000).await;
     let s = relay.stats();
-    let delivered: BTreeSet<u32> = sink.take(s.to_server.forwarded).await.into_iter().collect();
+    assert_eq!(s.to_server.forwarded + s.to_server.lost, 2_000);
+    let delivered: BTreeSet<u32> = sink.got.iter().copied().collect();
     assert_eq!(delivered.len() as u64, s.to_server.forwarded, "no duplicates");
     assert_eq!((s.to_server.duplicated, s.to_server.queue_full), (0, 0));
     relay.shutdown().await;
@@ -184,15 +206,12 @@ async fn duplicates_appear() {
     };
     let relay = start(sink.addr, link, 3).await;
     let client = bind().await;
-    send_paced(&client, &relay, 0..300).await;
-    wait_for(&relay, "every copy", |s| {
-        s.to_server.forwarded == 300 + s.to_server.duplicated
-    })
-    .await;
+    send_paced(&client, &relay, &mut sink, 0..300).await;
     let s = relay.stats();
+    assert_eq!(s.to_server.forwarded, 300 + s.to_server.duplicated);
     let mut copies: HashMap<u32, usize> = HashMap::new();
-    for seq in sink.take(s.to_server.forwarded).await {
-        *copies.entry(seq).or_default() += 1;
+    for seq in &sink.got {
+        *copies.entry(*seq).or_default() += 1;
     }
     assert_eq!(copies.len(), 300, "every packet arrives");
     assert!(copies.values().all(|n| *n <= 2));
@@ -220,7 +239,8 @@ async fn reordering_appears() {
             .await
             .expect("send");
     }
-    let got = sink.take(100).await;
+    sink.fill(100).await;
+    let got = &sink.got;
     assert_eq!(
         got.iter().copied().collect::<BTreeSet<u32>>(),
         (0..100).collect(),
@@ -228,7 +248,7 @@ async fn reordering_appears() {
     );
     let mut highest = 0;
     let mut overtaken = 0;
-    for seq in &got {
+    for seq in got {
         if *seq < highest {
             overtaken += 1;
         }
@@ -249,8 +269,8 @@ async fn a_link_without_probabilities_loses_duplicates_and_reorders_nothing() {
     };
     let relay = start(sink.addr, link, 7).await;
     let client = bind().await;
-    send_paced(&client, &relay, 0..300).await;
-    assert_eq!(sink.take(300).await, (0..300).collect::<Vec<u32>>());
+    send_paced(&client, &relay, &mut sink, 0..300).await;
+    assert_eq!(sink.got, (0..300).collect::<Vec<u32>>());
     tokio::time::sleep(30 * MS).await;
     assert!(sink.arrivals.try_recv().is_err(), "nothing more arrives");
     let s = relay.stats().to_server;

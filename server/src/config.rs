@@ -28,6 +28,23 @@ pub struct Config {
     #[arg(long, env = "ARENA_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
 
+    /// Snapshots per second sent to each client (default: the tick rate; at most the tick rate).
+    #[arg(long, env = "ARENA_SNAPSHOT_RATE", value_parser = clap::value_parser!(u16).range(1..=240))]
+    pub snapshot_rate: Option<u16>,
+
+    /// Radius around each player within which other entities are sent to it, in units.
+    #[arg(long, env = "ARENA_VIEW_RADIUS", default_value_t = 75.0, value_parser = parse_radius)]
+    pub view_radius: f32,
+
+    /// Bytes per second of snapshots each client may be sent (the priority scheme picks what fits).
+    #[arg(long, env = "ARENA_CLIENT_BANDWIDTH", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u32).range(2_000..=100_000_000))]
+    pub client_bandwidth: u32,
+
+    /// Send naive full snapshots (split over several datagrams) instead of deltas: the benchmark baseline.
+    #[arg(long)]
+    pub full_snapshots: bool,
+
     /// Directory where the generated certificate and key are kept between starts.
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "arena-data")]
     pub data_dir: PathBuf,
@@ -54,7 +71,24 @@ pub struct Config {
     pub arena: Arena,
 }
 
+fn parse_radius(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(r) if r.is_finite() && (1.0..=10_000.0).contains(&r) => Ok(r),
+        _ => Err(format!("{s:?} is not a radius between 1 and 10000 units")),
+    }
+}
+
 impl Config {
+    /// The replication settings these flags ask for.
+    pub fn replication(&self) -> crate::game::ReplicationConfig {
+        crate::game::ReplicationConfig {
+            snapshot_rate: self.snapshot_rate.unwrap_or(self.tick_rate).min(self.tick_rate),
+            view_radius: self.view_radius,
+            client_bandwidth: self.client_bandwidth,
+            full_snapshots: self.full_snapshots,
+        }
+    }
+
     /// Settings for a server on `127.0.0.1:0` with a throwaway certificate: what tests and benchmarks use.
     pub fn local_ephemeral() -> Self {
         Self::parse_from(["arena-server", "--bind", "127.0.0.1:0", "--ephemeral-cert"])

@@ -92,11 +92,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             .try_next_u64()
             .map_err(|e| StartError::Random(e.to_string()))?,
     };
-    let sim = Sim::new(SimConfig {
-        tick_rate: config.tick_rate,
-        seed,
-        arena: config.arena.clone(),
-    });
+    let sim = Sim::with_replication(
+        SimConfig {
+            tick_rate: config.tick_rate,
+            seed,
+            arena: config.arena.clone(),
+        },
+        config.replication(),
+    );
     let (to_tick, from_edge) = mpsc::channel(TO_TICK_QUEUE);
     let (shutdown, shutdown_rx) = watch::channel(false);
     let stop_tick = Arc::new(AtomicBool::new(false));

@@ -114,6 +114,11 @@ impl TickLoop {
                         send_snapshot(handle, tick, &bytes, &self.metrics);
                     }
                 }
+                Outbound::Delta { client, bytes, .. } => {
+                    if let Some(handle) = self.clients.get(&client) {
+                        send_delta(handle, bytes, &self.metrics);
+                    }
+                }
                 Outbound::Kick { client, reason } => {
                     if let Some(handle) = self.clients.get(&client) {
                         tracing::info!(?client, %reason, "kicking");
@@ -141,7 +146,27 @@ fn send_frame(handle: &ClientHandle, message: ToConn, metrics: &Metrics) {
     }
 }
 
-/// Splits a snapshot to the path's datagram size and sends every part.
+/// Sends a delta snapshot as one datagram.
+fn send_delta(handle: &ClientHandle, bytes: bytes::Bytes, metrics: &Metrics) {
+    match encode_datagram(&ServerDatagram::Delta(bytes.to_vec())) {
+        Ok(datagram) => send_one(handle, datagram, metrics),
+        Err(_) => inc(&metrics.snapshot_send_errors),
+    }
+}
+
+fn send_one(handle: &ClientHandle, datagram: Vec<u8>, metrics: &Metrics) {
+    let len = datagram.len() as u64;
+    match handle.conn.send_datagram(datagram.into()) {
+        Ok(()) => {
+            inc(&metrics.snapshot_datagrams_sent);
+            metrics.snapshot_bytes_sent.fetch_add(len, Ordering::Relaxed);
+        }
+        Err(quinn::SendDatagramError::ConnectionLost(_)) => {}
+        Err(_) => inc(&metrics.snapshot_send_errors),
+    }
+}
+
+/// Splits a full snapshot (the naive baseline) to the path's datagram size and sends every part.
 fn send_snapshot(handle: &ClientHandle, tick: u32, bytes: &[u8], metrics: &Metrics) {
     let Some(max) = handle.conn.max_datagram_size() else {
         inc(&metrics.snapshot_send_errors);
@@ -157,17 +182,7 @@ fn send_snapshot(handle: &ClientHandle, tick: u32, bytes: &[u8], metrics: &Metri
     };
     for part in parts {
         match encode_datagram(&ServerDatagram::Snapshot(part)) {
-            Ok(datagram) => {
-                let len = datagram.len() as u64;
-                match handle.conn.send_datagram(datagram.into()) {
-                    Ok(()) => {
-                        inc(&metrics.snapshot_datagrams_sent);
-                        metrics.snapshot_bytes_sent.fetch_add(len, Ordering::Relaxed);
-                    }
-                    Err(quinn::SendDatagramError::ConnectionLost(_)) => return,
-                    Err(_) => inc(&metrics.snapshot_send_errors),
-                }
-            }
+            Ok(datagram) => send_one(handle, datagram, metrics),
             Err(_) => inc(&metrics.snapshot_send_errors),
         }
     }

@@ -151,7 +151,10 @@ pub struct InputDatagram {
 /// A datagram from the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ServerDatagram {
+    /// A part of a full snapshot (the naive encoding, kept as a benchmark baseline: `--full-snapshots`).
     Snapshot(SnapshotPart),
+    /// A delta snapshot that fits this one datagram (see [`crate::codec::delta`]).
+    Delta(#[serde(serialize_with = "bounded::serialize_bytes", deserialize_with = "bounded::bytes")] Vec<u8>),
 }
 
 /// One part of an encoded [`Snapshot`]; see [`crate::fragment`].

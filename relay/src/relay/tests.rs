@@ -59,31 +59,46 @@ async fn ping(socket: &UdpSocket, relay: SocketAddr, payload: &[u8]) -> Vec<u8> 
     buf[..n].to_vec()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_queue_drops_and_counts() {
+/// Sends `count` packets of `size` bytes through a relay holding them 10 s (far longer than the test), one at a
+/// time, and returns the stats once the relay has read them all.
+async fn fill_queue(limits: Limits, count: u64, size: usize) -> RelayStats {
     let (to, _) = echo().await;
     let link = LinkConfig {
-        delay: Duration::from_millis(100),
+        delay: Duration::from_secs(10),
         ..LinkConfig::default()
     };
+    let relay = relay(to, link, limits).await;
+    let socket = client().await;
+    for i in 1..=count {
+        socket
+            .send_to(&vec![0u8; size], relay.local_addr())
+            .await
+            .expect("send");
+        wait_for(&relay, "the packet", |s| s.to_server.received == i).await;
+    }
+    let stats = relay.stats();
+    relay.shutdown().await;
+    stats
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_full_of_packets_drops_and_counts() {
     let limits = Limits {
         max_queued_packets: 5,
         ..Limits::default()
     };
-    let relay = relay(to, link, limits).await;
-    let socket = client().await;
-    for i in 1..=12u64 {
-        socket.send_to(&[i as u8], relay.local_addr()).await.expect("send");
-        wait_for(&relay, "the packet", |s| s.to_server.received == i).await;
-    }
-    assert_eq!(relay.stats().to_server.queue_full, 7);
-    wait_for(&relay, "the echoes", |s| s.to_client.forwarded == 5).await;
-    let s = relay.stats();
-    assert_eq!(
-        (s.to_server.forwarded, s.to_server.queue_full, s.to_client.received),
-        (5, 7, 5)
-    );
-    relay.shutdown().await;
+    let s = fill_queue(limits, 12, 1).await.to_server;
+    assert_eq!((s.received, s.queue_full, s.forwarded), (12, 7, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_full_of_bytes_drops_and_counts() {
+    let limits = Limits {
+        max_queued_bytes: 100,
+        ..Limits::default()
+    };
+    let s = fill_queue(limits, 5, 40).await.to_server;
+    assert_eq!((s.received, s.queue_full, s.forwarded), (5, 3, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,8 +124,8 @@ async fn clients_beyond_the_limit_are_refused_and_counted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn idle_mappings_expire_and_come_back_as_new_peers() {
-    let (to, peers) = echo().await;
+async fn idle_mappings_expire_and_a_later_packet_gets_a_new_one() {
+    let (to, _) = echo().await;
     let limits = Limits {
         idle_timeout: Duration::from_millis(100),
         ..Limits::default()
@@ -118,7 +133,7 @@ async fn idle_mappings_expire_and_come_back_as_new_peers() {
     let relay = relay(to, LinkConfig::default(), limits).await;
     let socket = client().await;
     assert_eq!(ping(&socket, relay.local_addr(), b"one").await, b"one");
-    assert_eq!(relay.stats().clients, 1);
+    assert_eq!(relay.stats().clients_total, 1);
     let deadline = Instant::now() + WAIT;
     while relay.stats().clients != 0 {
         assert!(Instant::now() < deadline, "the mapping never expired");
@@ -126,9 +141,10 @@ async fn idle_mappings_expire_and_come_back_as_new_peers() {
     }
     assert_eq!(relay.stats().clients_expired, 1);
     assert_eq!(ping(&socket, relay.local_addr(), b"two").await, b"two");
+    // The new mapping may itself have expired since, if this thread was descheduled for long.
     let s = relay.stats();
-    assert_eq!((s.clients, s.clients_total, s.clients_expired), (1, 2, 1));
-    assert!(!peers.lock().expect("peers").is_empty());
+    assert_eq!(s.clients_total, 2);
+    assert!(s.clients_expired >= 1 && s.clients + s.clients_expired == 2, "{s}");
     relay.shutdown().await;
 }
 

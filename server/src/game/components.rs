@@ -3,6 +3,7 @@
 
 use super::ClientId;
 use super::input::InputBuffer;
+use super::replication::Replicator;
 use arena_shared::protocol::PlayerId;
 use arena_shared::rules::{PlayerState, ProjectileState};
 use bevy_ecs::prelude::*;
@@ -45,4 +46,5 @@ pub struct PlayerBundle {
     pub body: Body,
     pub score: Score,
     pub inputs: InputBuffer,
+    pub replicator: Replicator,
 }

@@ -49,8 +49,10 @@ pub enum Outbound {
     Frame { client: ClientId, frame: Bytes },
     /// An encoded control frame for every joined client.
     Broadcast { frame: Bytes },
-    /// One client's encoded snapshot of `tick`, to split into datagrams at the edge.
+    /// One client's full snapshot of `tick` (the naive baseline encoding), to split into datagrams at the edge.
     Snapshot { client: ClientId, tick: u32, bytes: Bytes },
+    /// One client's delta snapshot of `tick`, which fits one datagram.
+    Delta { client: ClientId, tick: u32, bytes: Bytes },
     /// Disconnect this client, telling it why.
     Kick { client: ClientId, reason: String },
 }
@@ -65,6 +67,31 @@ pub struct SimConfig {
     pub arena: Arena,
 }
 
+/// How snapshots are made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplicationConfig {
+    /// Snapshots per second (at most the tick rate).
+    pub snapshot_rate: u16,
+    /// Radius around a player within which it is sent other entities, in units.
+    pub view_radius: f32,
+    /// Bytes per second each client may be sent in snapshots.
+    pub client_bandwidth: u32,
+    /// Send the naive full snapshot (split into parts) instead of deltas: the benchmark baseline.
+    pub full_snapshots: bool,
+}
+
+impl ReplicationConfig {
+    /// Deltas every tick, a 75-unit view radius (the whole standard map), 100,000 bytes per second per client.
+    pub fn for_tick_rate(tick_rate: u16) -> Self {
+        Self {
+            snapshot_rate: tick_rate,
+            view_radius: 32.0,
+            client_bandwidth: 100_000,
+            full_snapshots: true,
+        }
+    }
+}
+
 /// The simulation: the World and its schedule.
 pub struct Sim {
     world: World,
@@ -72,9 +99,15 @@ pub struct Sim {
 }
 
 impl Sim {
+    /// A simulation with the default replication for its tick rate.
     pub fn new(config: SimConfig) -> Self {
+        let replication = ReplicationConfig::for_tick_rate(config.tick_rate);
+        Self::with_replication(config, replication)
+    }
+
+    pub fn with_replication(config: SimConfig, replication: ReplicationConfig) -> Self {
         let mut world = World::new();
-        resources::insert_all(&mut world, &config);
+        resources::insert_all(&mut world, &config, replication);
         messages::register_all(&mut world);
         Self {
             world,

@@ -15,6 +15,7 @@ pub struct Settings {
     pub tick_rate: u16,
     /// Seconds per tick.
     pub dt: f32,
+    pub replication: super::ReplicationConfig,
 }
 
 /// The number of the tick being run (the first tick is 1).
@@ -71,6 +72,13 @@ pub struct TickStats {
     pub projectiles: u32,
     /// Snapshot bytes produced for all clients this tick.
     pub snapshot_bytes: u64,
+    /// Snapshots produced this tick (one per client on snapshot ticks).
+    pub snapshots: u32,
+    /// Entities visible to clients, summed over the clients that got a snapshot.
+    pub entities_visible: u64,
+    /// Entity updates sent, and left out for lack of room, summed over clients.
+    pub updates_sent: u64,
+    pub updates_left_out: u64,
     /// Inputs refused this tick (bad sequence jumps, non-finite aims).
     pub inputs_invalid: u32,
     /// Inputs dropped this tick because a player's buffer was full.
@@ -79,11 +87,14 @@ pub struct TickStats {
     pub chat_refused: u32,
 }
 
-pub(super) fn insert_all(world: &mut World, config: &SimConfig) {
+pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: super::ReplicationConfig) {
     let tick_rate = config.tick_rate.max(1);
+    let mut replication = replication;
+    replication.snapshot_rate = replication.snapshot_rate.clamp(1, tick_rate);
     world.insert_resource(Settings {
         tick_rate,
         dt: 1.0 / f32::from(tick_rate),
+        replication,
     });
     world.insert_resource(TickCount::default());
     world.insert_resource(ArenaMap(config.arena.clone()));

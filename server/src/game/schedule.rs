@@ -1,6 +1,6 @@
 //! The order of a tick, written as chained system sets so the schedule reads like the tick's story.
 
-use super::systems::{announce, combat, inbox, movement, snapshot};
+use super::systems::{announce, combat, inbox, movement, replicate, snapshot};
 use bevy_ecs::message::message_update_system;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
@@ -18,11 +18,11 @@ pub enum TickSet {
     Move,
     /// 4. Move projectiles; hits and kills.
     Projectiles,
-    /// 5. Scores, deaths and respawns.
+    /// 5. Scores, deaths and respawns; then every state snaps to the wire grid.
     Deaths,
     /// 6. Turn this tick's game messages into frames for the clients.
     Announce,
-    /// 7. Build, encode and address every client's snapshot.
+    /// 7. Build, encode and address every client's snapshot (on snapshot ticks).
     Snapshot,
     /// 8. Record what the tick did.
     Record,
@@ -62,9 +62,15 @@ fn add_phase(schedule: &mut Schedule, set: TickSet) {
         TickSet::ApplyInputs => schedule.add_systems(movement::select_inputs.in_set(set)),
         TickSet::Move => schedule.add_systems(movement::move_players.in_set(set)),
         TickSet::Projectiles => schedule.add_systems(combat::move_projectiles.in_set(set)),
-        TickSet::Deaths => schedule.add_systems((combat::score_kills, combat::respawn_players).chain().in_set(set)),
+        TickSet::Deaths => schedule.add_systems(
+            (combat::score_kills, combat::respawn_players, combat::snap_to_grid)
+                .chain()
+                .in_set(set),
+        ),
         TickSet::Announce => schedule.add_systems(announce::announce.in_set(set)),
-        TickSet::Snapshot => schedule.add_systems(snapshot::build_snapshots.in_set(set)),
+        TickSet::Snapshot => {
+            schedule.add_systems((snapshot::build_snapshots, replicate::replicate).chain().in_set(set))
+        }
         TickSet::Record => schedule.add_systems(snapshot::record_stats.in_set(set)),
     };
 }

@@ -1,6 +1,7 @@
 //! Simulation tests: the whole tick schedule driven directly, with no network and no clock.
 
 use super::*;
+use arena_shared::codec::delta::{decode_delta, snapshot_of};
 use arena_shared::codec::{decode_server_frame, decode_snapshot};
 use arena_shared::protocol::{FRAME_HEADER_LEN, ServerFrame, Snapshot};
 use arena_shared::rules::{Input, MAX_HEALTH, buttons};
@@ -45,6 +46,12 @@ fn step(sim: &mut Sim) -> Out {
                 .frames
                 .push((None, decode_server_frame(&frame[FRAME_HEADER_LEN..]).unwrap())),
             Outbound::Snapshot { client, bytes, .. } => out.snapshots.push((client, decode_snapshot(&bytes).unwrap())),
+            Outbound::Delta { client, bytes, .. } => {
+                // These clients never acknowledge, so every delta is a full view.
+                let (header, view) = decode_delta(&bytes, &[], 60).unwrap();
+                assert_eq!(header.baseline_tick, 0);
+                out.snapshots.push((client, snapshot_of(&header, &view)));
+            }
             Outbound::Kick { client, reason } => out.kicks.push((client, reason)),
         }
     }

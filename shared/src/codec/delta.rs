@@ -10,7 +10,7 @@
 //! an update is `key gap, mask, fields…` in [`mask`] order, keys ascending.
 
 use super::CodecError;
-use crate::protocol::MAX_DATAGRAM_LEN;
+use crate::protocol::{MAX_DATAGRAM_LEN, Snapshot};
 use crate::quant::{AIM_STEPS, QEntity};
 
 /// Most updates, or removals, one delta may carry; more is malformed.
@@ -296,6 +296,24 @@ fn read_keys(
         each(r, key)?;
     }
     Ok(())
+}
+
+/// A rebuilt view as a full [`Snapshot`]: its players and its projectiles.
+pub fn snapshot_of(header: &DeltaHeader, view: &[QEntity]) -> Snapshot {
+    Snapshot {
+        tick: header.tick,
+        last_input_seq: header.last_input_seq,
+        players: view
+            .iter()
+            .filter(|e| !e.is_projectile())
+            .map(QEntity::to_player)
+            .collect(),
+        projectiles: view
+            .iter()
+            .filter(|e| e.is_projectile())
+            .map(QEntity::to_projectile)
+            .collect(),
+    }
 }
 
 /// Reads just the header (to find the baseline before decoding).

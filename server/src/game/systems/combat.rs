@@ -4,6 +4,7 @@ use crate::game::components::{Body, Player, Projectile, Score};
 use crate::game::messages::PlayerKilled;
 use crate::game::resources::{ArenaMap, GameRng, Index, Settings};
 use arena_shared::Vec2;
+use arena_shared::quant::{snap_player, snap_projectile};
 use arena_shared::rules::{
     PROJECTILE_DAMAGE, PlayerState, ProjectileOutcome, apply_hit, pick_spawn, step_projectile, tick_respawn,
 };
@@ -83,5 +84,19 @@ pub fn respawn_players(
                 ..PlayerState::spawned(pick_spawn(&arena.0, &mut rng.0))
             };
         }
+    }
+}
+
+/// Phase 5c: every player and projectile snaps to the wire grid, so what clients decode is exactly the
+/// server's state (see `arena_shared::quant`).
+pub fn snap_to_grid(mut bodies: Query<&mut Body>, mut projectiles: Query<&mut Projectile>) {
+    for mut body in &mut bodies {
+        let snapped = snap_player(&body.0);
+        if snapped != body.0 {
+            body.0 = snapped;
+        }
+    }
+    for mut projectile in &mut projectiles {
+        projectile.state = snap_projectile(&projectile.state);
     }
 }

@@ -62,6 +62,7 @@ pub fn handle_connections(
                         body,
                         score: Score::default(),
                         inputs: InputBuffer::default(),
+                        replicator: Default::default(),
                     })
                     .id();
                 index.clients.insert(client, entity);

@@ -4,6 +4,7 @@ pub mod announce;
 pub mod combat;
 pub mod inbox;
 pub mod movement;
+pub mod replicate;
 pub mod snapshot;
 
 use super::Outbound;

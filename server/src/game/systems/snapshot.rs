@@ -1,10 +1,12 @@
-//! Phases 7 and 8: every client's snapshot is built and encoded (the shared player and projectile lists
-//! once, then each client's header), and the tick's figures are recorded.
+//! Phases 7 and 8: with `full_snapshots` (the naive benchmark baseline) every client's full snapshot is built
+//! and encoded (the shared player and projectile lists once, then each client's header); and the tick's
+//! figures are recorded.
 
+use super::replicate::is_snapshot_tick;
 use crate::game::Outbound;
 use crate::game::components::{Body, Client, Player, Projectile, Score};
 use crate::game::input::InputBuffer;
-use crate::game::resources::{Outbox, TickCount, TickStats};
+use crate::game::resources::{Outbox, Settings, TickCount, TickStats};
 use arena_shared::codec::{encode_snapshot_body, encode_snapshot_from_body};
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use bevy_ecs::prelude::*;
@@ -17,8 +19,13 @@ pub struct Scratch {
 }
 
 /// Phase 7: a full snapshot of the world for each client, with the last input applied for that client.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a system's parameters declare the data it touches"
+)]
 pub fn build_snapshots(
     tick: Res<TickCount>,
+    settings: Res<Settings>,
     players: Query<(&Player, &Body, &Score)>,
     projectiles: Query<&Projectile>,
     clients: Query<(&Client, &InputBuffer)>,
@@ -26,6 +33,10 @@ pub fn build_snapshots(
     mut stats: ResMut<TickStats>,
     mut scratch: Local<Scratch>,
 ) {
+    let r = settings.replication;
+    if !r.full_snapshots || !is_snapshot_tick(tick.0, settings.tick_rate, r.snapshot_rate) {
+        return;
+    }
     let Scratch {
         players: ps,
         projectiles: js,
@@ -57,6 +68,9 @@ pub fn build_snapshots(
         match encode_snapshot_from_body(tick.0, buffer.last_applied, &body) {
             Ok(bytes) => {
                 stats.snapshot_bytes += bytes.len() as u64;
+                stats.snapshots += 1;
+                stats.entities_visible += (ps.len() + js.len()) as u64;
+                stats.updates_sent += (ps.len() + js.len()) as u64;
                 outbox.0.push(Outbound::Snapshot {
                     client: client.0,
                     tick: tick.0,
