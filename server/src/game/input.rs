@@ -30,6 +30,9 @@ pub struct Accepted {
     pub invalid: u32,
     /// Old inputs dropped because the buffer was full.
     pub overflowed: u32,
+    /// Inputs skipped over by a newer one: sent by the client but never received (lost beyond the
+    /// redundancy window).
+    pub lost: u32,
 }
 
 /// A player's inputs between the network and the rules.
@@ -62,6 +65,9 @@ impl InputBuffer {
             } else if input.seq - self.newest_seq > MAX_SEQ_JUMP || !input.aim.is_finite() {
                 out.invalid += 1;
             } else {
+                if self.newest_seq != 0 {
+                    out.lost += input.seq - self.newest_seq - 1;
+                }
                 self.newest_seq = input.seq;
                 self.pending.push_back(*input);
                 out.fresh += 1;
@@ -183,6 +189,14 @@ mod tests {
         );
         assert_eq!((a.fresh, a.invalid), (0, 2));
         assert_eq!(b.invalid_total, 2);
+    }
+
+    #[test]
+    fn inputs_skipped_over_count_as_lost() {
+        let mut b = InputBuffer::default();
+        b.accept(0, &[inp(1), inp(2)]);
+        assert_eq!(b.accept(0, &[inp(6), inp(7)]).lost, 3);
+        assert_eq!(b.accept(0, &[inp(7), inp(8)]).lost, 0);
     }
 
     #[test]

@@ -126,6 +126,10 @@ pub struct Metrics {
     pub bad_datagrams: AtomicU64,
     /// Inputs dropped because the tick thread's queue was full.
     pub inputs_dropped: AtomicU64,
+    /// Inputs a client sent that never arrived (lost beyond the redundancy window).
+    pub inputs_lost: AtomicU64,
+    /// Inputs refused by validation (impossible sequence jumps, non-finite aims).
+    pub inputs_invalid: AtomicU64,
     /// Snapshot datagrams handed to QUIC.
     pub snapshot_datagrams_sent: AtomicU64,
     /// Snapshot bytes handed to QUIC (datagram payloads).
@@ -166,7 +170,9 @@ impl Metrics {
 
     /// Every counter and the tick-time quantiles in the Prometheus text format.
     pub fn render_prometheus(&self) -> String {
-        let counters: [(&str, &AtomicU64); 15] = [
+        let counters: [(&str, &AtomicU64); 17] = [
+            ("inputs_lost_total", &self.inputs_lost),
+            ("inputs_invalid_total", &self.inputs_invalid),
             ("connections_accepted_total", &self.connections_accepted),
             ("connections_refused_total", &self.connections_refused),
             ("handshakes_failed_total", &self.handshakes_failed),

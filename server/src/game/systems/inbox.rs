@@ -122,6 +122,7 @@ pub fn route_inputs_and_chat(
                 let accepted = buffer.accept(datagram.ack_tick, &datagram.inputs);
                 stats.inputs_invalid += accepted.invalid;
                 stats.inputs_overflowed += accepted.overflowed;
+                stats.inputs_lost += accepted.lost;
                 if before <= MAX_INVALID_INPUTS && buffer.invalid_total > MAX_INVALID_INPUTS {
                     let reason = format!("more than {MAX_INVALID_INPUTS} invalid inputs");
                     outbox.0.push(Outbound::Kick { client, reason });
