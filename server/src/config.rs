@@ -45,6 +45,16 @@ pub struct Config {
     #[arg(long)]
     pub full_snapshots: bool,
 
+    /// Connections one IP address may hold at once; more are refused.
+    #[arg(long, env = "ARENA_MAX_CONNECTIONS_PER_IP", default_value_t = crate::net::MAX_CONNECTIONS_PER_IP,
+          value_parser = parse_connections)]
+    pub max_connections_per_ip: usize,
+
+    /// Milliseconds a client has from its first packet to a complete Hello; then it is closed.
+    #[arg(long, env = "ARENA_HANDSHAKE_TIMEOUT_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub handshake_timeout_ms: u64,
+
     /// Directory where the generated certificate and key are kept between starts.
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "arena-data")]
     pub data_dir: PathBuf,
@@ -69,6 +79,13 @@ pub struct Config {
     /// sets another.
     #[arg(skip = Arena::standard())]
     pub arena: Arena,
+}
+
+fn parse_connections(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a number of connections between 1 and 100000")),
+    }
 }
 
 fn parse_radius(s: &str) -> Result<f32, String> {

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::game::{Sim, SimConfig};
 use crate::metrics::{Metrics, http};
-use crate::net::{self, Edge, TO_TICK_QUEUE};
+use crate::net::{self, Edge, EdgeLimits, TO_TICK_QUEUE};
 use crate::tick::TickLoop;
 use crate::tls::{Identity, TlsError};
 use arena_shared::protocol::close_code;
@@ -108,12 +108,13 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         .name("arena-tick".into())
         .spawn(move || tick_loop.run())
         .map_err(StartError::Thread)?;
-    let edge = Arc::new(Edge::new(
-        to_tick,
-        metrics.clone(),
-        usize::from(config.max_players),
-        shutdown_rx,
-    ));
+    let limits = EdgeLimits {
+        max_players: usize::from(config.max_players),
+        max_connections_per_ip: config.max_connections_per_ip,
+        handshake_timeout: Duration::from_millis(config.handshake_timeout_ms),
+        tick_rate: config.tick_rate,
+    };
+    let edge = Arc::new(Edge::new(to_tick, metrics.clone(), limits, shutdown_rx));
     tokio::spawn(net::accept_loop(endpoint.clone(), edge));
     tracing::info!(%local_addr, tick_rate = config.tick_rate, max_players = config.max_players, seed, "server started");
     Ok(RunningServer {

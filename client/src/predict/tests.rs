@@ -9,7 +9,8 @@ use rand::{RngExt, SeedableRng};
 
 const TICK_RATE: u16 = 60;
 
-/// A fake authoritative server: the same rules, one input per tick, repeating the last when none arrived.
+/// A fake authoritative server, as the real one: the same rules, exactly one input per tick (the oldest
+/// buffered), repeating the last when none arrived.
 struct FakeServer {
     state: PlayerState,
     arena: Arena,
@@ -31,7 +32,7 @@ impl FakeServer {
     }
 
     fn tick(&mut self) {
-        let n = if self.queue.len() > 2 { 3 } else { 1 };
+        let n = 1;
         let mut applied_any = false;
         for _ in 0..n {
             let Some(input) = self.queue.pop_front() else { break };

@@ -142,10 +142,12 @@ impl Controls {
         if ax != 0 || ay != 0 {
             self.aim = Vec2::new(f32::from(ax), f32::from(ay)).angle();
         }
+        // A diagonal is scaled to unit length (90/127 per axis): the server counts longer requests as cheats.
+        let full = if mx != 0 && my != 0 { 89 } else { 127 };
         Input {
             seq: 0,
-            move_x: mx * 127,
-            move_y: my * 127,
+            move_x: mx * full,
+            move_y: my * full,
             aim: self.aim,
             buttons: if self.held(Hold::Fire, now) { buttons::FIRE } else { 0 },
         }

@@ -2,7 +2,7 @@
 //! projectiles.
 
 use super::ClientId;
-use super::input::InputBuffer;
+use super::input::{Conduct, InputBuffer};
 use super::replication::Replicator;
 use arena_shared::protocol::PlayerId;
 use arena_shared::rules::{PlayerState, ProjectileState};
@@ -47,4 +47,5 @@ pub struct PlayerBundle {
     pub score: Score,
     pub inputs: InputBuffer,
     pub replicator: Replicator,
+    pub conduct: Conduct,
 }

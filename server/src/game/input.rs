@@ -2,22 +2,70 @@
 //! applies.
 //!
 //! Each input datagram repeats the newest few inputs, so most inputs arrive several times: only sequence
-//! numbers above the newest one seen are kept. The server applies one input per tick, up to
-//! [`MAX_INPUTS_PER_TICK`] when a backlog builds, and repeats the last input when none arrived in time.
+//! numbers above the newest one seen are kept. The server applies exactly one step per tick: the oldest
+//! buffered input, or the last input again when none arrived in time. No tick applies two, so sending more
+//! inputs never makes a player faster or fire more often; late inputs wait in the buffer (a jitter buffer)
+//! and are each applied once, in order.
 
 use arena_shared::rules::Input;
 use bevy_ecs::prelude::*;
 use std::collections::VecDeque;
 
-/// Most inputs applied to one player in one tick (when the client is catching up after a stall).
-pub const MAX_INPUTS_PER_TICK: usize = 3;
-/// Buffered inputs above which a tick applies more than one (the client is ahead of the server).
-pub const CATCH_UP_BACKLOG: usize = 2;
+/// Inputs applied to one player in one tick: one, whatever arrives.
+pub const MAX_INPUTS_PER_TICK: usize = 1;
 /// Most inputs buffered per player; past it the oldest are dropped (and counted).
 pub const MAX_PENDING_INPUTS: usize = 16;
 /// How far ahead of the newest seen sequence number an input may jump; a bigger jump is refused as invalid
 /// (it would let a client skip the redundancy window or wrap the counter).
 pub const MAX_SEQ_JUMP: u32 = 1_024;
+
+/// Why an input was not taken as sent: the server's decision, counted per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    /// It asked to move faster than the rules allow (a movement vector longer than one); clamped.
+    TooFast,
+    /// More inputs arrived than ticks pass (the buffer overflowed); the oldest were dropped.
+    TooOften,
+    /// Out of phase or impossible: a sequence jump past [`MAX_SEQ_JUMP`], or a non-finite aim; refused.
+    OutOfPhase,
+}
+
+/// Violations a client may commit within [`CONDUCT_WINDOW_TICKS`] before it is kicked: a few per second are
+/// tolerated (clock drift, a burst after a stall), a steady stream is not.
+pub const MAX_VIOLATIONS_PER_WINDOW: u32 = 120;
+/// The window (in ticks) over which violations are counted.
+pub const CONDUCT_WINDOW_TICKS: u32 = 600;
+
+/// A client's record of violations.
+#[derive(Component, Debug, Default, Clone)]
+pub struct Conduct {
+    /// Totals since the player joined, by kind: too fast, too often, out of phase.
+    pub totals: [u32; 3],
+    window_start: u32,
+    in_window: u32,
+}
+
+impl Conduct {
+    /// Counts `n` violations of `kind` at `tick`; true when the client has now passed the limit.
+    pub fn record(&mut self, kind: Violation, n: u32, tick: u32) -> bool {
+        if n == 0 {
+            return false;
+        }
+        let i = match kind {
+            Violation::TooFast => 0,
+            Violation::TooOften => 1,
+            Violation::OutOfPhase => 2,
+        };
+        self.totals[i] = self.totals[i].saturating_add(n);
+        if tick.wrapping_sub(self.window_start) >= CONDUCT_WINDOW_TICKS {
+            self.window_start = tick;
+            self.in_window = 0;
+        }
+        let before = self.in_window;
+        self.in_window = self.in_window.saturating_add(n);
+        before <= MAX_VIOLATIONS_PER_WINDOW && self.in_window > MAX_VIOLATIONS_PER_WINDOW
+    }
+}
 
 /// What became of the inputs of one datagram.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,6 +76,8 @@ pub struct Accepted {
     pub duplicate: u32,
     /// Inputs refused: a sequence jump past [`MAX_SEQ_JUMP`], or a non-finite aim.
     pub invalid: u32,
+    /// Inputs that asked to move faster than allowed (kept, clamped by the rules).
+    pub too_fast: u32,
     /// Old inputs dropped because the buffer was full.
     pub overflowed: u32,
     /// Inputs skipped over by a newer one: sent by the client but never received (lost beyond the
@@ -65,6 +115,9 @@ impl InputBuffer {
             } else if input.seq - self.newest_seq > MAX_SEQ_JUMP || !input.aim.is_finite() {
                 out.invalid += 1;
             } else {
+                if f32::hypot(f32::from(input.move_x.max(-127)), f32::from(input.move_y.max(-127))) > 127.0 * 1.01 {
+                    out.too_fast += 1;
+                }
                 if self.newest_seq != 0 {
                     out.lost += input.seq - self.newest_seq - 1;
                 }
@@ -81,25 +134,14 @@ impl InputBuffer {
         out
     }
 
-    /// Chooses the inputs this tick applies: one, a few when a backlog built up, or the last one again.
+    /// Chooses the input this tick applies: the oldest buffered one, or the last one again.
     pub fn select_for_tick(&mut self) {
-        let n = if self.pending.len() > CATCH_UP_BACKLOG {
-            MAX_INPUTS_PER_TICK
-        } else {
-            1
-        };
-        self.this_tick_len = 0;
-        while self.this_tick_len < n {
-            let Some(input) = self.pending.pop_front() else { break };
-            self.this_tick[self.this_tick_len] = input;
-            self.this_tick_len += 1;
+        if let Some(input) = self.pending.pop_front() {
             self.last = input;
             self.last_applied = input.seq;
         }
-        if self.this_tick_len == 0 {
-            self.this_tick[0] = self.last;
-            self.this_tick_len = 1;
-        }
+        self.this_tick[0] = self.last;
+        self.this_tick_len = 1;
     }
 
     /// The inputs chosen for this tick.
@@ -166,11 +208,16 @@ mod tests {
     }
 
     #[test]
-    fn a_backlog_is_worked_off_a_few_inputs_per_tick() {
+    fn a_backlog_is_applied_one_input_per_tick_each_exactly_once() {
         let mut b = InputBuffer::default();
         b.accept(0, &(1..=8).map(inp).collect::<Vec<_>>());
-        b.select_for_tick();
-        assert_eq!(b.this_tick().len(), MAX_INPUTS_PER_TICK);
+        let mut applied = vec![];
+        for _ in 0..10 {
+            b.select_for_tick();
+            assert_eq!(b.this_tick().len(), MAX_INPUTS_PER_TICK);
+            applied.push(b.last_applied);
+        }
+        assert_eq!(applied, vec![1, 2, 3, 4, 5, 6, 7, 8, 8, 8]);
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub struct TickStats {
     pub inputs_invalid: u32,
     /// Inputs dropped this tick because a player's buffer was full.
     pub inputs_overflowed: u32,
+    /// Inputs this tick that asked to move faster than allowed (clamped).
+    pub inputs_too_fast: u32,
     /// Inputs found missing this tick (skipped over by newer ones: lost beyond the redundancy window).
     pub inputs_lost: u32,
     /// Chat lines refused this tick (empty or too long).

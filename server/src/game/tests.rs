@@ -219,11 +219,12 @@ fn a_client_that_keeps_sending_invalid_inputs_is_kicked_once() {
     join(&mut s, 1, "cheat");
     step(&mut s);
     let mut kicks = vec![];
-    for i in 0..100 {
+    for i in 0..200 {
         s.push(input(1, 5_000 + i * 5_000, 0, 0.0, false)); // every one jumps too far
         kicks.extend(step(&mut s).kicks);
     }
     assert_eq!(kicks.len(), 1, "{kicks:?}");
+    assert!(kicks[0].1.contains("OutOfPhase"), "{kicks:?}");
 }
 
 /// A recorded game: joins, moves, fire, a leave; the same log and seed must give the same world.
@@ -252,4 +253,50 @@ fn replay(seed: u64) -> Vec<u64> {
 #[test]
 fn the_same_seed_and_input_log_give_the_same_world() {
     assert_eq!(replay(42), replay(42));
+}
+
+#[test]
+fn speed_and_rate_cheats_are_clamped_counted_and_move_nobody_else() {
+    let mut s = sim(1, open_arena());
+    join(&mut s, 1, "cheat");
+    join(&mut s, 2, "honest");
+    step(&mut s);
+    let mut seq = 0;
+    for _ in 0..60 {
+        // Five inputs per tick, each asking for a 1.4x diagonal.
+        let inputs: Vec<Input> = (0..5)
+            .map(|_| {
+                seq += 1;
+                Input {
+                    seq,
+                    move_x: 127,
+                    move_y: 127,
+                    aim: 0.0,
+                    buttons: buttons::FIRE,
+                }
+            })
+            .collect();
+        s.push(Inbound::Input {
+            client: ClientId(1),
+            datagram: InputDatagram { ack_tick: 0, inputs },
+        });
+        step(&mut s);
+    }
+    let out = step(&mut s);
+    let snap = &out.snapshots[0].1;
+    let cheat = snap.players.iter().find(|p| p.id == 1).unwrap();
+    let honest = snap.players.iter().find(|p| p.id == 2).unwrap();
+    let travelled = (cheat.state.pos - Vec2::new(5.0, 10.0)).length();
+    // At most 3 inputs a tick are applied, each at most MAX_SPEED: 61 ticks * 3 / 60 s * 8 units/s.
+    assert!(
+        travelled <= 61.0 * 3.0 / 60.0 * arena_shared::rules::MAX_SPEED + 0.1,
+        "travelled {travelled}"
+    );
+    assert!(cheat.state.vel.length() <= arena_shared::rules::MAX_SPEED + 1e-3);
+    assert_eq!(honest.state.pos, Vec2::new(5.0, 10.0), "the other player never moved");
+    let shots = snap.projectiles.iter().filter(|p| p.owner == 1).count();
+    assert!(
+        shots <= 7,
+        "fire rate held by the cooldown: {shots} projectiles in flight"
+    );
 }

@@ -126,6 +126,10 @@ pub struct Metrics {
     pub bad_datagrams: AtomicU64,
     /// Inputs dropped because the tick thread's queue was full.
     pub inputs_dropped: AtomicU64,
+    /// Input datagrams dropped for coming faster than the per-client rate limit.
+    pub inputs_rate_limited: AtomicU64,
+    /// Chat lines dropped for coming faster than the per-client rate limit.
+    pub chat_rate_limited: AtomicU64,
     /// Inputs a client sent that never arrived (lost beyond the redundancy window).
     pub inputs_lost: AtomicU64,
     /// Inputs refused by validation (impossible sequence jumps, non-finite aims).
@@ -170,7 +174,9 @@ impl Metrics {
 
     /// Every counter and the tick-time quantiles in the Prometheus text format.
     pub fn render_prometheus(&self) -> String {
-        let counters: [(&str, &AtomicU64); 17] = [
+        let counters: [(&str, &AtomicU64); 19] = [
+            ("inputs_rate_limited_total", &self.inputs_rate_limited),
+            ("chat_rate_limited_total", &self.chat_rate_limited),
             ("inputs_lost_total", &self.inputs_lost),
             ("inputs_invalid_total", &self.inputs_invalid),
             ("connections_accepted_total", &self.connections_accepted),

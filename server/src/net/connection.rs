@@ -1,12 +1,14 @@
-//! One connection's life: handshake (`Hello` within [`HANDSHAKE_TIMEOUT`], version, name, a player slot),
+//! One connection's life: handshake (`Hello` within the handshake timeout, version, name, a player slot),
 //! then three loops until one ends: the control-stream reader, the datagram reader and the frame writer.
 //!
 //! Untrusted bytes are checked cheapest first: size (frame header, datagram length), then kind and fields
 //! (decode with limits), then meaning (phase, name, chat). A bad datagram is dropped and counted; too many
 //! disconnect. A bad frame disconnects at once, with the reason in the QUIC close.
 
+use super::limits::{TokenBucket, WindowCounter};
 use super::{
-    BAD_DATAGRAM_WINDOW, ClientHandle, Edge, FRAME_QUEUE, HANDSHAKE_TIMEOUT, MAX_BAD_DATAGRAMS, ToConn, ToTick,
+    BAD_DATAGRAM_WINDOW, CHAT_BURST, CHAT_RATE, ClientHandle, Edge, FRAME_QUEUE, INPUT_RATE_FACTOR, MAX_BAD_DATAGRAMS,
+    MAX_CHAT_EXCESS, MAX_EXCESS_SECONDS, ToConn, ToTick,
 };
 use crate::game::{ClientId, Inbound};
 use crate::metrics::inc;
@@ -58,7 +60,7 @@ fn close(conn: &Connection, code: u32, reason: &str) {
 /// Runs a connection from its first packet to its end.
 pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge) {
     let peer = incoming.remote_address();
-    let deadline = tokio::time::Instant::now() + HANDSHAKE_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + edge.limits.handshake_timeout;
     let conn = match tokio::time::timeout_at(deadline, incoming).await {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => {
@@ -194,6 +196,9 @@ async fn write_frames(send: &mut SendStream, mut frames: mpsc::Receiver<ToConn>)
 
 /// The control-stream reader: every frame after `Hello`.
 async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> End {
+    let now = Instant::now();
+    let mut chat_bucket = TokenBucket::new(CHAT_RATE, CHAT_BURST, now);
+    let mut chat_excess = WindowCounter::new(BAD_DATAGRAM_WINDOW, MAX_CHAT_EXCESS, now);
     loop {
         let payload = match read_frame(&mut recv).await {
             Ok(payload) => payload,
@@ -202,6 +207,16 @@ async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> En
         };
         match codec::decode_client_frame(&payload) {
             Ok(ClientFrame::Chat { text }) => {
+                let now = Instant::now();
+                if !chat_bucket.take(now) {
+                    inc(&edge.metrics.chat_rate_limited);
+                    if chat_excess.hit(now) {
+                        return End::Violation(format!(
+                            "chat flood: more than {MAX_CHAT_EXCESS} lines over the rate limit"
+                        ));
+                    }
+                    continue;
+                }
                 if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(ToTick::Event(Inbound::Chat { client, text }))
                 {
                     inc(&edge.metrics.inputs_dropped);
@@ -218,12 +233,22 @@ async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> En
 async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge) -> End {
     let mut window_start = Instant::now();
     let mut bad_in_window = 0u32;
+    let rate = f64::from(edge.limits.tick_rate) * INPUT_RATE_FACTOR;
+    let mut input_bucket = TokenBucket::new(rate, f64::from(edge.limits.tick_rate), window_start);
+    let excess_limit = MAX_EXCESS_SECONDS * u32::from(edge.limits.tick_rate);
+    let mut input_excess = WindowCounter::new(BAD_DATAGRAM_WINDOW, excess_limit, window_start);
     loop {
         let Ok(bytes) = conn.read_datagram().await else {
             return End::Gone;
         };
         inc(&edge.metrics.datagrams_received);
         match codec::decode_client_datagram(&bytes) {
+            Ok(ClientDatagram::Input(_)) if !input_bucket.take(Instant::now()) => {
+                inc(&edge.metrics.inputs_rate_limited);
+                if input_excess.hit(Instant::now()) {
+                    return End::Violation("input flood: far over the input rate limit".into());
+                }
+            }
             Ok(ClientDatagram::Input(datagram)) => {
                 let event = ToTick::Event(Inbound::Input { client, datagram });
                 if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(event) {

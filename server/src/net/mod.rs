@@ -6,6 +6,7 @@
 //! connection's writer, snapshots straight to `send_datagram`) → peer.
 
 pub mod connection;
+pub mod limits;
 pub mod quic;
 
 use crate::game::{ClientId, Inbound};
@@ -16,9 +17,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
 
-/// Time a client has from its first packet to a complete `Hello` (QUIC/TLS handshake included); then it is
-/// closed.
+/// Default time a client has from its first packet to a complete `Hello` (QUIC/TLS handshake included); then
+/// it is closed (`--handshake-timeout-ms`).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default connections one IP address may hold (`--max-connections-per-ip`); more are refused at once.
+pub const MAX_CONNECTIONS_PER_IP: usize = 16;
+/// Input datagrams per second a client may send, as a multiple of the tick rate; the excess is dropped and
+/// counted, and a client over by more than [`MAX_EXCESS_SECONDS`] seconds' worth within
+/// [`BAD_DATAGRAM_WINDOW`] is disconnected.
+pub const INPUT_RATE_FACTOR: f64 = 2.0;
+/// See [`INPUT_RATE_FACTOR`].
+pub const MAX_EXCESS_SECONDS: u32 = 5;
+/// Chat lines per second a client may send (a burst of [`CHAT_BURST`]); the excess is dropped and counted,
+/// and more than [`MAX_CHAT_EXCESS`] dropped lines within [`BAD_DATAGRAM_WINDOW`] disconnect.
+pub const CHAT_RATE: f64 = 1.0;
+/// See [`CHAT_RATE`].
+pub const CHAT_BURST: f64 = 5.0;
+/// See [`CHAT_RATE`].
+pub const MAX_CHAT_EXCESS: u32 = 20;
 /// Events the edge may queue for the tick thread. When full, inputs and chat are dropped (and counted);
 /// joins and leaves wait for room.
 pub const TO_TICK_QUEUE: usize = 8_192;
@@ -62,10 +78,22 @@ pub struct ClientHandle {
     pub frames: mpsc::Sender<ToConn>,
 }
 
+/// The limits the edge enforces, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeLimits {
+    pub max_players: usize,
+    pub max_connections_per_ip: usize,
+    pub handshake_timeout: Duration,
+    pub tick_rate: u16,
+}
+
 /// What every connection task shares.
 pub struct Edge {
     pub to_tick: mpsc::Sender<ToTick>,
     pub metrics: Arc<Metrics>,
+    pub limits: EdgeLimits,
+    /// Connections per remote IP.
+    pub per_ip: limits::PerIp,
     /// Player slots; a connection holds one from `Join` until it is gone.
     pub player_slots: Arc<Semaphore>,
     /// Connection slots (players plus [`EXTRA_CONNECTIONS`]); held from accept to close.
@@ -79,14 +107,16 @@ impl Edge {
     pub fn new(
         to_tick: mpsc::Sender<ToTick>,
         metrics: Arc<Metrics>,
-        max_players: usize,
+        limits: EdgeLimits,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         Self {
             to_tick,
             metrics,
-            player_slots: Arc::new(Semaphore::new(max_players)),
-            connection_slots: Arc::new(Semaphore::new(max_players + EXTRA_CONNECTIONS)),
+            limits,
+            per_ip: limits::PerIp::new(limits.max_connections_per_ip),
+            player_slots: Arc::new(Semaphore::new(limits.max_players)),
+            connection_slots: Arc::new(Semaphore::new(limits.max_players + EXTRA_CONNECTIONS)),
             shutdown,
             next_client: AtomicU64::new(1),
         }
@@ -105,6 +135,11 @@ pub async fn accept_loop(endpoint: quinn::Endpoint, edge: Arc<Edge>) {
             inc(&edge.metrics.connections_refused);
             continue;
         }
+        let Some(ip_slot) = edge.per_ip.acquire(incoming.remote_address().ip()) else {
+            incoming.refuse();
+            inc(&edge.metrics.connections_refused);
+            continue;
+        };
         let Ok(slot) = edge.connection_slots.clone().try_acquire_owned() else {
             incoming.refuse();
             inc(&edge.metrics.connections_refused);
@@ -113,7 +148,7 @@ pub async fn accept_loop(endpoint: quinn::Endpoint, edge: Arc<Edge>) {
         let edge = edge.clone();
         tokio::spawn(async move {
             connection::run(incoming, edge.next_client_id(), &edge).await;
-            drop(slot);
+            drop((slot, ip_slot));
         });
     }
 }

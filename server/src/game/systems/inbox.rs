@@ -3,16 +3,13 @@
 
 use super::encoded;
 use crate::game::components::{Body, Client, Player, PlayerBundle, Score};
-use crate::game::input::InputBuffer;
+use crate::game::input::{CONDUCT_WINDOW_TICKS, Conduct, InputBuffer, MAX_VIOLATIONS_PER_WINDOW, Violation};
 use crate::game::messages::{ChatSent, PlayerJoined, PlayerLeft};
 use crate::game::resources::{ArenaMap, GameRng, Ids, Inbox, Index, Outbox, Settings, TickCount, TickStats};
 use crate::game::{Inbound, Outbound};
 use arena_shared::protocol::{ServerFrame, Welcome, clean_chat};
 use arena_shared::rules::{PlayerState, pick_spawn};
 use bevy_ecs::prelude::*;
-
-/// Inputs refused (over the player's lifetime) after which the client is kicked.
-pub const MAX_INVALID_INPUTS: u32 = 64;
 
 /// Phase 0: the tick counter and fresh statistics.
 pub fn begin_tick(mut tick: ResMut<TickCount>, mut stats: ResMut<TickStats>) {
@@ -63,6 +60,7 @@ pub fn handle_connections(
                         score: Score::default(),
                         inputs: InputBuffer::default(),
                         replicator: Default::default(),
+                        conduct: Conduct::default(),
                     })
                     .id();
                 index.clients.insert(client, entity);
@@ -108,28 +106,43 @@ pub fn route_inputs_and_chat(
     mut inbox: ResMut<Inbox>,
     mut outbox: ResMut<Outbox>,
     index: Res<Index>,
+    tick: Res<TickCount>,
     mut stats: ResMut<TickStats>,
-    mut buffers: Query<(&Player, &mut InputBuffer)>,
+    mut buffers: Query<(&Player, &mut InputBuffer, &mut Conduct)>,
     mut chat: MessageWriter<ChatSent>,
 ) {
     for event in inbox.0.drain(..) {
         match event {
             Inbound::Input { client, datagram } => {
-                let Some((_, mut buffer)) = index.clients.get(&client).and_then(|e| buffers.get_mut(*e).ok()) else {
+                let Some((_, mut buffer, mut conduct)) =
+                    index.clients.get(&client).and_then(|e| buffers.get_mut(*e).ok())
+                else {
                     continue;
                 };
-                let before = buffer.invalid_total;
                 let accepted = buffer.accept(datagram.ack_tick, &datagram.inputs);
                 stats.inputs_invalid += accepted.invalid;
                 stats.inputs_overflowed += accepted.overflowed;
                 stats.inputs_lost += accepted.lost;
-                if before <= MAX_INVALID_INPUTS && buffer.invalid_total > MAX_INVALID_INPUTS {
-                    let reason = format!("more than {MAX_INVALID_INPUTS} invalid inputs");
-                    outbox.0.push(Outbound::Kick { client, reason });
+                stats.inputs_too_fast += accepted.too_fast;
+                // Overflow (TooOften) is counted but not held against the client: an overloaded server that
+                // ticks late fills honest buffers too. Floods are stopped by the edge's rate limit.
+                conduct.totals[1] = conduct.totals[1].saturating_add(accepted.overflowed);
+                let judged = [
+                    (Violation::TooFast, accepted.too_fast),
+                    (Violation::OutOfPhase, accepted.invalid),
+                ];
+                for (kind, n) in judged {
+                    if conduct.record(kind, n, tick.0) {
+                        let reason = format!(
+                            "kicked: more than {MAX_VIOLATIONS_PER_WINDOW} rule violations in {} ticks (last: {kind:?})",
+                            CONDUCT_WINDOW_TICKS
+                        );
+                        outbox.0.push(Outbound::Kick { client, reason });
+                    }
                 }
             }
             Inbound::Chat { client, text } => {
-                let Some((player, _)) = index.clients.get(&client).and_then(|e| buffers.get(*e).ok()) else {
+                let Some((player, ..)) = index.clients.get(&client).and_then(|e| buffers.get(*e).ok()) else {
                     continue;
                 };
                 match clean_chat(&text) {
