@@ -28,6 +28,28 @@ pub struct BotOptions {
     pub chat: bool,
 }
 
+/// How long a client keeps trying to resume a lost connection (the server's default grace window).
+pub const RESUME_FOR: Duration = Duration::from_secs(10);
+/// Pause between two resume attempts.
+const RESUME_RETRY: Duration = Duration::from_millis(300);
+
+/// After a lost connection, tries to take the same player back until [`RESUME_FOR`] has passed. Returns the
+/// new session, or the error that ended the trying (also for connections that may not be resumed).
+pub async fn resume(session: &Session, why: String) -> Result<Session, ClientError> {
+    if !session.can_resume() {
+        return Err(ClientError::Closed(why));
+    }
+    let deadline = tokio::time::Instant::now() + RESUME_FOR;
+    loop {
+        tokio::time::sleep(RESUME_RETRY).await;
+        match session.resume().await {
+            Ok(new) => return Ok(new),
+            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+            Err(e) => tracing::info!(error = %e, "resume failed; trying again"),
+        }
+    }
+}
+
 /// What a bot saw, as printed by `arena-client --bot`.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct BotReport {
@@ -38,6 +60,8 @@ pub struct BotReport {
     pub kills: u32,
     pub deaths: u32,
     pub rtt_ms: f64,
+    /// Lost connections it resumed.
+    pub reconnects: u32,
 }
 
 /// The bot's choice for one tick, from the newest snapshot.
@@ -81,7 +105,7 @@ pub async fn run(session: &mut Session, options: &BotOptions) -> Result<BotRepor
     let tick_rate = u32::from(session.welcome().tick_rate.max(1));
     let mut ticker = tokio::time::interval(Duration::from_secs(1) / tick_rate);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let me = session.player_id();
+    let mut me = session.player_id();
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + options.duration;
     let mut report = BotReport::default();
@@ -95,10 +119,16 @@ pub async fn run(session: &mut Session, options: &BotOptions) -> Result<BotRepor
                 if rng.random_bool(1.0 / f64::from(tick_rate)) {
                     strafe = -strafe; // about once a second
                 }
-                session.send_input(decide(latest.as_ref(), me, strafe))?;
-                if options.chat && rng.random_bool(chat_chance) {
-                    let line = CHAT_LINES[rng.random_range(0..CHAT_LINES.len())];
-                    session.send_chat(line).await?;
+                let sent = match session.send_input(decide(latest.as_ref(), me, strafe)) {
+                    Ok(_) if options.chat && rng.random_bool(chat_chance) => {
+                        session.send_chat(CHAT_LINES[rng.random_range(0..CHAT_LINES.len())]).await
+                    }
+                    other => other.map(|_| ()),
+                };
+                if let Err(e) = sent {
+                    *session = resume(session, e.to_string()).await?;
+                    report.reconnects += 1;
+                    me = session.player_id();
                 }
             }
             event = session.next_event() => match event {
@@ -115,8 +145,16 @@ pub async fn run(session: &mut Session, options: &BotOptions) -> Result<BotRepor
                     report.deaths += u32::from(victim == me);
                 }
                 Some(Event::Frame(_)) => {}
-                Some(Event::Closed(reason)) => return Err(ClientError::Closed(reason)),
-                None => return Err(ClientError::Closed("connection ended".into())),
+                Some(Event::Closed(reason)) => {
+                    *session = resume(session, reason).await?;
+                    report.reconnects += 1;
+                    me = session.player_id();
+                }
+                None => {
+                    *session = resume(session, "connection ended".into()).await?;
+                    report.reconnects += 1;
+                    me = session.player_id();
+                }
             },
         }
     }

@@ -13,7 +13,7 @@ use arena_shared::codec::{self, CodecError};
 use arena_shared::fragment::Reassembler;
 use arena_shared::protocol::{
     ClientDatagram, ClientFrame, FRAME_HEADER_LEN, Hello, InputDatagram, MAX_INPUTS_PER_DATAGRAM, PROTOCOL_VERSION,
-    RejectReason, ServerDatagram, ServerFrame, Snapshot, Welcome, close_code,
+    RejectReason, ServerDatagram, ServerFrame, SessionToken, Snapshot, Welcome, close_code,
 };
 use arena_shared::rules::Input;
 use quinn::{Connection, ConnectionError, Endpoint, IdleTimeout, RecvStream, SendStream, TransportConfig, VarInt};
@@ -82,6 +82,7 @@ pub struct SessionStats {
 
 /// A connected, welcomed client.
 pub struct Session {
+    options: ConnectOptions,
     endpoint: Endpoint,
     conn: Connection,
     control: SendStream,
@@ -148,6 +149,16 @@ impl Session {
     /// Like [`Session::connect`], on an endpoint the caller made (many sessions can share one UDP socket,
     /// as the load-test tool's bots do).
     pub async fn connect_on(endpoint: &Endpoint, options: &ConnectOptions) -> Result<Session, ClientError> {
+        Self::connect_resuming(endpoint, options, None).await
+    }
+
+    /// Connects asking to take back the player of session `token` (it joins as a new player if the server
+    /// no longer holds that session).
+    pub async fn connect_resuming(
+        endpoint: &Endpoint,
+        options: &ConnectOptions,
+        resume: Option<SessionToken>,
+    ) -> Result<Session, ClientError> {
         let endpoint = endpoint.clone();
         let addr = options.server;
         let config = options.verification.client_config(transport())?;
@@ -162,6 +173,7 @@ impl Session {
             let hello = ClientFrame::Hello(Hello {
                 protocol_version: PROTOCOL_VERSION,
                 name: options.name.clone(),
+                resume,
             });
             let frame = codec::encode_frame(&hello).map_err(|e| fail(e.to_string()))?;
             control.write_all(&frame).await.map_err(|e| fail(e.to_string()))?;
@@ -192,6 +204,7 @@ impl Session {
             welcome.tick_rate,
         ));
         Ok(Session {
+            options: options.clone(),
             endpoint,
             conn,
             control,
@@ -202,6 +215,33 @@ impl Session {
             newest_tick,
             stats,
         })
+    }
+
+    /// After the connection was lost: connects again and takes this player back (same id, score, health),
+    /// if the server still holds it.
+    pub async fn resume(&self) -> Result<Session, ClientError> {
+        Self::connect_resuming(&self.endpoint, &self.options, Some(self.welcome.session_token)).await
+    }
+
+    /// Whether a lost connection may be resumed: not when the server kicked, refused or closed it on purpose,
+    /// nor when this client left.
+    pub fn can_resume(&self) -> bool {
+        match self.conn.close_reason() {
+            Some(ConnectionError::ApplicationClosed(c)) => {
+                let code = c.error_code.into_inner();
+                ![
+                    close_code::LEFT,
+                    close_code::SHUTTING_DOWN,
+                    close_code::KICKED,
+                    close_code::REJECTED,
+                    close_code::PROTOCOL_VIOLATION,
+                ]
+                .contains(&(code as u32))
+            }
+            Some(ConnectionError::LocallyClosed) => false,
+            Some(_) => true,
+            None => false,
+        }
     }
 
     pub fn welcome(&self) -> &Welcome {

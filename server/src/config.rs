@@ -55,6 +55,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub handshake_timeout_ms: u64,
 
+    /// Seconds a player whose connection was lost is held, so its client can resume it.
+    #[arg(long, env = "ARENA_RESUME_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub resume_grace_secs: u64,
+
     /// Directory where the generated certificate and key are kept between starts.
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "arena-data")]
     pub data_dir: PathBuf,

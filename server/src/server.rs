@@ -100,6 +100,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         },
         config.replication(),
     );
+    let mut sim = sim;
+    sim.set_resume_grace(Duration::from_secs(config.resume_grace_secs));
     let (to_tick, from_edge) = mpsc::channel(TO_TICK_QUEUE);
     let (shutdown, shutdown_rx) = watch::channel(false);
     let stop_tick = Arc::new(AtomicBool::new(false));

@@ -80,12 +80,20 @@ impl TickLoop {
     fn drain_edge(&mut self) -> bool {
         loop {
             match self.from_edge.try_recv() {
-                Ok(ToTick::Join { client, name, handle }) => {
+                Ok(ToTick::Join {
+                    client,
+                    name,
+                    resume,
+                    handle,
+                }) => {
                     self.clients.insert(client, handle);
-                    self.sim.push(Inbound::Join { client, name });
+                    self.sim.push(match resume {
+                        Some(token) => Inbound::Resume { client, name, token },
+                        None => Inbound::Join { client, name },
+                    });
                 }
                 Ok(ToTick::Event(event)) => {
-                    if let Inbound::Leave { client } = &event {
+                    if let Inbound::Leave { client } | Inbound::Lost { client } = &event {
                         self.clients.remove(client);
                     }
                     self.sim.push(event);

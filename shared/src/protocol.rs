@@ -73,7 +73,14 @@ pub enum ClientFrame {
 pub struct Hello {
     pub protocol_version: u16,
     pub name: String,
+    /// The session token of an earlier connection, to take that player back (same id, score and health)
+    /// within the server's grace window; an unknown, expired or used token joins as a new player.
+    pub resume: Option<SessionToken>,
 }
+
+/// A random 128-bit secret naming one player's session; the server issues a new one in every `Welcome`, so
+/// each token works for one resume only.
+pub type SessionToken = [u8; 16];
 
 /// What the server says on the control stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +109,8 @@ pub struct Welcome {
     /// World ticks per second.
     pub tick_rate: u16,
     pub arena: Arena,
+    /// The token to resume this player with after a lost connection.
+    pub session_token: SessionToken,
 }
 
 /// Why a `Hello` was refused.

@@ -114,14 +114,27 @@ pub async fn play(mut session: Session, name: String, interp_delay: Option<Durat
                     break Outcome::Disconnected(format!("terminal error: {e}"));
                 }
             }
-            event = session.next_event() => match event {
-                Some(event) => {
-                    if let Some(reason) = game.on_event(event, Instant::now()) {
-                        break Outcome::Disconnected(reason);
+            event = session.next_event() => {
+                let lost = match event {
+                    Some(event) => game.on_event(event, Instant::now()),
+                    None => Some("connection ended".into()),
+                };
+                if let Some(reason) = lost {
+                    // Try to take the same player back; the screen says so meanwhile.
+                    game.chat.push_back(crate::game::ChatLine { from: "*".into(), text: format!("connection lost ({reason}); reconnecting…") });
+                    let _ = terminal.draw(|f| view::draw(f, &game, &ui, Instant::now()));
+                    match crate::bot::resume(&session, reason).await {
+                        Ok(new) => {
+                            session = new;
+                            let mut fresh = ClientGame::new(session.welcome(), delay, start);
+                            fresh.chat = std::mem::take(&mut game.chat);
+                            fresh.kill_feed = std::mem::take(&mut game.kill_feed);
+                            game = fresh;
+                        }
+                        Err(e) => break Outcome::Disconnected(e.to_string()),
                     }
                 }
-                None => break Outcome::Disconnected("connection ended".into()),
-            },
+            }
             Some(ev) = term_rx.recv() => {
                 if let Some(outcome) = handle_terminal_event(ev, &mut controls, &mut ui, &mut session, &game, last_area).await {
                     break outcome;

@@ -27,6 +27,7 @@ fn game() -> (ClientGame, Instant) {
         player_id: 1,
         tick_rate: 60,
         arena: Arena::standard(),
+        session_token: [0; 16],
     };
     let mut g = ClientGame::new(&welcome, Duration::from_millis(33), epoch);
     let frames = [

@@ -12,7 +12,7 @@ pub mod messages;
 pub mod replication;
 pub mod resources;
 mod schedule;
-mod systems;
+pub mod systems;
 #[cfg(test)]
 mod tests;
 
@@ -34,8 +34,17 @@ pub struct ClientId(pub u64);
 pub enum Inbound {
     /// A client finished its handshake (version and name already checked) and takes a player slot.
     Join { client: ClientId, name: String },
-    /// A client's connection is gone; its player leaves the world.
+    /// A client finished its handshake asking to take back the player of `token`; when the token is not
+    /// live, it joins as a new player.
+    Resume {
+        client: ClientId,
+        name: String,
+        token: arena_shared::protocol::SessionToken,
+    },
+    /// A client left for good (it quit, or was kicked); its player leaves the world.
     Leave { client: ClientId },
+    /// A client's connection was lost; its player is held for the resume grace window.
+    Lost { client: ClientId },
     /// A decoded input datagram.
     Input { client: ClientId, datagram: InputDatagram },
     /// A chat line, not yet cleaned.
@@ -118,6 +127,17 @@ impl Sim {
     /// Queues an event for the next tick.
     pub fn push(&mut self, event: Inbound) {
         self.world.resource_mut::<Inbox>().0.push(event);
+    }
+
+    /// Sets how long a player whose connection was lost is held for a resume (default 10 s).
+    pub fn set_resume_grace(&mut self, grace: std::time::Duration) {
+        let mut settings = self.world.resource_mut::<resources::Settings>();
+        settings.resume_grace_ticks = (grace.as_secs_f64() * f64::from(settings.tick_rate)).round() as u32;
+    }
+
+    /// Uses `source` for session tokens instead of the OS RNG (tests).
+    pub fn set_token_source(&mut self, source: systems::sessions::TokenSource) {
+        self.world.insert_resource(systems::sessions::Sessions::new(source));
     }
 
     /// Runs one tick: every system of the schedule, in the order of [`TickSet`].

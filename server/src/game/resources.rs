@@ -16,7 +16,12 @@ pub struct Settings {
     /// Seconds per tick.
     pub dt: f32,
     pub replication: super::ReplicationConfig,
+    /// Ticks a player whose connection was lost is held for a resume.
+    pub resume_grace_ticks: u32,
 }
+
+/// Default seconds a player whose connection was lost is held for a resume.
+pub const DEFAULT_RESUME_GRACE_SECS: u32 = 10;
 
 /// The number of the tick being run (the first tick is 1).
 #[derive(Resource, Debug, Default, Clone, Copy)]
@@ -95,11 +100,14 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: sup
     let tick_rate = config.tick_rate.max(1);
     let mut replication = replication;
     replication.snapshot_rate = replication.snapshot_rate.clamp(1, tick_rate);
+    let resume_grace_ticks = u32::from(tick_rate) * DEFAULT_RESUME_GRACE_SECS;
     world.insert_resource(Settings {
         tick_rate,
         dt: 1.0 / f32::from(tick_rate),
         replication,
+        resume_grace_ticks,
     });
+    world.insert_resource(super::systems::sessions::Sessions::from_os());
     world.insert_resource(TickCount::default());
     world.insert_resource(ArenaMap(config.arena.clone()));
     world.insert_resource(GameRng(StdRng::seed_from_u64(config.seed)));

@@ -1,6 +1,6 @@
 //! The order of a tick, written as chained system sets so the schedule reads like the tick's story.
 
-use super::systems::{announce, combat, inbox, movement, replicate, snapshot};
+use super::systems::{announce, combat, inbox, movement, replicate, sessions, snapshot};
 use bevy_ecs::message::message_update_system;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
@@ -55,7 +55,7 @@ fn add_phase(schedule: &mut Schedule, set: TickSet) {
     match set {
         TickSet::Begin => schedule.add_systems((message_update_system, inbox::begin_tick).chain().in_set(set)),
         TickSet::Drain => schedule.add_systems(
-            (inbox::handle_connections, inbox::route_inputs_and_chat)
+            (sessions::handle_sessions, inbox::route_inputs_and_chat)
                 .chain()
                 .in_set(set),
         ),

@@ -121,6 +121,7 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge) {
         .send(ToTick::Join {
             client,
             name: name.clone(),
+            resume: hello.resume,
             handle,
         })
         .await
@@ -147,9 +148,15 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge) {
             close(&conn, close_code::KICKED, reason);
         }
     }
-    tracing::info!(%peer, ?client, %name, ?end, "player left");
+    tracing::info!(%peer, ?client, %name, ?end, "connection ended");
+    // A client that quit, or was sent away, leaves for good; a lost connection holds the player for a resume.
+    let quit = matches!(&conn.close_reason(), Some(quinn::ConnectionError::ApplicationClosed(c)) if c.error_code == VarInt::from_u32(close_code::LEFT));
+    let event = match end {
+        End::Gone if !quit && !*edge.shutdown.borrow() => Inbound::Lost { client },
+        _ => Inbound::Leave { client },
+    };
     // Joins and leaves always reach the tick thread (they wait for room), so no player outlives its link.
-    let _ = edge.to_tick.send(ToTick::Event(Inbound::Leave { client })).await;
+    let _ = edge.to_tick.send(ToTick::Event(event)).await;
 }
 
 fn violation(conn: &Connection, reason: &str, edge: &Edge, peer: std::net::SocketAddr) {

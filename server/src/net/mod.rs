@@ -56,6 +56,8 @@ pub enum ToTick {
     Join {
         client: ClientId,
         name: String,
+        /// The session token the client asked to resume, if any.
+        resume: Option<arena_shared::protocol::SessionToken>,
         handle: ClientHandle,
     },
     /// Anything else, as the simulation takes it.

@@ -32,6 +32,12 @@ fn all_client_frames() -> Vec<ClientFrame> {
         ClientFrame::Hello(Hello {
             protocol_version: PROTOCOL_VERSION,
             name: "ada".into(),
+            resume: None,
+        }),
+        ClientFrame::Hello(Hello {
+            protocol_version: PROTOCOL_VERSION,
+            name: "ada".into(),
+            resume: Some([1; 16]),
         }),
         ClientFrame::Chat { text: "gg ✓".into() },
     ]
@@ -43,6 +49,7 @@ fn all_server_frames() -> Vec<ServerFrame> {
             player_id: 4,
             tick_rate: 60,
             arena: Arena::standard(),
+            session_token: [7; 16],
         }),
         ServerFrame::Reject {
             reason: RejectReason::VersionMismatch { server: 9 },

@@ -1,14 +1,12 @@
-//! Phase 1: the inbox becomes world changes. Joins spawn players, leaves despawn them, inputs go to the
-//! sender's own input buffer (a client can only ever steer its own player), chat becomes messages.
+//! Phases 0 and 1b: the tick begins; inputs go to the sender's own input buffer (a client can only ever
+//! steer its own player), chat becomes messages. Sessions (phase 1a) are in [`super::sessions`].
 
-use super::encoded;
-use crate::game::components::{Body, Client, Player, PlayerBundle, Score};
+use crate::game::components::Player;
 use crate::game::input::{CONDUCT_WINDOW_TICKS, Conduct, InputBuffer, MAX_VIOLATIONS_PER_WINDOW, Violation};
-use crate::game::messages::{ChatSent, PlayerJoined, PlayerLeft};
-use crate::game::resources::{ArenaMap, GameRng, Ids, Inbox, Index, Outbox, Settings, TickCount, TickStats};
+use crate::game::messages::ChatSent;
+use crate::game::resources::{Inbox, Index, Outbox, TickCount, TickStats};
 use crate::game::{Inbound, Outbound};
-use arena_shared::protocol::{ServerFrame, Welcome, clean_chat};
-use arena_shared::rules::{PlayerState, pick_spawn};
+use arena_shared::protocol::clean_chat;
 use bevy_ecs::prelude::*;
 
 /// Phase 0: the tick counter and fresh statistics.
@@ -18,86 +16,6 @@ pub fn begin_tick(mut tick: ResMut<TickCount>, mut stats: ResMut<TickStats>) {
         tick: tick.0,
         ..TickStats::default()
     };
-}
-
-/// Joins and leaves, in arrival order.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a system's parameters declare the data it touches"
-)]
-pub fn handle_connections(
-    mut commands: Commands,
-    mut inbox: ResMut<Inbox>,
-    mut outbox: ResMut<Outbox>,
-    mut index: ResMut<Index>,
-    mut ids: ResMut<Ids>,
-    mut rng: ResMut<GameRng>,
-    arena: Res<ArenaMap>,
-    settings: Res<Settings>,
-    players: Query<&Player>,
-    mut joined: MessageWriter<PlayerJoined>,
-    mut left: MessageWriter<PlayerLeft>,
-) {
-    let events: Vec<Inbound> = inbox
-        .0
-        .extract_if(.., |e| matches!(e, Inbound::Join { .. } | Inbound::Leave { .. }))
-        .collect();
-    let mut joined_now: Vec<(u32, String)> = Vec::new();
-    for event in events {
-        match event {
-            Inbound::Join { client, name } => {
-                if index.clients.contains_key(&client) {
-                    continue;
-                }
-                let id = ids.next_player();
-                let body = Body(PlayerState::spawned(pick_spawn(&arena.0, &mut rng.0)));
-                let player = Player { id, name: name.clone() };
-                let entity = commands
-                    .spawn(PlayerBundle {
-                        client: Client(client),
-                        player,
-                        body,
-                        score: Score::default(),
-                        inputs: InputBuffer::default(),
-                        replicator: Default::default(),
-                        conduct: Conduct::default(),
-                    })
-                    .id();
-                index.clients.insert(client, entity);
-                index.players.insert(id, entity);
-                let welcome = ServerFrame::Welcome(Welcome {
-                    player_id: id,
-                    tick_rate: settings.tick_rate,
-                    arena: arena.0.clone(),
-                });
-                // The roster: everyone already here, then those who joined earlier this tick.
-                let roster = players
-                    .iter()
-                    .map(|p| (p.id, p.name.clone()))
-                    .chain(joined_now.iter().cloned());
-                let frames = std::iter::once(welcome)
-                    .chain(roster.map(|(id, name)| ServerFrame::PlayerJoined { id, name }))
-                    .filter_map(|f| encoded(&f));
-                outbox.0.extend(frames.map(|frame| Outbound::Frame { client, frame }));
-                joined.write(PlayerJoined { id, name: name.clone() });
-                joined_now.push((id, name));
-            }
-            Inbound::Leave { client } => {
-                let Some(entity) = index.clients.remove(&client) else {
-                    continue;
-                };
-                // Leaves are rare: a scan of the id index also finds players who joined earlier this tick.
-                let id = index.players.iter().find(|(_, e)| **e == entity).map(|(id, _)| *id);
-                if let Some(id) = id {
-                    index.players.remove(&id);
-                    joined_now.retain(|(j, _)| *j != id);
-                    left.write(PlayerLeft { id });
-                }
-                commands.entity(entity).despawn();
-            }
-            _ => {}
-        }
-    }
 }
 
 /// Inputs into their sender's buffer, chat into messages; a client whose inputs keep failing validation
@@ -152,7 +70,7 @@ pub fn route_inputs_and_chat(
                     Err(_) => stats.chat_refused += 1,
                 }
             }
-            Inbound::Join { .. } | Inbound::Leave { .. } => {}
+            Inbound::Join { .. } | Inbound::Resume { .. } | Inbound::Leave { .. } | Inbound::Lost { .. } => {}
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod combat;
 pub mod inbox;
 pub mod movement;
 pub mod replicate;
+pub mod sessions;
 pub mod snapshot;
 
 use super::Outbound;

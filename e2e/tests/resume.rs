@@ -1,0 +1,75 @@
+//! Reconnection: a lost connection's player is held for the grace window and taken back with the session
+//! token (same id, score and health); a token works once, and expired sessions are gone.
+
+use arena_client::{Event, Session};
+use arena_e2e::{join, options, start_server, wait_for};
+use arena_shared::protocol::ServerFrame;
+use quinn::VarInt;
+use std::time::Duration;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// Drops a connection the way a network would look to the server: not a "left" close.
+fn lose(session: &Session) {
+    session.connection().close(VarInt::from_u32(99), b"simulated loss");
+}
+
+async fn endpoint() -> anyhow::Result<quinn::Endpoint> {
+    Ok(quinn::Endpoint::client("127.0.0.1:0".parse()?)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_player_is_resumed_with_its_token_once() -> anyhow::Result<()> {
+    let server = start_server(|_| {}).await?;
+    let mut watcher = join(&server, "watcher").await?;
+    let ana = join(&server, "ana").await?;
+    let (id, token) = (ana.player_id(), ana.welcome().session_token);
+    lose(&ana);
+    tokio::time::sleep(SECOND / 4).await;
+    let back = ana.resume().await?;
+    assert_eq!(back.player_id(), id, "the same player");
+    assert_ne!(back.welcome().session_token, token, "a new token for the next resume");
+    // The watcher saw no leave.
+    let left = wait_for(&mut watcher, SECOND / 2, |e| {
+        matches!(e, Event::Frame(ServerFrame::PlayerLeft { .. })).then_some(())
+    })
+    .await;
+    assert!(left.is_err(), "nobody left");
+    // The old token was used up: it now joins as someone new.
+    let again = Session::connect_resuming(&endpoint().await?, &options(&server, "thief")?, Some(token)).await?;
+    assert_ne!(again.player_id(), id);
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_session_leaves_and_cannot_be_resumed() -> anyhow::Result<()> {
+    let server = start_server(|c| c.resume_grace_secs = 1).await?;
+    let mut watcher = join(&server, "watcher").await?;
+    let ana = join(&server, "ana").await?;
+    let id = ana.player_id();
+    lose(&ana);
+    wait_for(&mut watcher, 3 * SECOND, |e| {
+        matches!(e, Event::Frame(ServerFrame::PlayerLeft { id: left }) if *left == id).then_some(())
+    })
+    .await?;
+    let late = ana.resume().await?;
+    assert_ne!(late.player_id(), id, "too late: a new player");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_quits_leaves_at_once() -> anyhow::Result<()> {
+    let server = start_server(|_| {}).await?;
+    let mut watcher = join(&server, "watcher").await?;
+    let ana = join(&server, "ana").await?;
+    let id = ana.player_id();
+    ana.close().await;
+    wait_for(&mut watcher, 2 * SECOND, |e| {
+        matches!(e, Event::Frame(ServerFrame::PlayerLeft { id: left }) if *left == id).then_some(())
+    })
+    .await?;
+    server.shutdown().await;
+    Ok(())
+}
