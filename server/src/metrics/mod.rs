@@ -132,6 +132,8 @@ pub struct Metrics {
     pub chat_rate_limited: AtomicU64,
     /// Inputs a client sent that never arrived (lost beyond the redundancy window).
     pub inputs_lost: AtomicU64,
+    /// Inputs dropped because a player's buffer overflowed (more inputs than ticks).
+    pub inputs_overflowed: AtomicU64,
     /// Inputs refused by validation (impossible sequence jumps, non-finite aims).
     pub inputs_invalid: AtomicU64,
     /// Snapshot datagrams handed to QUIC.
@@ -174,7 +176,8 @@ impl Metrics {
 
     /// Every counter and the tick-time quantiles in the Prometheus text format.
     pub fn render_prometheus(&self) -> String {
-        let counters: [(&str, &AtomicU64); 19] = [
+        let counters: [(&str, &AtomicU64); 20] = [
+            ("inputs_overflowed_total", &self.inputs_overflowed),
             ("inputs_rate_limited_total", &self.inputs_rate_limited),
             ("chat_rate_limited_total", &self.chat_rate_limited),
             ("inputs_lost_total", &self.inputs_lost),
