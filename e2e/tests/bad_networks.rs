@@ -25,7 +25,7 @@ async fn play(mut s: Session, me: &str) -> anyhow::Result<(Vec<String>, Vec<u32>
             _ = tokio::time::sleep_until(start + PLAY) => break,
             _ = tick.tick() => {
                 t += 1;
-                s.send_input(Input { move_x: if (t / 60) % 2 == 0 { 127 } else { -127 }, ..Input::default() })?;
+                s.send_input(Input { move_x: if (t / 60).is_multiple_of(2) { 127 } else { -127 }, ..Input::default() })?;
             }
             _ = chat_every.tick(), if said < LINES => {
                 s.send_chat(&format!("{me} {said}")).await?;
