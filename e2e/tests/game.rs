@@ -2,7 +2,7 @@
 
 use arena_client::Event;
 use arena_client::bot::{self, BotOptions};
-use arena_e2e::{hold_input, join, start_server, wait_for};
+use arena_e2e::{hold_input, join, join_all, start_server, wait_for};
 use arena_shared::Vec2;
 use arena_shared::arena::Arena;
 use arena_shared::protocol::ServerFrame;
@@ -24,35 +24,11 @@ async fn eight_clients_join_and_each_sees_all_others_within_two_seconds() -> any
             _ => None,
         })
     });
-    for result in futures_join_all(waits).await {
+    for result in join_all(waits).await {
         result?;
     }
     server.shutdown().await;
     Ok(())
-}
-
-/// Runs futures concurrently on this task and collects their results in order.
-async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
-            if slot.is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => *slot = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +143,7 @@ async fn eight_bots_play_and_report_what_they_saw() -> anyhow::Result<()> {
         })
         .collect();
     let runs = sessions.iter_mut().zip(&options).map(|(s, o)| bot::run(s, o));
-    for report in futures_join_all(runs).await {
+    for report in join_all(runs).await {
         let report = report?;
         assert_eq!(report.players_seen_max, 8);
         // 2 s at 60 Hz on loopback: every snapshot should arrive; allow for a slow, shared CI machine.

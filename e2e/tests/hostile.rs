@@ -2,7 +2,7 @@
 //! keep receiving every snapshot meanwhile.
 
 use arena_client::{Event, Session};
-use arena_e2e::{join, start_server, wait_for};
+use arena_e2e::{join, join_all, start_server, wait_for};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -96,5 +96,72 @@ async fn shutdown_closes_every_client_with_a_reason() -> anyhow::Result<()> {
     })
     .await?;
     assert_eq!(reason, "server shutting down");
+    Ok(())
+}
+
+/// A bare QUIC connection to the server that completes the TLS handshake and then says nothing.
+async fn silent_connection(server: &arena_server::RunningServer) -> anyhow::Result<quinn::Connection> {
+    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse()?)?;
+    let config = arena_client::Verification::from_sha256_hex(&server.cert_sha256)?
+        .client_config(quinn::TransportConfig::default())?;
+    Ok(endpoint.connect_with(config, server.local_addr, "localhost")?.await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_says_hello_is_closed_at_the_deadline() -> anyhow::Result<()> {
+    let server = start_server(|c| c.handshake_timeout_ms = 300).await?;
+    let conn = silent_connection(&server).await?;
+    let started = std::time::Instant::now();
+    let closed = tokio::time::timeout(3 * SECOND, conn.closed()).await?;
+    let waited = started.elapsed();
+    let reason = arena_client::session::describe(&closed);
+    assert!(reason.contains("no Hello before the handshake deadline"), "{reason}");
+    assert!(waited < 2 * SECOND, "closed after {waited:?}");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_connections_beyond_the_caps_is_refused_and_players_notice_nothing() -> anyhow::Result<()> {
+    let server = start_server(|c| c.max_connections_per_ip = 8).await?;
+    let mut honest = join(&server, "honest").await?;
+    let flood = async {
+        let attempts = (0..60).map(|_| silent_connection(&server));
+        let results = join_all(attempts).await;
+        results.iter().filter(|r| r.is_ok()).count()
+    };
+    let (accepted, ticks) = tokio::join!(flood, ticks_received(&mut honest, 2 * SECOND));
+    assert!(
+        accepted <= 7,
+        "the per-IP cap (8, one used by the honest player) held: {accepted} accepted"
+    );
+    let refused = server
+        .metrics
+        .connections_refused
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(refused >= 53, "{refused} refused");
+    let span = ticks.last().unwrap_or(&0) - ticks.first().unwrap_or(&0) + 1;
+    assert!(
+        ticks.len() as f64 >= 0.95 * span as f64,
+        "honest player got {} of {span} ticks",
+        ticks.len()
+    );
+    assert!(ticks.len() >= 60, "{} snapshots in 2 s", ticks.len());
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_streams_are_never_granted() -> anyhow::Result<()> {
+    let server = start_server(|_| {}).await?;
+    let mut greedy = join(&server, "greedy").await?;
+    // The control stream is the only one allowed: QUIC flow control never grants a second.
+    let second = tokio::time::timeout(SECOND / 2, greedy.connection().open_bi()).await;
+    assert!(second.is_err(), "a second stream was granted");
+    let uni = tokio::time::timeout(SECOND / 2, greedy.connection().open_uni()).await;
+    assert!(uni.is_err(), "a unidirectional stream was granted");
+    // And the connection still plays.
+    wait_for(&mut greedy, SECOND, |e| matches!(e, Event::Snapshot(_)).then_some(())).await?;
+    server.shutdown().await;
     Ok(())
 }
