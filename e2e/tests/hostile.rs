@@ -29,12 +29,15 @@ async fn garbage_datagrams_and_a_garbage_frame_disconnect_the_sender_while_other
 
     let attack = async {
         // Datagrams that decode to nothing: an unknown kind, then random-looking bytes.
-        for i in 0..200u32 {
+        // Thousands per second: bursts of 50 every 10 ms, until the server hangs up.
+        for i in 0..5_000u32 {
             let junk: Vec<u8> = (0..40).map(|j| (i.wrapping_mul(31) ^ (j * 7)) as u8 | 0x80).collect();
             if spammer.connection().send_datagram(junk.into()).is_err() {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            if i % 50 == 49 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         }
         let spam_end = wait_for(&mut spammer, 3 * SECOND, |e| match e {
             Event::Closed(reason) => Some(reason.clone()),
