@@ -56,3 +56,47 @@ fn length_prefixes_never_decide_an_allocation() {
         "largest allocation while decoding: {largest} bytes"
     );
 }
+
+/// Property: arbitrary bytes, of any length up to twice the largest limit, never panic any decoder and never
+/// make one allocate past the codec's limit.
+#[test]
+fn arbitrary_bytes_never_panic_or_allocate_past_the_limit() {
+    use arena_shared::codec::delta::decode_delta;
+    use arena_shared::codec::{decode_server_datagram, decode_server_frame};
+    use arena_shared::quant::QEntity;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    let mut rng = StdRng::seed_from_u64(0xA11CE);
+    let baseline: Vec<QEntity> = (1..50)
+        .map(|k| QEntity {
+            key: k,
+            ..QEntity::default()
+        })
+        .collect();
+    let mut largest_seen = 0;
+    for round in 0..20_000 {
+        let len = if round % 100 == 0 {
+            rng.random_range(0..2 * MAX_FRAME_LEN)
+        } else {
+            rng.random_range(0..64)
+        };
+        let mut bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
+        // Half the time, start like a real message so decoding gets past the first byte.
+        if round % 2 == 0 && !bytes.is_empty() {
+            bytes[0] = rng.random_range(0..3);
+        }
+        LARGEST.store(0, Ordering::Relaxed);
+        let _ = decode_client_frame(&bytes);
+        let _ = decode_server_frame(&bytes);
+        let _ = decode_client_datagram(&bytes);
+        let _ = decode_server_datagram(&bytes);
+        let _ = decode_snapshot(&bytes);
+        let _ = decode_delta(&bytes, &baseline, 60);
+        largest_seen = largest_seen.max(LARGEST.load(Ordering::Relaxed));
+    }
+    assert!(
+        largest_seen <= MAX_SNAPSHOT_LEN,
+        "largest allocation while decoding: {largest_seen} bytes"
+    );
+}
