@@ -176,11 +176,15 @@ impl Replicator {
         view.extend(next_update.map(|u| current[u.current]));
 
         // Starvation bookkeeping: left-out entities wait longer, and so gain priority.
-        for (c, sent) in self.candidates.iter().zip(&chosen) {
-            if *sent {
-                self.waiting.remove(&c.key);
-            } else {
-                *self.waiting.entry(c.key).or_insert(0) += 1;
+        // (Skipped entirely in the common case where everything fit and nothing was waiting.)
+        let all_sent = chosen.iter().all(|c| *c);
+        if !(all_sent && self.waiting.is_empty()) {
+            for (c, sent) in self.candidates.iter().zip(&chosen) {
+                if *sent {
+                    self.waiting.remove(&c.key);
+                } else {
+                    *self.waiting.entry(c.key).or_insert(0) += 1;
+                }
             }
         }
         if self.waiting.len() > 4 * current.len().max(64) {
@@ -237,7 +241,11 @@ impl Replicator {
         if len == 0 {
             return;
         }
-        let waited = self.waiting.get(&cur.key).copied().unwrap_or(0) as f32;
+        let waited = if self.waiting.is_empty() {
+            0.0
+        } else {
+            self.waiting.get(&cur.key).copied().unwrap_or(0) as f32
+        };
         let distance = positions.get(ci).map_or(0.0, |pos| (*pos - p.center).length());
         let change = match base {
             Some(b) => ((cur.x - b.x).abs() + (cur.y - b.y).abs()) as f32 / 64.0 + 1.0,
