@@ -15,9 +15,16 @@ static SIM: Mutex<Option<Sim>> = Mutex::new(None);
 fuzz_target!(|data: &[u8]| {
     let mut guard = SIM.lock().unwrap_or_else(|e| e.into_inner());
     let sim = guard.get_or_insert_with(|| {
-        let mut sim = Sim::new(SimConfig { tick_rate: 60, seed: 1, arena: Arena::standard() });
+        let mut sim = Sim::new(SimConfig {
+            tick_rate: 60,
+            seed: 1,
+            arena: Arena::standard(),
+        });
         sim.set_token_source(Box::new(|| Some([7; 16])));
-        sim.push(Inbound::Join { client: ClientId(1), name: "fuzz".into() });
+        sim.push(Inbound::Join {
+            client: ClientId(1),
+            name: "fuzz".into(),
+        });
         sim.tick();
         sim
     });

@@ -290,7 +290,9 @@ fn read_keys(
 ) -> Result<(), CodecError> {
     let mut prev: i64 = -1;
     for _ in 0..n {
-        let key = prev + 1 + i64::try_from(r.varint()?).map_err(|_| CodecError::Malformed("key gap".into()))?;
+        let gap = r.varint()?;
+        // In u64, with the previous key at most u32::MAX: a gap past u32 range cannot overflow here.
+        let key = u64::try_from(prev + 1).unwrap_or(0).saturating_add(gap);
         let key = u32::try_from(key).map_err(|_| CodecError::Malformed("key over 32 bits".into()))?;
         prev = i64::from(key);
         each(r, key)?;

@@ -191,3 +191,19 @@ fn random_bytes_never_panic() {
         let _ = decode_delta(&bytes, &base, RATE);
     }
 }
+
+/// Found by the `decode_delta` fuzz target: a key gap near `i64::MAX` overflowed the key arithmetic.
+#[test]
+fn regression_fuzz_huge_key_gap_is_an_error() {
+    let crash = [
+        0x00, 0x00, 0x00, 0x00, 0x06, 0x42, 0x3f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x4e,
+    ];
+    assert!(decode_delta(&crash, &[], RATE).is_err());
+    let base: Vec<QEntity> = (1..40u32)
+        .map(|k| QEntity {
+            key: k * 3,
+            ..QEntity::default()
+        })
+        .collect();
+    assert!(decode_delta(&crash, &base, RATE).is_err());
+}
