@@ -241,7 +241,10 @@ impl Reader<'_> {
 }
 
 fn add(base: i32, delta: i64) -> Result<i32, CodecError> {
-    i32::try_from(i64::from(base) + delta).map_err(|_| CodecError::Malformed("coordinate out of range".into()))
+    i64::from(base)
+        .checked_add(delta)
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or_else(|| CodecError::Malformed("coordinate out of range".into()))
 }
 
 fn read_update(r: &mut Reader<'_>, key: u32, base: Option<&QEntity>) -> Result<QEntity, CodecError> {
@@ -264,7 +267,8 @@ fn read_update(r: &mut Reader<'_>, key: u32, base: Option<&QEntity>) -> Result<Q
         e.vy = add(base.vy, r.signed()?)?;
     }
     if m & mask::AIM != 0 {
-        e.aim = (i64::from(base.aim) + r.signed()?).rem_euclid(i64::from(AIM_STEPS)) as u16;
+        let turn = r.signed()?.rem_euclid(i64::from(AIM_STEPS));
+        e.aim = ((i64::from(base.aim) + turn) % i64::from(AIM_STEPS)) as u16;
     }
     if m & mask::HEALTH != 0 {
         e.health = r.byte()?;

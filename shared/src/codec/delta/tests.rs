@@ -207,3 +207,27 @@ fn regression_fuzz_huge_key_gap_is_an_error() {
         .collect();
     assert!(decode_delta(&crash, &base, RATE).is_err());
 }
+
+/// Found by the `decode_delta` fuzz target: a coordinate delta near `i64::MAX` overflowed the addition.
+#[test]
+fn regression_fuzz_huge_coordinate_delta_is_an_error() {
+    let mut crash = vec![0x26, 0x00, 0x28, 0x31, 0x03, 0x3c, 0xb4];
+    crash.extend([0xff; 7]);
+    crash.extend([0x63; 103]);
+    crash.extend([0xff; 41]);
+    crash.push(0xa0);
+    let base: Vec<QEntity> = (1..40u32)
+        .map(|k| QEntity {
+            key: k * 3,
+            x: k as i32 * 100,
+            vx: 64,
+            ..QEntity::default()
+        })
+        .collect();
+    assert!(decode_delta(&crash, &base, RATE).is_err());
+    // The smallest form of it: a new entity whose x delta is i64::MIN (zigzag u64::MAX).
+    let mut minimal = vec![2, 0, 0, 1, 0, 0x03];
+    minimal.extend([0xff; 9]);
+    minimal.push(0x01);
+    assert!(decode_delta(&minimal, &[], RATE).is_err());
+}
