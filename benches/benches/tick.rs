@@ -19,14 +19,60 @@ const PLAYERS: [usize; 3] = [10, 100, 1_000];
 const WARM_UP_TICKS: u32 = 300;
 
 fn world(players: usize) -> BenchWorld {
-    let mut w = BenchWorld::new(players, 42).unwrap_or_else(|e| panic!("cannot build the world: {e:#}"));
-    w.warm_up(WARM_UP_TICKS)
-        .unwrap_or_else(|e| panic!("cannot warm up: {e:#}"));
+    warmed(BenchWorld::new(players, 42))
+}
+
+/// A world replicating as a server started without flags does.
+fn server_world(players: usize) -> BenchWorld {
+    warmed(BenchWorld::with_server_defaults(players, 42))
+}
+
+fn warmed(w: anyhow::Result<BenchWorld>) -> BenchWorld {
+    let mut w = w.unwrap_or_else(|e| panic!("cannot build the world: {e:#}"));
+    w.warm_up(WARM_UP_TICKS);
     w
 }
 
-fn observe(w: &mut BenchWorld) {
-    w.observe().unwrap_or_else(|e| panic!("bad snapshot: {e:#}"));
+/// Times one whole tick per iteration, the bots' inputs for it chosen beforehand.
+fn time_whole_ticks(w: &mut BenchWorld, iters: u64) -> Duration {
+    let mut took = Duration::ZERO;
+    for _ in 0..iters {
+        w.push_inputs();
+        let start = Instant::now();
+        w.sim.tick();
+        w.sim.drain_outbox(&mut w.outbox);
+        took += start.elapsed();
+        w.observe();
+    }
+    took
+}
+
+/// Prints what the world's ticks produced.
+fn describe(name: &str, w: &BenchWorld) {
+    report_snapshot_trouble(name, w);
+    let stats = w.sim.stats();
+    let kind = if w.full_snapshots > 0 {
+        "full snapshots"
+    } else {
+        "no full snapshots (deltas)"
+    };
+    println!(
+        "{name}: {} players, {} projectiles, {kind}, {} snapshot bytes in the last tick ({} per client)",
+        stats.players,
+        stats.projectiles,
+        stats.snapshot_bytes,
+        stats.snapshot_bytes / u64::from(stats.players.max(1))
+    );
+}
+
+/// Says so when the world produced snapshots no client could use.
+fn report_snapshot_trouble(name: &str, w: &BenchWorld) {
+    if w.ticks_over_list_limits + w.ticks_without_snapshots > 0 {
+        println!(
+            "{name}: {} ticks listed more entities than a snapshot may carry, {} produced no snapshot bytes",
+            w.ticks_over_list_limits, w.ticks_without_snapshots
+        );
+    }
 }
 
 fn whole_tick(c: &mut Criterion) {
@@ -35,29 +81,52 @@ fn whole_tick(c: &mut Criterion) {
         let mut w = world(players);
         group.throughput(Throughput::Elements(players as u64));
         group.bench_function(BenchmarkId::from_parameter(players), |b| {
-            b.iter_custom(|iters| {
-                let mut took = Duration::ZERO;
-                for _ in 0..iters {
-                    w.push_inputs();
-                    let start = Instant::now();
-                    w.sim.tick();
-                    w.sim.drain_outbox(&mut w.outbox);
-                    took += start.elapsed();
-                    observe(&mut w);
-                }
-                took
-            });
+            b.iter_custom(|iters| time_whole_ticks(&mut w, iters));
         });
-        let stats = w.sim.stats();
-        println!(
-            "tick/whole/{players}: {} players, {} projectiles, {} snapshot bytes per tick ({} per client)",
-            stats.players,
-            stats.projectiles,
-            stats.snapshot_bytes,
-            stats.snapshot_bytes / players as u64
-        );
+        describe(&format!("tick/whole/{players}"), &w);
     }
     group.finish();
+}
+
+/// The whole tick and its snapshot phase with the replication of a server started without flags.
+fn server_defaults(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick/server_defaults");
+    for players in PLAYERS {
+        let mut w = server_world(players);
+        group.throughput(Throughput::Elements(players as u64));
+        group.bench_function(BenchmarkId::new("whole", players), |b| {
+            b.iter_custom(|iters| time_whole_ticks(&mut w, iters));
+        });
+        let mut schedules: Vec<_> = TickSet::ALL
+            .iter()
+            .map(|set| Sim::phase_schedule(set.clone()))
+            .collect();
+        let timed = TickSet::ALL.iter().position(|s| *s == TickSet::Snapshot).unwrap_or(0);
+        group.bench_function(BenchmarkId::new("Snapshot", players), |b| {
+            b.iter_custom(|iters| time_phase(&mut w, &mut |sim, i| sim.run_phase(&mut schedules[i]), timed, iters));
+        });
+        describe(&format!("tick/server_defaults/{players}"), &w);
+    }
+    group.finish();
+}
+
+/// Runs whole ticks phase by phase (`run(sim, i)` runs phase `i`), timing only phase `timed`.
+fn time_phase(w: &mut BenchWorld, run: &mut impl FnMut(&mut Sim, usize), timed: usize, iters: u64) -> Duration {
+    let mut took = Duration::ZERO;
+    for _ in 0..iters {
+        w.push_inputs();
+        for i in 0..TickSet::ALL.len() {
+            if i == timed {
+                let start = Instant::now();
+                run(&mut w.sim, i);
+                took += start.elapsed();
+            } else {
+                run(&mut w.sim, i);
+            }
+        }
+        w.observe();
+    }
+    took
 }
 
 fn phases(c: &mut Criterion) {
@@ -71,25 +140,10 @@ fn phases(c: &mut Criterion) {
         for (timed, set) in TickSet::ALL.iter().enumerate() {
             let id = BenchmarkId::new(format!("{set:?}"), players);
             group.bench_function(id, |b| {
-                b.iter_custom(|iters| {
-                    let mut took = Duration::ZERO;
-                    for _ in 0..iters {
-                        w.push_inputs();
-                        for (i, schedule) in schedules.iter_mut().enumerate() {
-                            if i == timed {
-                                let start = Instant::now();
-                                w.sim.run_phase(schedule);
-                                took += start.elapsed();
-                            } else {
-                                w.sim.run_phase(schedule);
-                            }
-                        }
-                        observe(&mut w);
-                    }
-                    took
-                });
+                b.iter_custom(|iters| time_phase(&mut w, &mut |sim, i| sim.run_phase(&mut schedules[i]), timed, iters));
             });
         }
+        report_snapshot_trouble(&format!("tick/phase/*/{players}"), &w);
     }
     group.finish();
 }
@@ -99,9 +153,17 @@ fn fragment(c: &mut Criterion) {
     let mut group = c.benchmark_group("tick/fragment");
     for players in PLAYERS {
         let mut w = world(players);
-        w.push_inputs();
-        w.sim.tick();
-        w.sim.drain_outbox(&mut w.outbox);
+        // A tick that produced full snapshots (a big world is over the snapshot size limit on most ticks;
+        // a server sending deltas produces none).
+        for _ in 0..600 {
+            w.push_inputs();
+            w.sim.tick();
+            w.sim.drain_outbox(&mut w.outbox);
+            if w.outbox.iter().any(|o| matches!(o, Outbound::Snapshot { .. })) {
+                break;
+            }
+            w.outbox.clear();
+        }
         let snapshots: Vec<(u32, bytes::Bytes)> = w
             .outbox
             .iter()
@@ -110,6 +172,10 @@ fn fragment(c: &mut Criterion) {
                 _ => None,
             })
             .collect();
+        if snapshots.is_empty() {
+            println!("tick/fragment/{players}: no full snapshots to split (deltas, or over the size limit)");
+            continue;
+        }
         let mut datagrams = 0;
         group.throughput(Throughput::Elements(players as u64));
         group.bench_function(BenchmarkId::from_parameter(players), |b| {
@@ -126,7 +192,8 @@ fn fragment(c: &mut Criterion) {
                 }
             });
         });
-        println!("tick/fragment/{players}: {datagrams} datagrams per tick");
+        let bytes: usize = snapshots.iter().map(|s| s.1.len()).sum();
+        println!("tick/fragment/{players}: {datagrams} datagrams for {bytes} snapshot bytes per tick");
     }
     group.finish();
 }
@@ -142,6 +209,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = whole_tick, phases, fragment
+    targets = whole_tick, server_defaults, phases, fragment
 }
 criterion_main!(benches);

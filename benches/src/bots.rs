@@ -164,7 +164,8 @@ impl GroupResult {
     }
 }
 
-/// Plays `bots` until the phase turns `Stop`: one input per bot per tick, every event taken as it comes.
+/// Plays `bots` until the phase turns `Stop`: one input per bot per tick (starting at a random phase of the
+/// tick period), every event taken as it comes.
 pub async fn run_group(
     mut bots: Vec<Bot>,
     tick_rate: u16,
@@ -174,7 +175,10 @@ pub async fn run_group(
 ) -> GroupResult {
     let mut rng = StdRng::seed_from_u64(seed);
     let flip_chance = 1.0 / f64::from(tick_rate.max(1));
-    let mut ticker = tokio::time::interval(Duration::from_secs(1) / u32::from(tick_rate.max(1)));
+    let period = Duration::from_secs(1) / u32::from(tick_rate.max(1));
+    // Each group starts at a random point of the tick period, as independent clients would.
+    let offset = period.mul_f64(rng.random_range(0.0..1.0));
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut out = GroupResult::default();
     let mut window: Option<Instant> = None;

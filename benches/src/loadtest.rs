@@ -17,6 +17,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
+/// The name of the server's tick thread.
+const TICK_THREAD: &str = "arena-tick";
+
+/// Groups (each with its own input clock at a random phase) a run has at least, bots permitting, so the
+/// latency figures do not hang on one phase between the bots' clock and the server's tick.
+pub const MIN_GROUPS: usize = 8;
+
 /// How a run is set up.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -29,7 +36,7 @@ pub struct Options {
     pub seed: u64,
     /// Bots sharing one UDP socket.
     pub bots_per_endpoint: usize,
-    /// Bots driven by one task.
+    /// Bots driven by one task (fewer when that leaves under [`MIN_GROUPS`] groups).
     pub bots_per_task: usize,
     /// Handshakes in flight at once.
     pub connect_concurrency: usize,
@@ -42,7 +49,10 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            target: Target::Spawn { server_bin: None },
+            target: Target::Spawn {
+                server_bin: None,
+                server_args: Vec::new(),
+            },
             bots: 8,
             warmup: Duration::from_secs(3),
             duration: Duration::from_secs(10),
@@ -121,10 +131,11 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     let (phase_tx, phase_rx) = watch::channel(Phase::Warmup);
     let live = Arc::new(Live::default());
     let mut groups = tokio::task::JoinSet::new();
+    let per_task = options.bots_per_task.max(1).min(connected.div_ceil(MIN_GROUPS));
     let mut pending = bots.into_iter().peekable();
     let mut group_index = 0u64;
     while pending.peek().is_some() {
-        let group: Vec<Bot> = pending.by_ref().take(options.bots_per_task.max(1)).collect();
+        let group: Vec<Bot> = pending.by_ref().take(per_task).collect();
         let seed = options.seed.wrapping_mul(1_000_003).wrapping_add(group_index);
         groups.spawn(bots::run_group(group, tick_rate, seed, phase_rx.clone(), live.clone()));
         group_index += 1;
@@ -166,6 +177,11 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     };
     let s0 = scrape(server).await?;
     let cpu0 = server.pid.map(procstat::cpu).transpose()?;
+    let tick_thread = server
+        .pid
+        .and_then(|pid| Some((pid, procstat::thread_named(pid, TICK_THREAD)?)));
+    let tick0 = tick_thread.and_then(|(pid, tid)| procstat::thread_cpu(pid, tid).ok());
+    let self0 = procstat::cpu(Pid::This)?;
     let window_start = Instant::now();
     let _ = phase_tx.send(Phase::Measure(window_start));
     let (stop_floor, stop_floor_rx) = watch::channel(false);
@@ -179,6 +195,8 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     let window_s = window_start.elapsed().as_secs_f64();
     let s1 = scrape(server).await?;
     let cpu1 = server.pid.map(procstat::cpu).transpose()?;
+    let tick1 = tick_thread.and_then(|(pid, tid)| procstat::thread_cpu(pid, tid).ok());
+    let self1 = procstat::cpu(Pid::This)?;
     let rss = server.pid.map(procstat::rss_mb).transpose()?;
     let _ = stop_floor.send(true);
     running.finish_and_clear();
@@ -221,6 +239,10 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     if let (Some(c0), Some(c1)) = (cpu0, cpu1) {
         report.server_cpu_pct = Some(procstat::cpu_pct(c0, c1, ticks_per_s));
     }
+    if let (Some(t0), Some(t1)) = (tick0, tick1) {
+        report.tick_thread_cpu_pct = Some(procstat::cpu_pct(t0, t1, ticks_per_s));
+    }
+    report.loadgen_cpu_pct = procstat::cpu_pct(self0, self1, ticks_per_s);
     report.server_rss_mb = rss;
     if server.pid == Some(Pid::This) {
         report
@@ -279,6 +301,12 @@ fn add_server_figures(report: &mut Report, series: &mut Series, s0: &Scrape, s1:
         window_s,
     ));
     report.server_inputs_dropped = s1.delta(s0, "arena_inputs_dropped_total");
+    let limited = s1.delta(s0, "arena_inputs_rate_limited_total");
+    if limited > 0 {
+        report
+            .notes
+            .push(format!("the server rate-limited {limited} input datagrams"));
+    }
     for (name, what) in [
         ("arena_bad_datagrams_total", "bad datagrams"),
         ("arena_protocol_violations_total", "protocol violations"),

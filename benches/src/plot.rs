@@ -134,7 +134,8 @@ impl Panel {
             r#"<polyline points="{}" fill="none" stroke="{color}" stroke-width="1.5"{dash}/>"#,
             pts.join(" ")
         );
-        for (x, y) in points.iter().take(if points.len() <= 12 { points.len() } else { 0 }) {
+        let dots = if points.len() <= 12 && !dashed { points.len() } else { 0 };
+        for (x, y) in points.iter().take(dots) {
             let _ = writeln!(
                 svg,
                 r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"/>"#,
@@ -144,7 +145,7 @@ impl Panel {
         }
     }
 
-    fn vline(&self, svg: &mut String, x: f64, color: &str, label: &str) {
+    fn vline(&self, svg: &mut String, x: f64, color: &str, label: &str, row: usize) {
         let px = self.px(x);
         let _ = writeln!(
             svg,
@@ -152,7 +153,7 @@ impl Panel {
             self.y0,
             self.py(0.0),
             px + 3.0,
-            self.y0 + 12.0,
+            self.y0 + 12.0 + 14.0 * row as f64,
             esc(label)
         );
     }
@@ -223,11 +224,11 @@ pub fn run_svg(report: &Report, series: &Series) -> String {
         );
     }
     if let Some(t) = &report.tick_us {
-        p.vline(&mut svg, t.p50 as f64, "black", &format!("p50 {} µs", t.p50));
-        p.vline(&mut svg, t.p99 as f64, RED, &format!("p99 {} µs", t.p99));
+        p.vline(&mut svg, t.p50 as f64, "black", &format!("p50 {} µs", t.p50), 0);
+        p.vline(&mut svg, t.p99 as f64, RED, &format!("p99 {} µs", t.p99), 1);
     }
     if budget <= p.x_max {
-        p.vline(&mut svg, budget, GREY, "tick budget");
+        p.vline(&mut svg, budget, GREY, "tick budget", 2);
     }
     let lat = &series.latency;
     let t_max = lat.last().map_or(1.0, |l| l.t_s).max(report.duration_s).max(0.1);
@@ -268,6 +269,17 @@ pub fn sweep_svg(rows: &[Report]) -> String {
     let p = Panel::new(&mut svg, 0.0, 0.0, x_max, y_max, ["Tick work p99", "players", "ms"]);
     p.polyline(&mut svg, &[(0.0, budget_ms), (p.x_max, budget_ms)], GREY, true);
     p.polyline(&mut svg, &tick, RED, false);
+    for r in rows.iter().filter(|r| r.bots_connected < r.bots) {
+        let y = r.tick_us.map_or(0.0, |t| t.p99 as f64 / 1e3);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end" fill="{GREY}">{} of {} joined</text>"#,
+            p.px(r.bots as f64) - 5.0,
+            p.py(y) + 14.0,
+            r.bots_connected,
+            r.bots
+        );
+    }
     p.legend(&mut svg, 0, RED, "tick p99");
     p.legend(&mut svg, 1, GREY, "tick budget");
     let down: Vec<(f64, f64)> = rows

@@ -52,8 +52,26 @@ pub fn parse_status_rss_mb(status: &str) -> anyhow::Result<f64> {
 
 /// Reads the CPU time a process has used so far.
 pub fn cpu(pid: Pid) -> anyhow::Result<CpuSample> {
-    let path = format!("{}/stat", pid.dir());
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    read_cpu(&format!("{}/stat", pid.dir()))
+}
+
+/// The id of a process's thread with this name (as `/proc/<pid>/task/<tid>/comm` gives it), if any.
+pub fn thread_named(pid: Pid, name: &str) -> Option<u32> {
+    let tasks = std::fs::read_dir(format!("{}/task", pid.dir())).ok()?;
+    tasks.flatten().find_map(|task| {
+        let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+        let tid = task.file_name().to_str()?.parse().ok()?;
+        (comm.trim() == name).then_some(tid)
+    })
+}
+
+/// Reads the CPU time one thread of a process has used so far.
+pub fn thread_cpu(pid: Pid, tid: u32) -> anyhow::Result<CpuSample> {
+    read_cpu(&format!("{}/task/{tid}/stat", pid.dir()))
+}
+
+fn read_cpu(path: &str) -> anyhow::Result<CpuSample> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
     Ok(CpuSample {
         ticks: parse_stat_ticks(&text)?,
         at: Instant::now(),

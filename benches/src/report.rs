@@ -44,6 +44,11 @@ pub struct Report {
     /// Server CPU in percent of one core (200 = both cores of this machine), and resident memory at the end.
     pub server_cpu_pct: Option<f64>,
     pub server_rss_mb: Option<f64>,
+    /// CPU of the server's tick thread alone: near 100 while ticks overrun means the tick's work is the
+    /// bottleneck; well under it means the thread waited (for a core the bots held, or for a lock).
+    pub tick_thread_cpu_pct: Option<f64>,
+    /// CPU of this process (the bots; with an in-process server, the server too).
+    pub loadgen_cpu_pct: f64,
     /// Bots whose connection ended before the run did.
     pub disconnects: u64,
     /// Failed joins, kicks, undecodable snapshots, and the server's bad datagrams, protocol violations and
@@ -176,7 +181,12 @@ impl Report {
         );
         let cpu = self.server_cpu_pct.map_or("?".into(), |c| format!("{c:.0}%"));
         let rss = self.server_rss_mb.map_or("?".into(), |r| format!("{r:.1} MiB"));
-        let _ = writeln!(s, "  server           CPU {cpu} of one core, RSS {rss}");
+        let tick = self.tick_thread_cpu_pct.map_or("?".into(), |c| format!("{c:.0}%"));
+        let _ = writeln!(
+            s,
+            "  CPU              server {cpu} of one core (tick thread {tick}), load generator {:.0}%; server RSS {rss}",
+            self.loadgen_cpu_pct
+        );
         let _ = writeln!(
             s,
             "  disconnects {}, errors {}, inputs dropped by the server {}, snapshots dropped by the bots {}",
@@ -201,6 +211,7 @@ impl Report {
             &mut self.down_bytes_per_client_per_s,
             &mut self.up_bytes_per_client_per_s,
             &mut self.entities_per_snapshot,
+            &mut self.loadgen_cpu_pct,
         ] {
             *v = round(*v, 2);
         }
@@ -208,6 +219,7 @@ impl Report {
             &mut self.snapshot_payload_bytes_per_client_per_s,
             &mut self.server_cpu_pct,
             &mut self.server_rss_mb,
+            &mut self.tick_thread_cpu_pct,
         ]
         .into_iter()
         .flatten()

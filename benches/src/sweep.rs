@@ -52,8 +52,9 @@ pub fn write_json_line(out: &mut impl std::io::Write, row: &Report) -> anyhow::R
 pub fn table(rows: &[Report]) -> String {
     let mut s = String::from(
         "| players | joined | tick p50 µs | tick p99 µs | overruns | in→snap p50 ms | in→snap p99 ms | floor p50 µs \
-         | snapshots Hz | inputs Hz | down KB/s/client | up KB/s/client | server CPU % | errors |\n\
-         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+         | snapshots Hz | inputs Hz | down KB/s/client | up KB/s/client | server CPU % | tick thread CPU % \
+         | load generator CPU % | errors |\n\
+         | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for r in rows {
         let (t50, t99) = r
@@ -61,7 +62,7 @@ pub fn table(rows: &[Report]) -> String {
             .map_or(("-".into(), "-".into()), |t| (t.p50.to_string(), t.p99.to_string()));
         let _ = writeln!(
             s,
-            "| {} | {} | {t50} | {t99} | {}/{} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} |",
+            "| {} | {} | {t50} | {t99} | {}/{} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {:.0} | {} |",
             r.bots,
             r.bots_connected,
             r.tick_overruns,
@@ -74,6 +75,8 @@ pub fn table(rows: &[Report]) -> String {
             r.down_bytes_per_client_per_s / 1e3,
             r.up_bytes_per_client_per_s / 1e3,
             r.server_cpu_pct.map_or("-".into(), |c| format!("{c:.0}")),
+            r.tick_thread_cpu_pct.map_or("-".into(), |c| format!("{c:.0}")),
+            r.loadgen_cpu_pct,
             r.errors
         );
     }

@@ -14,14 +14,20 @@ use std::time::Duration;
 pub const START_TIMEOUT: Duration = Duration::from_secs(15);
 /// Longest wait for a child server to exit after SIGTERM before it is killed.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// The server's setting of connections per IP address.
+const PER_IP_ENV: &str = "ARENA_MAX_CONNECTIONS_PER_IP";
 /// How to build the binaries, for error messages.
 pub const BUILD_HINT: &str = "cargo build --release -p arena-server -p arena-benches";
 
 /// Which server to load.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// Start `arena-server` from this path (by default the sibling of this executable).
-    Spawn { server_bin: Option<PathBuf> },
+    /// Start `arena-server` from this path (by default the sibling of this executable), with these extra
+    /// arguments after the ones this tool sets.
+    Spawn {
+        server_bin: Option<PathBuf>,
+        server_args: Vec<String>,
+    },
     /// A running server; its metrics endpoint and process id, if given, add the server-side figures.
     Remote {
         addr: SocketAddr,
@@ -62,7 +68,10 @@ impl Server {
     pub async fn start(target: &Target, bots: usize, tick_rate: u16, seed: u64) -> anyhow::Result<Self> {
         let max_players = bots.clamp(1, 1024) as u16;
         match target {
-            Target::Spawn { server_bin } => {
+            Target::Spawn {
+                server_bin,
+                server_args,
+            } => {
                 let bin = match server_bin {
                     Some(path) => path.clone(),
                     None => default_server_bin()?,
@@ -78,6 +87,7 @@ impl Server {
                     max_players,
                     tick_rate,
                     seed,
+                    extra: server_args.clone(),
                 };
                 tokio::task::spawn_blocking(move || spawn(&bin, &args)).await?
             }
@@ -138,12 +148,19 @@ struct ServerArgs {
     max_players: u16,
     tick_rate: u16,
     seed: u64,
+    extra: Vec<String>,
 }
 
 /// Starts the child and reads `listening on <addr> cert-sha256 <hex>` and `metrics on <addr>`.
 fn spawn(bin: &std::path::Path, args: &ServerArgs) -> anyhow::Result<Server> {
     let log = std::env::var("ARENA_LOG").unwrap_or_else(|_| "warn,quinn=error".into());
-    let mut child = Command::new(bin)
+    let mut command = Command::new(bin);
+    // Every bot connects from 127.0.0.1: lift a per-IP connection cap (an environment variable, which a
+    // server without such a cap ignores), unless the caller set one.
+    if std::env::var_os(PER_IP_ENV).is_none() {
+        command.env(PER_IP_ENV, (usize::from(args.max_players) + 64).to_string());
+    }
+    let mut child = command
         .args([
             "--bind",
             "127.0.0.1:0",
@@ -154,6 +171,7 @@ fn spawn(bin: &std::path::Path, args: &ServerArgs) -> anyhow::Result<Server> {
         .args(["--tick-rate", &args.tick_rate.to_string()])
         .args(["--max-players", &args.max_players.to_string()])
         .args(["--seed", &args.seed.to_string()])
+        .args(&args.extra)
         .env("ARENA_LOG", log)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -1,13 +1,19 @@
 //! A simulation filled with bot players, for the tick benches: every client joins, and before each tick
-//! every bot chooses its input with [`arena_client::bot::decide`] from the newest snapshot, and sends it the
-//! way a `Session` does (a datagram repeating its newest inputs). No network, no clock.
+//! every bot chooses its input with [`arena_client::bot::decide`] from the world as the last tick left it
+//! (what a full snapshot shows, read from the components, so the bots do not depend on the snapshot wire
+//! format), and sends it the way a `Session` does (a datagram repeating its newest inputs). No network, no
+//! clock.
 
 use anyhow::Context;
 use arena_client::bot::decide;
+use arena_server::game::components::{Body, Player, Projectile, Score};
 use arena_server::game::{ClientId, Inbound, Outbound, Sim, SimConfig};
 use arena_shared::arena::Arena;
-use arena_shared::codec::{decode_server_frame, decode_snapshot};
-use arena_shared::protocol::{FRAME_HEADER_LEN, InputDatagram, MAX_INPUTS_PER_DATAGRAM, ServerFrame, Snapshot};
+use arena_shared::codec::decode_server_frame;
+use arena_shared::protocol::{
+    FRAME_HEADER_LEN, InputDatagram, MAX_INPUTS_PER_DATAGRAM, MAX_LISTED_PLAYERS, MAX_LISTED_PROJECTILES,
+    PlayerSnapshot, ProjectileSnapshot, ServerFrame, Snapshot,
+};
 use arena_shared::rules::Input;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -32,16 +38,36 @@ pub struct BenchWorld {
     latest: Option<Snapshot>,
     /// What the last tick produced (snapshots, frames); [`BenchWorld::observe`] empties it.
     pub outbox: Vec<Outbound>,
+    /// Ticks whose world listed more players or projectiles than a snapshot may carry.
+    pub ticks_over_list_limits: u64,
+    /// Ticks that produced no snapshot bytes at all (for example over the snapshot size limit).
+    pub ticks_without_snapshots: u64,
+    /// Full (not delta) snapshots produced, over all ticks and clients.
+    pub full_snapshots: u64,
+}
+
+fn sim_config(seed: u64) -> SimConfig {
+    SimConfig {
+        tick_rate: TICK_RATE,
+        seed,
+        arena: Arena::standard(),
+    }
 }
 
 impl BenchWorld {
-    /// Joins `players` bots and runs the first tick (which welcomes them).
+    /// Joins `players` bots to a simulation with the library's default replication ([`Sim::new`]) and runs
+    /// the first tick (which welcomes them).
     pub fn new(players: usize, seed: u64) -> anyhow::Result<Self> {
-        let mut sim = Sim::new(SimConfig {
-            tick_rate: TICK_RATE,
-            seed,
-            arena: Arena::standard(),
-        });
+        Self::with_sim(Sim::new(sim_config(seed)), players, seed)
+    }
+
+    /// Like [`BenchWorld::new`], with the replication settings an `arena-server` started without flags uses.
+    pub fn with_server_defaults(players: usize, seed: u64) -> anyhow::Result<Self> {
+        let replication = arena_server::Config::local_ephemeral().replication();
+        Self::with_sim(Sim::with_replication(sim_config(seed), replication), players, seed)
+    }
+
+    fn with_sim(mut sim: Sim, players: usize, seed: u64) -> anyhow::Result<Self> {
         for i in 0..players {
             sim.push(Inbound::Join {
                 client: ClientId(i as u64 + 1),
@@ -76,10 +102,13 @@ impl BenchWorld {
             sim,
             bots,
             rng: StdRng::seed_from_u64(seed ^ 0x5eed),
+            full_snapshots: 0,
             latest: None,
             outbox,
+            ticks_over_list_limits: 0,
+            ticks_without_snapshots: 0,
         };
-        world.observe()?;
+        world.observe();
         Ok(world)
     }
 
@@ -107,34 +136,69 @@ impl BenchWorld {
         }
     }
 
-    /// Takes what the tick produced: decodes one snapshot (every client's lists are the same) for the
-    /// bots' next decisions, and empties the outbox.
-    pub fn observe(&mut self) -> anyhow::Result<()> {
+    /// Takes what the tick produced: empties the outbox, counts a tick without snapshot bytes, and reads
+    /// the world for the bots' next decisions.
+    pub fn observe(&mut self) {
         self.sim.drain_outbox(&mut self.outbox);
-        let snapshot = self.outbox.iter().rev().find_map(|o| match o {
-            Outbound::Snapshot { bytes, .. } => Some(bytes),
-            _ => None,
-        });
-        if let Some(bytes) = snapshot {
-            self.latest = Some(decode_snapshot(bytes)?);
-        }
+        self.full_snapshots += self
+            .outbox
+            .iter()
+            .filter(|o| matches!(o, Outbound::Snapshot { .. }))
+            .count() as u64;
         self.outbox.clear();
-        Ok(())
+        let stats = self.sim.stats();
+        self.ticks_without_snapshots += u64::from(stats.snapshot_bytes == 0 && !self.bots.is_empty());
+        let view = self.view();
+        self.ticks_over_list_limits +=
+            u64::from(view.players.len() > MAX_LISTED_PLAYERS || view.projectiles.len() > MAX_LISTED_PROJECTILES);
+        self.latest = Some(view);
+    }
+
+    /// The whole world as a full snapshot would list it.
+    pub fn view(&mut self) -> Snapshot {
+        let tick = self.sim.tick_count();
+        let world = self.sim.world_mut();
+        let mut players: Vec<PlayerSnapshot> = world
+            .query::<(&Player, &Body, &Score)>()
+            .iter(world)
+            .map(|(p, b, s)| PlayerSnapshot {
+                id: p.id,
+                state: b.0,
+                kills: s.kills,
+                deaths: s.deaths,
+            })
+            .collect();
+        players.sort_unstable_by_key(|p| p.id);
+        let projectiles: Vec<ProjectileSnapshot> = world
+            .query::<&Projectile>()
+            .iter(world)
+            .map(|p| ProjectileSnapshot {
+                id: p.id,
+                owner: p.owner,
+                pos: p.state.pos,
+                vel: p.state.vel,
+            })
+            .collect();
+        Snapshot {
+            tick,
+            last_input_seq: 0,
+            players,
+            projectiles,
+        }
     }
 
     /// One whole tick with fresh inputs, untimed (for warming up).
-    pub fn step(&mut self) -> anyhow::Result<()> {
+    pub fn step(&mut self) {
         self.push_inputs();
         self.sim.tick();
-        self.observe()
+        self.observe();
     }
 
     /// `ticks` whole ticks, so players are spread out, fighting, dying and respawning.
-    pub fn warm_up(&mut self, ticks: u32) -> anyhow::Result<()> {
+    pub fn warm_up(&mut self, ticks: u32) {
         for _ in 0..ticks {
-            self.step()?;
+            self.step();
         }
-        Ok(())
     }
 
     /// The newest snapshot the bots saw.

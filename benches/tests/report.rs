@@ -1,7 +1,9 @@
 //! The report's arithmetic: percentiles, histogram windows between two scrapes, rates, `/proc` parsing,
 //! the latency series and the plots' well-formedness.
 
-use arena_benches::procstat::{CpuSample, cpu_pct, parse_stat_ticks, parse_status_rss_mb};
+use arena_benches::procstat::{
+    CpuSample, Pid, cpu_pct, parse_stat_ticks, parse_status_rss_mb, thread_cpu, thread_named,
+};
 use arena_benches::prom::Scrape;
 use arena_benches::report::{LatencyPoint, Report, Series, latency_series};
 use arena_benches::stats::{Quantiles, bucket_quantile, per_client_per_s, percentile, rate, window};
@@ -86,6 +88,26 @@ fn proc_files_parse() {
         at: t0 + Duration::from_secs(2),
     };
     assert!((cpu_pct(start, end, 100) - 75.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_thread_is_found_by_name_and_its_cpu_read() {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (ready_tx, ready) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("probe-thread".into())
+        .spawn(move || {
+            // The name is set before this closure runs.
+            let _ = ready_tx.send(());
+            rx.recv()
+        })
+        .expect("spawn");
+    ready.recv().expect("the thread started");
+    let tid = thread_named(Pid::This, "probe-thread").expect("the thread is listed");
+    assert!(thread_cpu(Pid::This, tid).is_ok());
+    assert_eq!(thread_named(Pid::This, "no-such-thread"), None);
+    drop(tx);
+    let _ = thread.join();
 }
 
 #[test]

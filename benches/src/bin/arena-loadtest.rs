@@ -46,6 +46,9 @@ struct Cli {
     /// The arena-server binary to start (default: next to this executable).
     #[arg(long, conflicts_with = "server")]
     server_bin: Option<PathBuf>,
+    /// An extra argument for the server this tool starts (repeatable), e.g. --server-arg=--full-snapshots.
+    #[arg(long, conflicts_with = "server", allow_hyphen_values = true)]
+    server_arg: Vec<String>,
     /// Write the report as JSON here (with --sweep: one JSON object per line, one line per step).
     #[arg(long)]
     json: Option<PathBuf>,
@@ -110,6 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         _ => Target::Spawn {
             server_bin: cli.server_bin,
+            server_args: cli.server_arg,
         },
     };
     let options = Options {
