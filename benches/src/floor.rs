@@ -6,25 +6,13 @@ use anyhow::Context;
 use arena_client::Verification;
 use arena_server::net::quic::server_config;
 use arena_server::tls::Identity;
-use quinn::{Connection, Endpoint, IdleTimeout, TransportConfig, VarInt};
+use quinn::{Connection, Endpoint, VarInt};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// Longest wait for one echo; a slower one counts as lost.
 pub const ECHO_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// The client's transport as `arena_client::Session` sets it (idle 10 s, keep-alive 2 s, no streams,
-/// 256 KiB of received datagrams).
-fn client_transport() -> TransportConfig {
-    let mut t = TransportConfig::default();
-    t.max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(10_000))))
-        .keep_alive_interval(Some(Duration::from_secs(2)))
-        .max_concurrent_bidi_streams(VarInt::from_u32(0))
-        .max_concurrent_uni_streams(VarInt::from_u32(0))
-        .datagram_receive_buffer_size(Some(256 * 1024));
-    t
-}
 
 /// An echo server and one client connected to it, both in this process.
 pub struct Floor {
@@ -62,7 +50,7 @@ impl Floor {
             }
         });
         let client = Endpoint::client(local).context("cannot bind the echo client")?;
-        let config = pin.client_config(client_transport())?;
+        let config = pin.client_config(arena_client::session::transport())?;
         let conn = client
             .connect_with(config, addr, "localhost")?
             .await

@@ -108,6 +108,7 @@ impl Server {
                 let mut config = arena_server::Config::local_ephemeral();
                 config.tick_rate = tick_rate;
                 config.max_players = max_players;
+                config.max_connections_per_ip = usize::from(max_players) + 16;
                 config.seed = Some(seed);
                 let running = arena_server::start(config).await?;
                 Ok(Self {

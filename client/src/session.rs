@@ -94,7 +94,9 @@ pub struct Session {
     stats: Arc<SessionStats>,
 }
 
-fn transport() -> TransportConfig {
+/// The client's QUIC transport settings: idle timeout, keep-alive, no streams from the server, a 256 KiB
+/// datagram receive buffer. Tools that measure against the client (the load test's floor) use the same.
+pub fn transport() -> TransportConfig {
     let mut t = TransportConfig::default();
     t.max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(
         IDLE_TIMEOUT.as_millis() as u32

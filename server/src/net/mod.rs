@@ -38,9 +38,10 @@ pub const MAX_CHAT_EXCESS: u32 = 20;
 /// Events the edge may queue for the tick thread. When full, inputs and chat are dropped (and counted);
 /// joins and leaves wait for room.
 pub const TO_TICK_QUEUE: usize = 8_192;
-/// Control frames queued for one client. A client that lets this fill up (it does not read its control
+/// Control frames queued for one client: room for a whole roster (one frame per player, up to
+/// `MAX_LISTED_PLAYERS`) and then some. A client that lets this fill up (it does not read its control
 /// stream) is disconnected as too slow.
-pub const FRAME_QUEUE: usize = 256;
+pub const FRAME_QUEUE: usize = 2 * arena_shared::protocol::MAX_LISTED_PLAYERS;
 /// Malformed datagrams tolerated per [`BAD_DATAGRAM_WINDOW`]; one more disconnects the client.
 pub const MAX_BAD_DATAGRAMS: u32 = 20;
 /// The window over which [`MAX_BAD_DATAGRAMS`] counts.

@@ -1,12 +1,14 @@
 //! Phases 4 and 5: projectiles fly and hit, kills are scored, the dead respawn.
 
 use crate::game::components::{Body, Player, Projectile, Score};
+use crate::game::interest::Grid;
 use crate::game::messages::PlayerKilled;
 use crate::game::resources::{ArenaMap, GameRng, Index, Settings};
 use arena_shared::Vec2;
 use arena_shared::quant::{snap_player, snap_projectile};
 use arena_shared::rules::{
-    PROJECTILE_DAMAGE, PlayerState, ProjectileOutcome, apply_hit, pick_spawn, step_projectile, tick_respawn,
+    PLAYER_RADIUS, PROJECTILE_DAMAGE, PROJECTILE_RADIUS, PlayerState, ProjectileOutcome, apply_hit, pick_spawn,
+    step_projectile, tick_respawn,
 };
 use bevy_ecs::prelude::*;
 
@@ -23,38 +25,67 @@ pub fn move_projectiles(
     mut projectiles: Query<(Entity, &mut Projectile)>,
     mut players: Query<(Entity, &Player, &mut Body)>,
     mut killed: MessageWriter<PlayerKilled>,
-    mut targets: Local<Vec<(u32, Vec2)>>,
-    mut target_entities: Local<Vec<Entity>>,
+    mut scratch: Local<HitScratch>,
 ) {
-    targets.clear();
-    target_entities.clear();
+    let s = &mut *scratch;
+    s.targets.clear();
+    s.entities.clear();
+    s.alive.clear();
     for (entity, player, body) in &players {
         if body.0.is_alive() {
-            targets.push((player.id, body.0.pos));
-            target_entities.push(entity);
+            s.targets.push((player.id, body.0.pos));
+            s.entities.push(entity);
+            s.alive.push(true);
         }
     }
+    // Only the living players near each projectile are tested against it: a grid of their positions.
+    s.grid.rebuild(
+        arena.0.width,
+        arena.0.height,
+        HIT_GRID_CELL,
+        s.targets.iter().map(|t| t.1),
+    );
     for (entity, mut projectile) in &mut projectiles {
         let owner = projectile.owner;
-        match step_projectile(&mut projectile.state, settings.dt, &arena.0, &targets, owner) {
+        let reach = projectile.state.vel.length() * settings.dt + PLAYER_RADIUS + PROJECTILE_RADIUS + 0.1;
+        s.found.clear();
+        s.grid.query(projectile.state.pos, reach, &mut s.found);
+        s.found.retain(|i| s.alive[*i as usize]);
+        s.found.sort_unstable(); // the same order every run
+        s.near.clear();
+        s.near.extend(s.found.iter().map(|i| s.targets[*i as usize]));
+        match step_projectile(&mut projectile.state, settings.dt, &arena.0, &s.near, owner) {
             ProjectileOutcome::Flying => continue,
             ProjectileOutcome::Expired | ProjectileOutcome::HitWall => {}
-            ProjectileOutcome::HitTarget(i) => {
-                if let Ok((_, victim, mut body)) = players.get_mut(target_entities[i])
+            ProjectileOutcome::HitTarget(n) => {
+                let i = s.found[n] as usize;
+                if let Ok((_, victim, mut body)) = players.get_mut(s.entities[i])
                     && apply_hit(&mut body.0, PROJECTILE_DAMAGE)
                 {
                     killed.write(PlayerKilled {
                         killer: owner,
                         victim: victim.id,
                     });
-                    // The dead stop projectiles no more.
-                    targets.swap_remove(i);
-                    target_entities.swap_remove(i);
+                    s.alive[i] = false; // the dead stop projectiles no more
                 }
             }
         }
         commands.entity(entity).despawn();
     }
+}
+
+/// Cell size of the hit-test grid, in units: a few player diameters.
+const HIT_GRID_CELL: f32 = 4.0;
+
+/// Reusable buffers for hit tests.
+#[derive(Default)]
+pub struct HitScratch {
+    targets: Vec<(u32, Vec2)>,
+    entities: Vec<Entity>,
+    alive: Vec<bool>,
+    grid: Grid,
+    found: Vec<u32>,
+    near: Vec<(u32, Vec2)>,
 }
 
 /// Phase 5a: each kill scores for the killer (if still here) and counts a death for the victim.
