@@ -94,9 +94,9 @@ impl ReplicationConfig {
     pub fn for_tick_rate(tick_rate: u16) -> Self {
         Self {
             snapshot_rate: tick_rate,
-            view_radius: 32.0,
+            view_radius: 75.0,
             client_bandwidth: 100_000,
-            full_snapshots: true,
+            full_snapshots: false,
         }
     }
 }

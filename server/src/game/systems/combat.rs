@@ -14,10 +14,6 @@ use bevy_ecs::prelude::*;
 
 /// Phase 4: every projectile moves; one that hits a wall or expires vanishes, one that hits a living
 /// player (never its own shooter) damages it and vanishes; a kill is written as a [`PlayerKilled`].
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a system's parameters declare the data it touches"
-)]
 pub fn move_projectiles(
     mut commands: Commands,
     settings: Res<Settings>,
