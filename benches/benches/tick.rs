@@ -6,7 +6,7 @@
 //! from the previous snapshot, and a phase bench runs the whole tick phase by phase, timing only its phase.
 
 use arena_benches::world::BenchWorld;
-use arena_server::game::{Outbound, Sim, TickSet};
+use arena_server::game::{Outbound, ReplicationConfig, Sim, TickSet};
 use arena_shared::codec::encode_datagram;
 use arena_shared::fragment::split;
 use arena_shared::protocol::{ServerDatagram, TARGET_DATAGRAM_LEN};
@@ -20,6 +20,27 @@ const WARM_UP_TICKS: u32 = 300;
 
 fn world(players: usize) -> BenchWorld {
     warmed(BenchWorld::new(players, 42))
+}
+
+/// A world sending the naive full snapshots (the baseline).
+fn naive_world(players: usize) -> BenchWorld {
+    let mut replication = ReplicationConfig::for_tick_rate(arena_benches::world::TICK_RATE);
+    replication.full_snapshots = true;
+    warmed(BenchWorld::with_replication(players, 42, replication))
+}
+
+/// The scale scenario: a map sized for the players (400 square units each), wandering bots, interest
+/// management with a 70-unit view radius.
+fn scale_world(players: usize) -> BenchWorld {
+    let mut replication = ReplicationConfig::for_tick_rate(arena_benches::world::TICK_RATE);
+    replication.view_radius = 70.0;
+    let mut w = BenchWorld::scale(players, 42, replication).unwrap_or_else(|e| panic!("cannot build the world: {e:#}"));
+    for _ in 0..WARM_UP_TICKS {
+        w.push_wander_inputs();
+        w.sim.tick();
+        w.observe();
+    }
+    w
 }
 
 /// A world replicating as a server started without flags does.
@@ -152,7 +173,7 @@ fn phases(c: &mut Criterion) {
 fn fragment(c: &mut Criterion) {
     let mut group = c.benchmark_group("tick/fragment");
     for players in PLAYERS {
-        let mut w = world(players);
+        let mut w = naive_world(players);
         // A tick that produced full snapshots (a big world is over the snapshot size limit on most ticks;
         // a server sending deltas produces none).
         for _ in 0..600 {
@@ -198,6 +219,39 @@ fn fragment(c: &mut Criterion) {
     group.finish();
 }
 
+/// The whole tick in the scale scenario (deltas, interest management), and the naive full snapshots of the
+/// standard map for comparison.
+fn scale(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick/scale");
+    for players in [100, 500, 1_000] {
+        let mut w = scale_world(players);
+        group.throughput(Throughput::Elements(players as u64));
+        group.bench_function(BenchmarkId::new("whole", players), |b| {
+            b.iter_custom(|iters| {
+                let mut took = Duration::ZERO;
+                for _ in 0..iters {
+                    w.push_wander_inputs();
+                    let start = Instant::now();
+                    w.sim.tick();
+                    w.sim.drain_outbox(&mut w.outbox);
+                    took += start.elapsed();
+                    w.observe();
+                }
+                took
+            });
+        });
+        describe(&format!("tick/scale/whole/{players}"), &w);
+    }
+    for players in PLAYERS {
+        let mut w = naive_world(players);
+        group.bench_function(BenchmarkId::new("naive_whole", players), |b| {
+            b.iter_custom(|iters| time_whole_ticks(&mut w, iters));
+        });
+        describe(&format!("tick/scale/naive_whole/{players}"), &w);
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -209,6 +263,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = whole_tick, server_defaults, phases, fragment
+    targets = whole_tick, server_defaults, phases, fragment, scale
 }
 criterion_main!(benches);

@@ -7,7 +7,7 @@
 use anyhow::Context;
 use arena_client::bot::decide;
 use arena_server::game::components::{Body, Player, Projectile, Score};
-use arena_server::game::{ClientId, Inbound, Outbound, Sim, SimConfig};
+use arena_server::game::{ClientId, Inbound, Outbound, ReplicationConfig, Sim, SimConfig};
 use arena_shared::arena::Arena;
 use arena_shared::codec::decode_server_frame;
 use arena_shared::protocol::{
@@ -46,6 +46,39 @@ pub struct BenchWorld {
     pub full_snapshots: u64,
 }
 
+/// A square map for the scale scenario, sized so `players` have about 400 square units each (1,000 players:
+/// 632 x 632), with a pillar every 40 units and 32 spawn points spread over it.
+pub fn scale_arena(players: usize) -> Arena {
+    let side = ((players.max(10) as f32) * 400.0)
+        .sqrt()
+        .min(arena_shared::arena::MAX_ARENA_SIDE);
+    let pillars = (side / 40.0) as u32;
+    let mut walls = Vec::new();
+    'walls: for i in 0..pillars {
+        for j in 0..pillars {
+            if walls.len() == arena_shared::arena::MAX_WALLS {
+                break 'walls;
+            }
+            let (x, y) = (
+                20.0 + 40.0 * i as f32 * (pillars as f32 / 8.0).max(1.0),
+                20.0 + 40.0 * j as f32,
+            );
+            if x + 2.0 < side && y + 2.0 < side {
+                walls.push(arena_shared::arena::Wall::new(x, y, x + 2.0, y + 2.0));
+            }
+        }
+    }
+    let spawn_points = (0..32)
+        .map(|k| arena_shared::Vec2::new(side * ((k % 8) as f32 + 0.5) / 8.0, side * ((k / 8) as f32 + 0.5) / 4.0))
+        .collect();
+    Arena {
+        width: side,
+        height: side,
+        walls,
+        spawn_points,
+    }
+}
+
 fn sim_config(seed: u64) -> SimConfig {
     SimConfig {
         tick_rate: TICK_RATE,
@@ -65,6 +98,22 @@ impl BenchWorld {
     pub fn with_server_defaults(players: usize, seed: u64) -> anyhow::Result<Self> {
         let replication = arena_server::Config::local_ephemeral().replication();
         Self::with_sim(Sim::with_replication(sim_config(seed), replication), players, seed)
+    }
+
+    /// The standard map with the given replication (for example the naive full snapshots).
+    pub fn with_replication(players: usize, seed: u64, replication: ReplicationConfig) -> anyhow::Result<Self> {
+        Self::with_sim(Sim::with_replication(sim_config(seed), replication), players, seed)
+    }
+
+    /// The scale scenario: `players` bots on [`scale_arena`] with `replication` (deltas with a view radius, or
+    /// the naive full snapshots).
+    pub fn scale(players: usize, seed: u64, replication: ReplicationConfig) -> anyhow::Result<Self> {
+        let config = SimConfig {
+            tick_rate: TICK_RATE,
+            seed,
+            arena: scale_arena(players),
+        };
+        Self::with_sim(Sim::with_replication(config, replication), players, seed)
     }
 
     fn with_sim(mut sim: Sim, players: usize, seed: u64) -> anyhow::Result<Self> {
@@ -121,6 +170,42 @@ impl BenchWorld {
             }
             let mut input = decide(self.latest.as_ref(), bot.me, bot.strafe);
             input.seq = bot.next_seq;
+            bot.next_seq += 1;
+            if bot.recent.len() == MAX_INPUTS_PER_DATAGRAM {
+                bot.recent.pop_front();
+            }
+            bot.recent.push_back(input);
+            self.sim.push(Inbound::Input {
+                client: bot.client,
+                datagram: InputDatagram {
+                    ack_tick,
+                    inputs: bot.recent.iter().copied().collect(),
+                },
+            });
+        }
+    }
+
+    /// Queues wandering inputs for the next tick: every bot walks in a direction it changes about every two
+    /// seconds, turns its aim slowly, and fires a tenth of the time. The scale scenario's load: many players
+    /// in motion, as in a busy match, without every bot crowding the nearest one.
+    pub fn push_wander_inputs(&mut self) {
+        let ack_tick = self.latest.as_ref().map_or(0, |s| s.tick);
+        for bot in &mut self.bots {
+            if self.rng.random_bool(0.5 / f64::from(TICK_RATE)) || bot.next_seq == 1 {
+                bot.strafe = self.rng.random_range(0.0..std::f32::consts::TAU);
+            }
+            let dir = arena_shared::Vec2::from_angle(bot.strafe);
+            let input = Input {
+                seq: bot.next_seq,
+                move_x: (dir.x * 126.0) as i8,
+                move_y: (dir.y * 126.0) as i8,
+                aim: bot.strafe + (bot.next_seq as f32 * 0.01).sin(),
+                buttons: if self.rng.random_bool(0.1) {
+                    arena_shared::rules::buttons::FIRE
+                } else {
+                    0
+                },
+            };
             bot.next_seq += 1;
             if bot.recent.len() == MAX_INPUTS_PER_DATAGRAM {
                 bot.recent.pop_front();

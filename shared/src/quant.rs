@@ -169,16 +169,17 @@ impl QEntity {
     /// This entity `ticks` later if it kept its velocity: what a receiver assumes when a delta leaves it out.
     /// Integer arithmetic, so sender and receiver agree exactly.
     pub fn predicted(&self, ticks: u32, tick_rate: u16) -> Self {
+        if ticks == 0 || (self.vx == 0 && self.vy == 0) {
+            return *self;
+        }
+        // Position steps moved = velocity steps * seconds * POS_SCALE / VEL_SCALE, rounded half away from
+        // zero. IEEE division is exactly rounded, so every platform computes the same result.
+        let per_step = f64::from(ticks) * f64::from(POS_SCALE) / (f64::from(tick_rate.max(1)) * f64::from(VEL_SCALE));
         let step = |pos: i32, vel: i32| {
-            let num = i64::from(vel) * i64::from(ticks) * i64::from(POS_SCALE as i32);
-            let den = i64::from(tick_rate.max(1)) * i64::from(VEL_SCALE as i32);
-            let half = den / 2;
-            let moved = if num >= 0 {
-                (num + half) / den
-            } else {
-                (num - half) / den
-            };
-            pos.saturating_add(moved.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+            // Round half away from zero by hand: the cast truncates toward zero (no libm call).
+            let exact = f64::from(vel) * per_step;
+            let moved = (exact + 0.5f64.copysign(exact)) as i64;
+            (i64::from(pos) + moved).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
         };
         Self {
             x: step(self.x, self.vx),

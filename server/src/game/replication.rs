@@ -35,6 +35,10 @@ pub struct Replicator {
     removals: Vec<u32>,
     /// Cleared view buffers from the ring, reused for new views.
     spare: Vec<Vec<QEntity>>,
+    /// Which candidates this snapshot sends.
+    chosen: Vec<bool>,
+    /// The baseline moved on by prediction.
+    predicted: Vec<QEntity>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +82,13 @@ impl Replicator {
     /// Builds the payload for this snapshot into `out` from `current` (the visible entities, sorted by key).
     pub fn build(&mut self, current: &[QEntity], p: &SnapshotParams, positions: &[Vec2], out: &mut Vec<u8>) -> Built {
         self.tokens = (self.tokens + p.refill).min(2.0 * p.refill.max(p.datagram_budget as f64));
+        // Acks only move forward: views older than the acknowledged one will never be a baseline again.
+        while self.ring.len() > 1 && self.ring.front().is_some_and(|(t, _)| *t < p.ack_tick) {
+            if let Some((_, mut old)) = self.ring.pop_front() {
+                old.clear();
+                self.spare.push(old);
+            }
+        }
         let baseline_at = self.ring.iter().position(|(t, _)| *t == p.ack_tick && p.ack_tick != 0);
         let (baseline_tick, ticks) = match baseline_at {
             Some(i) => (self.ring[i].0, p.tick.wrapping_sub(self.ring[i].0)),
@@ -88,6 +99,11 @@ impl Replicator {
             .map(|i| std::mem::take(&mut self.ring[i].1))
             .unwrap_or_default();
         let base = base_vec.as_slice();
+        // Every baseline entity moved on by prediction, once: the candidates compare against it, and the
+        // stored view keeps it for entities left out.
+        let mut predicted = std::mem::take(&mut self.predicted);
+        predicted.clear();
+        predicted.extend(base.iter().map(|b| b.predicted(ticks, p.tick_rate)));
 
         // Walk baseline and current (both sorted by key): changed or new entities are candidates, entities
         // gone from view are removals.
@@ -100,7 +116,7 @@ impl Replicator {
             let ck = current.get(ci).map(|e| e.key);
             match (bk, ck) {
                 (Some(b), Some(c)) if b == c => {
-                    self.candidate(Some(&base[bi].predicted(ticks, p.tick_rate)), ci, current, p, positions);
+                    self.candidate(Some(&predicted[bi]), ci, current, p, positions);
                     bi += 1;
                     ci += 1;
                 }
@@ -126,7 +142,9 @@ impl Replicator {
             .saturating_sub(MAX_DELTA_OVERHEAD);
         let cost = |c: &Candidate| c.body.len() + MAX_KEY_GAP_LEN;
         let total: usize = self.candidates.iter().map(cost).sum::<usize>() + self.removals.len() * MAX_KEY_GAP_LEN;
-        let mut chosen = vec![true; self.candidates.len()];
+        let mut chosen = std::mem::take(&mut self.chosen);
+        chosen.clear();
+        chosen.resize(self.candidates.len(), true);
         let mut removals_sent = self.removals.len();
         if total > limit {
             chosen.iter_mut().for_each(|c| *c = false);
@@ -160,7 +178,7 @@ impl Replicator {
             .filter(|(_, c)| **c)
             .map(|(c, _)| c)
             .peekable();
-        for b in base {
+        for (b, moved_on) in base.iter().zip(&predicted) {
             while let Some(u) = next_update.next_if(|u| u.key < b.key) {
                 view.push(current[u.current]);
             }
@@ -170,7 +188,7 @@ impl Replicator {
             }
             match next_update.next_if(|u| u.key == b.key) {
                 Some(u) => view.push(current[u.current]),
-                None => view.push(b.predicted(ticks, p.tick_rate)),
+                None => view.push(*moved_on),
             }
         }
         view.extend(next_update.map(|u| current[u.current]));
@@ -218,6 +236,8 @@ impl Replicator {
             self.spare.push(old);
         }
         self.ring.push_back((p.tick, view));
+        self.chosen = chosen;
+        self.predicted = predicted;
         Built {
             bytes,
             entities_visible: current.len(),

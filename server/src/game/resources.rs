@@ -81,6 +81,8 @@ pub struct TickStats {
     pub snapshots: u32,
     /// Entities visible to clients, summed over the clients that got a snapshot.
     pub entities_visible: u64,
+    /// Of those, other players in motion (the entities a delta must keep moving).
+    pub moving_visible: u64,
     /// Entity updates sent, and left out for lack of room, summed over clients.
     pub updates_sent: u64,
     pub updates_left_out: u64,

@@ -113,6 +113,7 @@ pub fn replicate(
         let mut own_listed = false;
         for &i in &s.found {
             let e = s.entities[i as usize];
+            stats.moving_visible += u64::from(!e.is_projectile() && e.key != own.key && (e.vx, e.vy) != (0, 0));
             if e.key == own.key {
                 own_listed = true;
                 s.visible.push(own);
