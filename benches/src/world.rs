@@ -46,37 +46,9 @@ pub struct BenchWorld {
     pub full_snapshots: u64,
 }
 
-/// A square map for the scale scenario, sized so `players` have about 400 square units each (1,000 players:
-/// 632 x 632), with a pillar every 40 units and 32 spawn points spread over it.
+/// The map of the scale scenario: [`Arena::sized_for`] the players.
 pub fn scale_arena(players: usize) -> Arena {
-    let side = ((players.max(10) as f32) * 400.0)
-        .sqrt()
-        .min(arena_shared::arena::MAX_ARENA_SIDE);
-    let pillars = (side / 40.0) as u32;
-    let mut walls = Vec::new();
-    'walls: for i in 0..pillars {
-        for j in 0..pillars {
-            if walls.len() == arena_shared::arena::MAX_WALLS {
-                break 'walls;
-            }
-            let (x, y) = (
-                20.0 + 40.0 * i as f32 * (pillars as f32 / 8.0).max(1.0),
-                20.0 + 40.0 * j as f32,
-            );
-            if x + 2.0 < side && y + 2.0 < side {
-                walls.push(arena_shared::arena::Wall::new(x, y, x + 2.0, y + 2.0));
-            }
-        }
-    }
-    let spawn_points = (0..32)
-        .map(|k| arena_shared::Vec2::new(side * ((k % 8) as f32 + 0.5) / 8.0, side * ((k / 8) as f32 + 0.5) / 4.0))
-        .collect();
-    Arena {
-        width: side,
-        height: side,
-        walls,
-        spawn_points,
-    }
+    Arena::sized_for(players)
 }
 
 fn sim_config(seed: u64) -> SimConfig {

@@ -80,8 +80,13 @@ pub struct Config {
     #[arg(long, env = "ARENA_SEED")]
     pub seed: Option<u64>,
 
-    /// The map. Not a flag yet: every server plays the standard map unless a program embedding the server
-    /// sets another.
+    /// Play on a square map sized for this many players (400 square units each) instead of the standard
+    /// 60 x 40 map.
+    #[arg(long, env = "ARENA_MAP_PLAYERS", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub map_players: Option<u64>,
+
+    /// The map: the standard one, or the one `--map-players` asks for (programs embedding the server may set
+    /// any other).
     #[arg(skip = Arena::standard())]
     pub arena: Arena,
 }
@@ -101,6 +106,14 @@ fn parse_radius(s: &str) -> Result<f32, String> {
 }
 
 impl Config {
+    /// The map these flags ask for.
+    pub fn map(&self) -> Arena {
+        match self.map_players {
+            Some(n) => Arena::sized_for(n as usize),
+            None => self.arena.clone(),
+        }
+    }
+
     /// The replication settings these flags ask for.
     pub fn replication(&self) -> crate::game::ReplicationConfig {
         crate::game::ReplicationConfig {

@@ -96,7 +96,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         SimConfig {
             tick_rate: config.tick_rate,
             seed,
-            arena: config.arena.clone(),
+            arena: config.map(),
         },
         config.replication(),
     );

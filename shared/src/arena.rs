@@ -94,6 +94,32 @@ impl Arena {
         }
     }
 
+    /// A square map for `players` (about 400 square units each; 1,000 players: 632 x 632), with pillars
+    /// spread over it and 32 spawn points: the map for scale tests and big servers.
+    pub fn sized_for(players: usize) -> Self {
+        let side = ((players.max(10) as f32) * 400.0).sqrt().min(MAX_ARENA_SIDE);
+        let per_side = 8usize; // 64 pillars, the wall limit
+        let mut walls = Vec::with_capacity(per_side * per_side);
+        for i in 0..per_side {
+            for j in 0..per_side {
+                let (x, y) = (
+                    side * (i as f32 + 0.25) / per_side as f32,
+                    side * (j as f32 + 0.25) / per_side as f32,
+                );
+                walls.push(Wall::new(x, y, x + 2.0, y + 2.0));
+            }
+        }
+        let spawn_points = (0..32)
+            .map(|k| Vec2::new(side * ((k % 8) as f32 + 0.5) / 8.0, side * ((k / 8) as f32 + 0.5) / 4.0))
+            .collect();
+        Self {
+            width: side,
+            height: side,
+            walls,
+            spawn_points,
+        }
+    }
+
     /// Checks a map (for example one received from the network) before it is used.
     pub fn validate(&self) -> Result<(), ArenaError> {
         let side_ok = |s: f32| s.is_finite() && (1.0..=MAX_ARENA_SIDE).contains(&s);
@@ -132,6 +158,14 @@ mod tests {
     #[test]
     fn standard_map_is_valid() {
         assert_eq!(Arena::standard().validate(), Ok(()));
+    }
+
+    #[test]
+    fn maps_sized_for_many_players_are_valid() {
+        for players in [1, 10, 100, 1_000, 100_000] {
+            assert_eq!(Arena::sized_for(players).validate(), Ok(()), "{players}");
+        }
+        assert!((Arena::sized_for(1_000).width - 632.45).abs() < 0.1);
     }
 
     #[test]
