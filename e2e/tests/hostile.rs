@@ -62,6 +62,12 @@ async fn garbage_datagrams_and_a_garbage_frame_disconnect_the_sender_while_other
     // about the tick rate.
     let (first, last) = (*ticks.first().unwrap_or(&0), *ticks.last().unwrap_or(&0));
     let span = last - first + 1;
+    eprintln!(
+        "honest player during the flood: {} of {span} ticks ({:.1}%), {:.1} snapshots/s",
+        ticks.len(),
+        100.0 * ticks.len() as f64 / span as f64,
+        ticks.len() as f64 / 3.0
+    );
     assert!(
         ticks.len() as f64 >= 0.95 * span as f64,
         "received {} of {span} ticks",
