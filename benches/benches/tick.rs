@@ -56,9 +56,14 @@ fn warmed(w: anyhow::Result<BenchWorld>) -> BenchWorld {
 
 /// Times one whole tick per iteration, the bots' inputs for it chosen beforehand.
 fn time_whole_ticks(w: &mut BenchWorld, iters: u64) -> Duration {
+    time_ticks_with(w, iters, BenchWorld::push_inputs)
+}
+
+/// Times one whole tick per iteration, queuing the bots' inputs with `inputs` beforehand (untimed).
+fn time_ticks_with(w: &mut BenchWorld, iters: u64, inputs: fn(&mut BenchWorld)) -> Duration {
     let mut took = Duration::ZERO;
     for _ in 0..iters {
-        w.push_inputs();
+        inputs(w);
         let start = Instant::now();
         w.sim.tick();
         w.sim.drain_outbox(&mut w.outbox);
@@ -227,18 +232,7 @@ fn scale(c: &mut Criterion) {
         let mut w = scale_world(players);
         group.throughput(Throughput::Elements(players as u64));
         group.bench_function(BenchmarkId::new("whole", players), |b| {
-            b.iter_custom(|iters| {
-                let mut took = Duration::ZERO;
-                for _ in 0..iters {
-                    w.push_wander_inputs();
-                    let start = Instant::now();
-                    w.sim.tick();
-                    w.sim.drain_outbox(&mut w.outbox);
-                    took += start.elapsed();
-                    w.observe();
-                }
-                took
-            });
+            b.iter_custom(|iters| time_ticks_with(&mut w, iters, BenchWorld::push_wander_inputs));
         });
         describe(&format!("tick/scale/whole/{players}"), &w);
     }

@@ -30,6 +30,25 @@ struct BenchBot {
     strafe: f32,
 }
 
+impl BenchBot {
+    /// Numbers `input` and wraps it, with the newest before it, in a datagram as a `Session` sends it.
+    fn send(&mut self, mut input: Input, ack_tick: u32) -> Inbound {
+        input.seq = self.next_seq;
+        self.next_seq += 1;
+        if self.recent.len() == MAX_INPUTS_PER_DATAGRAM {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(input);
+        Inbound::Input {
+            client: self.client,
+            datagram: InputDatagram {
+                ack_tick,
+                inputs: self.recent.iter().copied().collect(),
+            },
+        }
+    }
+}
+
 /// A simulation with `n` bot players on the standard map.
 pub struct BenchWorld {
     pub sim: Sim,
@@ -140,20 +159,8 @@ impl BenchWorld {
             if self.rng.random_bool(1.0 / f64::from(TICK_RATE)) {
                 bot.strafe = -bot.strafe;
             }
-            let mut input = decide(self.latest.as_ref(), bot.me, bot.strafe);
-            input.seq = bot.next_seq;
-            bot.next_seq += 1;
-            if bot.recent.len() == MAX_INPUTS_PER_DATAGRAM {
-                bot.recent.pop_front();
-            }
-            bot.recent.push_back(input);
-            self.sim.push(Inbound::Input {
-                client: bot.client,
-                datagram: InputDatagram {
-                    ack_tick,
-                    inputs: bot.recent.iter().copied().collect(),
-                },
-            });
+            let input = decide(self.latest.as_ref(), bot.me, bot.strafe);
+            self.sim.push(bot.send(input, ack_tick));
         }
     }
 
@@ -168,7 +175,7 @@ impl BenchWorld {
             }
             let dir = arena_shared::Vec2::from_angle(bot.strafe);
             let input = Input {
-                seq: bot.next_seq,
+                seq: 0,
                 move_x: (dir.x * 126.0) as i8,
                 move_y: (dir.y * 126.0) as i8,
                 aim: bot.strafe + (bot.next_seq as f32 * 0.01).sin(),
@@ -178,18 +185,7 @@ impl BenchWorld {
                     0
                 },
             };
-            bot.next_seq += 1;
-            if bot.recent.len() == MAX_INPUTS_PER_DATAGRAM {
-                bot.recent.pop_front();
-            }
-            bot.recent.push_back(input);
-            self.sim.push(Inbound::Input {
-                client: bot.client,
-                datagram: InputDatagram {
-                    ack_tick,
-                    inputs: bot.recent.iter().copied().collect(),
-                },
-            });
+            self.sim.push(bot.send(input, ack_tick));
         }
     }
 
