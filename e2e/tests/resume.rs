@@ -73,3 +73,46 @@ async fn a_client_that_quits_leaves_at_once() -> anyhow::Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_resumes_by_itself_when_its_network_drops() -> anyhow::Result<()> {
+    use arena_client::bot::{self, BotOptions};
+    use arena_relay::{LinkConfig, RelayConfig};
+    let server = start_server(|_| {}).await?;
+    let relay_config = |listen| RelayConfig {
+        listen,
+        to: server.local_addr,
+        link: LinkConfig::default(),
+        seed: 1,
+    };
+    let relay = arena_relay::start(relay_config("127.0.0.1:0".parse()?)).await?;
+    let addr = relay.local_addr();
+    let mut o = options(&server, "bot")?;
+    o.server = addr;
+    let mut session = Session::connect(&o).await?;
+    let id = session.player_id();
+    let play = tokio::spawn(async move {
+        let report = bot::run(
+            &mut session,
+            &BotOptions {
+                duration: 16 * SECOND,
+                seed: 3,
+                chat: false,
+            },
+        )
+        .await;
+        (report, session.player_id())
+    });
+    // The network goes away for a second, then comes back on the same address; the client only notices
+    // when its idle timeout (10 s) passes, then resumes through the new path.
+    tokio::time::sleep(2 * SECOND).await;
+    relay.shutdown().await;
+    tokio::time::sleep(SECOND).await;
+    let _back = arena_relay::start(relay_config(addr)).await?;
+    let (report, id_after) = play.await?;
+    let report = report?;
+    assert!(report.reconnects >= 1, "{report:?}");
+    assert_eq!(id_after, id, "the same player after the resume");
+    server.shutdown().await;
+    Ok(())
+}
