@@ -45,7 +45,9 @@ impl Drop for Child {
 async fn server_memory_stays_flat_while_bots_come_and_go() -> anyhow::Result<()> {
     let bots = env_or("ARENA_SOAK_BOTS", 200);
     let secs = env_or("ARENA_SOAK_SECS", 600);
-    let warm_up = Duration::from_secs((secs / 10).max(10));
+    // Memory settles once the first bots have left and come back and every buffer has met its peak: the
+    // first 30% of the run is warm-up.
+    let warm_up = Duration::from_secs((secs * 3 / 10).max(10));
     let exe = std::env::current_exe()?;
     let server_bin = exe
         .parent()
@@ -116,12 +118,23 @@ async fn server_memory_stays_flat_while_bots_come_and_go() -> anyhow::Result<()>
             }
         }));
     }
-    tokio::time::sleep(warm_up).await;
-    let after_warm_up = rss_kib(pid);
+    // Sample every 30 s, for the record.
     let mut samples = vec![];
+    let started = tokio::time::Instant::now();
+    while started.elapsed() < warm_up {
+        tokio::time::sleep(Duration::from_secs(30).min(warm_up.saturating_sub(started.elapsed()))).await;
+        samples.push(rss_kib(pid));
+    }
+    let after_warm_up = rss_kib(pid);
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(
+            Duration::from_secs(30).min(deadline.saturating_duration_since(tokio::time::Instant::now())),
+        )
+        .await;
+        samples.push(rss_kib(pid));
+    }
     for t in tasks {
         t.await?;
-        samples.push(rss_kib(pid));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let at_end = rss_kib(pid);
@@ -135,6 +148,8 @@ async fn server_memory_stays_flat_while_bots_come_and_go() -> anyhow::Result<()>
         (at_end as f64 / after_warm_up.max(1) as f64 - 1.0) * 100.0,
         peak as f64 / 1024.0,
     );
+    let series: Vec<String> = samples.iter().map(|k| format!("{:.0}", *k as f64 / 1024.0)).collect();
+    eprintln!("soak: server RSS every 30 s (MiB): {}", series.join(" "));
     assert!(after_warm_up > 0, "could not read the server's memory");
     assert!(
         at_end as f64 <= after_warm_up as f64 * 1.10,
