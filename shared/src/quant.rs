@@ -50,17 +50,16 @@ fn dq_time(t: u16) -> f32 {
     f32::from(t) / TIME_SCALE
 }
 
+/// A vector rounded to steps of `1 / scale`.
+fn snap_vec(v: Vec2, scale: f32) -> Vec2 {
+    Vec2::new(dq(q(v.x, scale), scale), dq(q(v.y, scale), scale))
+}
+
 /// A player's state moved onto the wire grid (what a client will decode, exactly).
 pub fn snap_player(p: &PlayerState) -> PlayerState {
     PlayerState {
-        pos: Vec2::new(
-            dq(q(p.pos.x, POS_SCALE), POS_SCALE),
-            dq(q(p.pos.y, POS_SCALE), POS_SCALE),
-        ),
-        vel: Vec2::new(
-            dq(q(p.vel.x, VEL_SCALE), VEL_SCALE),
-            dq(q(p.vel.y, VEL_SCALE), VEL_SCALE),
-        ),
+        pos: snap_vec(p.pos, POS_SCALE),
+        vel: snap_vec(p.vel, VEL_SCALE),
         aim: dq_aim(q_aim(p.aim)),
         health: p.health,
         fire_cooldown: dq_time(q_time(p.fire_cooldown)),
@@ -71,14 +70,8 @@ pub fn snap_player(p: &PlayerState) -> PlayerState {
 /// A projectile's state moved onto the wire grid (its remaining life is not sent, so it is kept).
 pub fn snap_projectile(p: &ProjectileState) -> ProjectileState {
     ProjectileState {
-        pos: Vec2::new(
-            dq(q(p.pos.x, POS_SCALE), POS_SCALE),
-            dq(q(p.pos.y, POS_SCALE), POS_SCALE),
-        ),
-        vel: Vec2::new(
-            dq(q(p.vel.x, VEL_SCALE), VEL_SCALE),
-            dq(q(p.vel.y, VEL_SCALE), VEL_SCALE),
-        ),
+        pos: snap_vec(p.pos, POS_SCALE),
+        vel: snap_vec(p.vel, VEL_SCALE),
         life: p.life,
     }
 }
