@@ -78,21 +78,10 @@ fn add_phase(schedule: &mut Schedule, set: TickSet) {
 /// The whole tick: every phase, chained in the order of [`TickSet::ALL`].
 pub(super) fn build() -> Schedule {
     let mut schedule = new_schedule();
-    use TickSet::*;
-    schedule.configure_sets(
-        (
-            Begin,
-            Drain,
-            ApplyInputs,
-            Move,
-            Projectiles,
-            Deaths,
-            Announce,
-            Snapshot,
-            Record,
-        )
-            .chain(),
-    );
+    // Each phase runs after the one before it: the order is written once, in `TickSet::ALL`.
+    for pair in TickSet::ALL.windows(2) {
+        schedule.configure_sets(pair[0].clone().before(pair[1].clone()));
+    }
     for set in TickSet::ALL {
         add_phase(&mut schedule, set);
     }
