@@ -6,14 +6,20 @@ use arena_shared::Vec2;
 /// Most cells along one side of the grid; a huge arena gets coarser cells rather than a huge grid.
 pub const MAX_CELLS_PER_SIDE: usize = 256;
 
-/// Entity indices bucketed by position.
+/// Entity indices bucketed by position: cells in row-major order, each cell's entries contiguous (so the
+/// cells of one row of a query are one slice), entries within a cell in index order.
 #[derive(Debug, Default)]
 pub struct Grid {
     cell: f32,
     cols: usize,
     rows: usize,
-    cells: Vec<Vec<u32>>,
-    positions: Vec<Vec2>,
+    /// Where each cell's entries start in `items`; one more than there are cells.
+    starts: Vec<u32>,
+    items: Vec<(Vec2, u32)>,
+    /// Each entity's cell, the next free slot per cell, and the entries in entity order, while rebuilding.
+    cells_of: Vec<u32>,
+    next: Vec<u32>,
+    unplaced: Vec<(Vec2, u32)>,
 }
 
 impl Grid {
@@ -28,14 +34,29 @@ impl Grid {
         self.cols = ((width / cell).ceil() as usize).max(1);
         self.rows = ((height / cell).ceil() as usize).max(1);
         let n = self.cols * self.rows;
-        self.cells.resize_with(n, Vec::new);
-        self.cells.truncate(n);
-        self.cells.iter_mut().for_each(Vec::clear);
-        self.positions.clear();
-        self.positions.extend(positions);
-        for (i, p) in self.positions.iter().enumerate() {
-            let (c, r) = self.cell_of(*p);
-            self.cells[r * self.cols + c].push(i as u32);
+        // A counting sort by cell: count, prefix sums, place.
+        self.unplaced.clear();
+        self.cells_of.clear();
+        self.starts.clear();
+        self.starts.resize(n + 1, 0);
+        for p in positions {
+            let (c, r) = self.cell_of(p);
+            let at = r * self.cols + c;
+            self.starts[at + 1] += 1;
+            self.cells_of.push(at as u32);
+            self.unplaced.push((p, 0));
+        }
+        for i in 0..n {
+            self.starts[i + 1] += self.starts[i];
+        }
+        self.next.clear();
+        self.next.extend_from_slice(&self.starts[..n]);
+        self.items.clear();
+        self.items.resize(self.unplaced.len(), (Vec2::ZERO, 0));
+        for (i, (&at, item)) in self.cells_of.iter().zip(&self.unplaced).enumerate() {
+            let slot = &mut self.next[at as usize];
+            self.items[*slot as usize] = (item.0, i as u32);
+            *slot += 1;
         }
     }
 
@@ -45,23 +66,29 @@ impl Grid {
         (c, r)
     }
 
-    /// Appends to `out` the indices of entities within `radius` of `center`, in no particular order.
-    pub fn query(&self, center: Vec2, radius: f32, out: &mut Vec<u32>) {
-        if self.cols == 0 {
+    /// Calls `found` with the index of every entity within `radius` of `center`, row by row (not in index
+    /// order).
+    pub fn for_each_within(&self, center: Vec2, radius: f32, mut found: impl FnMut(u32)) {
+        if self.cols == 0 || self.starts.len() != self.cols * self.rows + 1 {
             return;
         }
         let (c0, r0) = self.cell_of(center - Vec2::new(radius, radius));
         let (c1, r1) = self.cell_of(center + Vec2::new(radius, radius));
         let r2 = radius * radius;
         for r in r0..=r1 {
-            for c in c0..=c1 {
-                for &i in &self.cells[r * self.cols + c] {
-                    if (self.positions[i as usize] - center).length_squared() <= r2 {
-                        out.push(i);
-                    }
+            let from = self.starts[r * self.cols + c0] as usize;
+            let to = self.starts[r * self.cols + c1 + 1] as usize;
+            for (p, i) in &self.items[from..to] {
+                if (*p - center).length_squared() <= r2 {
+                    found(*i);
                 }
             }
         }
+    }
+
+    /// Appends to `out` the indices of entities within `radius` of `center`, in no particular order.
+    pub fn query(&self, center: Vec2, radius: f32, out: &mut Vec<u32>) {
+        self.for_each_within(center, radius, |i| out.push(i));
     }
 }
 

@@ -6,7 +6,7 @@ use crate::game::Outbound;
 use crate::game::components::{Body, Client, Player, Projectile, Score};
 use crate::game::input::InputBuffer;
 use crate::game::interest::Grid;
-use crate::game::replication::{Replicator, SnapshotParams};
+use crate::game::replication::{Bodies, Frame, Replicator, SnapshotParams};
 use crate::game::resources::{ArenaMap, Outbox, Settings, TickCount, TickStats};
 use arena_shared::Vec2;
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot, TARGET_DATAGRAM_LEN};
@@ -22,15 +22,20 @@ pub fn is_snapshot_tick(tick: u32, tick_rate: u16, snapshot_rate: u16) -> bool {
     snapshot_rate >= tick_rate || at(tick) != at(tick.wrapping_sub(1))
 }
 
-/// Reusable buffers.
+/// Reusable buffers, and the frame kept from one snapshot to the next (its history holds the baselines).
 #[derive(Default)]
 pub struct Scratch {
-    entities: Vec<QEntity>,
+    players: Vec<QEntity>,
+    projectiles: Vec<QEntity>,
     positions: Vec<Vec2>,
+    frame: Frame,
+    bodies: Bodies,
     grid: Grid,
-    found: Vec<u32>,
-    visible: Vec<QEntity>,
-    visible_positions: Vec<Vec2>,
+    /// Moving players among the frame's entities, one bit each.
+    moving: Vec<u64>,
+    /// One client's visible entities, one bit each, then as ascending indices.
+    bits: Vec<u64>,
+    visible: Vec<u32>,
 }
 
 #[expect(
@@ -55,90 +60,92 @@ pub fn replicate(
     let s = &mut *scratch;
     // Every entity once, quantized, sorted by key (players by id, then projectiles by id). Timers only
     // matter for a client's own player, so they are zero here and filled in per client below.
-    s.entities.clear();
+    s.players.clear();
+    s.players.extend(players.iter().map(|(p, b, sc)| {
+        let mut q = QEntity::from_player(&PlayerSnapshot {
+            id: p.id,
+            state: b.0,
+            kills: sc.kills,
+            deaths: sc.deaths,
+        });
+        (q.cooldown, q.respawn) = (0, 0);
+        q
+    }));
+    s.players.sort_unstable_by_key(|e| e.key);
+    s.projectiles.clear();
+    s.projectiles.extend(projectiles.iter().map(|p| {
+        QEntity::from_projectile(&ProjectileSnapshot {
+            id: p.id,
+            owner: p.owner,
+            pos: p.state.pos,
+            vel: p.state.vel,
+        })
+    }));
+    s.projectiles.sort_unstable_by_key(|e| e.key);
+    s.frame.begin(
+        tick.0,
+        settings.tick_rate,
+        s.players.iter().chain(&s.projectiles).copied(),
+    );
+    let entities = s.frame.entities();
     s.positions.clear();
-    let mut ps: Vec<(u32, QEntity, Vec2)> = players
-        .iter()
-        .map(|(p, b, sc)| {
-            let mut q = QEntity::from_player(&PlayerSnapshot {
-                id: p.id,
-                state: b.0,
-                kills: sc.kills,
-                deaths: sc.deaths,
-            });
-            (q.cooldown, q.respawn) = (0, 0);
-            (q.key, q, b.0.pos)
-        })
-        .collect();
-    ps.sort_unstable_by_key(|e| e.0);
-    let mut js: Vec<(u32, QEntity, Vec2)> = projectiles
-        .iter()
-        .map(|p| {
-            let q = QEntity::from_projectile(&ProjectileSnapshot {
-                id: p.id,
-                owner: p.owner,
-                pos: p.state.pos,
-                vel: p.state.vel,
-            });
-            (q.key, q, p.state.pos)
-        })
-        .collect();
-    js.sort_unstable_by_key(|e| e.0);
-    for (_, q, pos) in ps.into_iter().chain(js) {
-        s.entities.push(q);
-        s.positions.push(pos);
-    }
+    s.positions.extend(entities.iter().map(QEntity::pos));
+    // Cells of half the view radius: a query then scans about twice the entities it finds.
     s.grid.rebuild(
         arena.0.width,
         arena.0.height,
-        r.view_radius.max(1.0),
+        (r.view_radius / 2.0).max(1.0),
         s.positions.iter().copied(),
     );
+    let words = entities.len().div_ceil(64);
+    s.moving.clear();
+    s.moving.resize(words, 0);
+    for (i, e) in entities.iter().enumerate() {
+        if !e.is_projectile() && (e.vx, e.vy) != (0, 0) {
+            s.moving[i / 64] |= 1 << (i % 64);
+        }
+    }
 
     let refill = f64::from(r.client_bandwidth) / f64::from(r.snapshot_rate.max(1));
     let datagram_budget = TARGET_DATAGRAM_LEN - DELTA_DATAGRAM_OVERHEAD;
     for (client, player, body, score, buffer, mut replicator) in &mut clients {
-        let center = body.0.pos;
-        s.found.clear();
-        s.grid.query(center, r.view_radius, &mut s.found);
-        s.found.sort_unstable();
-        s.visible.clear();
-        s.visible_positions.clear();
         let own = QEntity::from_player(&PlayerSnapshot {
             id: player.id,
             state: body.0,
             kills: score.kills,
             deaths: score.deaths,
         });
-        let mut own_listed = false;
-        for &i in &s.found {
-            let e = s.entities[i as usize];
-            stats.moving_visible += u64::from(!e.is_projectile() && e.key != own.key && (e.vx, e.vy) != (0, 0));
-            if e.key == own.key {
-                own_listed = true;
-                s.visible.push(own);
-            } else {
-                s.visible.push(e);
+        let Ok(own_at) = s.frame.keys().binary_search(&own.key) else {
+            continue; // not in this frame (cannot happen: every client is a player)
+        };
+        s.bits.clear();
+        s.bits.resize(words, 0);
+        let bits = &mut s.bits;
+        s.grid.for_each_within(body.0.pos, r.view_radius, |i| {
+            bits[i as usize / 64] |= 1 << (i % 64);
+        });
+        bits[own_at / 64] |= 1 << (own_at % 64);
+        let mut moving = 0;
+        s.visible.clear();
+        for (w, (&word, &m)) in bits.iter().zip(&s.moving).enumerate() {
+            moving += (word & m).count_ones();
+            let mut word = word;
+            while word != 0 {
+                s.visible.push((w * 64) as u32 + word.trailing_zeros());
+                word &= word - 1;
             }
-            s.visible_positions.push(s.positions[i as usize]);
         }
-        if !own_listed {
-            let at = s.visible.partition_point(|e| e.key < own.key);
-            s.visible.insert(at, own);
-            s.visible_positions.insert(at, center);
-        }
+        stats.moving_visible += u64::from(moving - u32::from((own.vx, own.vy) != (0, 0)));
         let params = SnapshotParams {
-            tick: tick.0,
-            tick_rate: settings.tick_rate,
             last_input_seq: buffer.last_applied,
             ack_tick: buffer.ack_tick,
-            own_key: own.key,
-            center,
+            own,
+            center: body.0.pos,
             datagram_budget,
             refill,
         };
         let mut bytes = Vec::with_capacity(256);
-        let built = replicator.build(&s.visible, &params, &s.visible_positions, &mut bytes);
+        let built = replicator.build(&s.frame, &mut s.bodies, &s.visible, &params, &mut bytes);
         stats.snapshots += 1;
         stats.snapshot_bytes += built.bytes as u64;
         stats.entities_visible += built.entities_visible as u64;
