@@ -45,6 +45,11 @@ pub struct Config {
     #[arg(long)]
     pub full_snapshots: bool,
 
+    /// Threads that build snapshots, each taking a share of the clients (default: the machine's cores, at
+    /// most 8; fewer are used while there are under 64 clients per thread).
+    #[arg(long, env = "ARENA_SNAPSHOT_THREADS", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub snapshot_threads: Option<u16>,
+
     /// Connections one IP address may hold at once; more are refused.
     #[arg(long, env = "ARENA_MAX_CONNECTIONS_PER_IP", default_value_t = crate::net::MAX_CONNECTIONS_PER_IP,
           value_parser = parse_connections)]
@@ -121,6 +126,7 @@ impl Config {
             view_radius: self.view_radius,
             client_bandwidth: self.client_bandwidth,
             full_snapshots: self.full_snapshots,
+            threads: self.snapshot_threads.unwrap_or_else(crate::game::default_threads),
         }
     }
 

@@ -122,9 +122,9 @@ impl TickLoop {
                         send_snapshot(handle, tick, &bytes, &self.metrics);
                     }
                 }
-                Outbound::Delta { client, bytes, .. } => {
+                Outbound::Delta { client, datagram, .. } => {
                     if let Some(handle) = self.clients.get(&client) {
-                        send_delta(handle, bytes, &self.metrics);
+                        send_one(handle, datagram, &self.metrics);
                     }
                 }
                 Outbound::Kick { client, reason } => {
@@ -154,17 +154,9 @@ fn send_frame(handle: &ClientHandle, message: ToConn, metrics: &Metrics) {
     }
 }
 
-/// Sends a delta snapshot as one datagram.
-fn send_delta(handle: &ClientHandle, bytes: bytes::Bytes, metrics: &Metrics) {
-    match encode_datagram(&ServerDatagram::Delta(bytes.to_vec())) {
-        Ok(datagram) => send_one(handle, datagram, metrics),
-        Err(_) => inc(&metrics.snapshot_send_errors),
-    }
-}
-
-fn send_one(handle: &ClientHandle, datagram: Vec<u8>, metrics: &Metrics) {
+fn send_one(handle: &ClientHandle, datagram: bytes::Bytes, metrics: &Metrics) {
     let len = datagram.len() as u64;
-    match handle.conn.send_datagram(datagram.into()) {
+    match handle.conn.send_datagram(datagram) {
         Ok(()) => {
             inc(&metrics.snapshot_datagrams_sent);
             metrics.snapshot_bytes_sent.fetch_add(len, Ordering::Relaxed);
@@ -190,7 +182,7 @@ fn send_snapshot(handle: &ClientHandle, tick: u32, bytes: &[u8], metrics: &Metri
     };
     for part in parts {
         match encode_datagram(&ServerDatagram::Snapshot(part)) {
-            Ok(datagram) => send_one(handle, datagram, metrics),
+            Ok(datagram) => send_one(handle, datagram.into(), metrics),
             Err(_) => inc(&metrics.snapshot_send_errors),
         }
     }

@@ -117,6 +117,31 @@ pub fn encode_datagram<T: Serialize>(datagram: &T) -> Result<Vec<u8>, CodecError
     encode::<T, MAX_DATAGRAM_LEN>(datagram)
 }
 
+/// Most bytes [`delta_datagram_prefix`] gives.
+pub const DELTA_PREFIX_MAX: usize = 8;
+
+/// What [`encode_datagram`] writes before the payload of a `ServerDatagram::Delta` of `len` bytes (the
+/// variant and the length), so a server can build the payload in place and put the prefix before it: the
+/// prefix and the payload together are byte for byte the encoded datagram. Returns the prefix buffer and
+/// how many of its bytes are used.
+pub fn delta_datagram_prefix(len: usize) -> Result<([u8; DELTA_PREFIX_MAX], usize), CodecError> {
+    let mut prefix = [0; DELTA_PREFIX_MAX];
+    let encode_err = |e: bincode::error::EncodeError| CodecError::Encode(e.to_string());
+    // The variant alone: an empty payload ends with its one-byte zero length.
+    let empty = ServerDatagram::Delta(Vec::new());
+    let tag = bincode::serde::encode_into_slice(&empty, &mut prefix, config::standard()).map_err(encode_err)? - 1;
+    // A byte vector's length is written as a u64.
+    let n =
+        bincode::serde::encode_into_slice(len as u64, &mut prefix[tag..], config::standard()).map_err(encode_err)?;
+    if tag + n + len > MAX_DATAGRAM_LEN {
+        return Err(CodecError::TooLarge {
+            len: tag + n + len,
+            limit: MAX_DATAGRAM_LEN,
+        });
+    }
+    Ok((prefix, tag + n))
+}
+
 /// Decodes a client datagram (its input list is bounded by `MAX_INPUTS_PER_DATAGRAM` while decoding).
 pub fn decode_client_datagram(bytes: &[u8]) -> Result<ClientDatagram, CodecError> {
     decode::<_, MAX_DATAGRAM_LEN>(bytes)

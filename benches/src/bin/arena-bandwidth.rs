@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use arena_benches::world::{BenchWorld, TICK_RATE, scale_arena};
-use arena_server::game::ReplicationConfig;
+use arena_server::game::{ReplicationConfig, Sim, TickSet};
 use arena_shared::codec;
 use clap::Parser;
 use std::time::Instant;
@@ -32,6 +32,13 @@ struct Args {
     client_bandwidth: u32,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Snapshot threads (default: the machine's cores, at most 8).
+    #[arg(long)]
+    threads: Option<u16>,
+    /// Also time each phase of the tick on its own and print their medians (the tick then runs phase by
+    /// phase, as the `tick/phase` benches do).
+    #[arg(long)]
+    phases: bool,
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -54,6 +61,7 @@ fn main() -> anyhow::Result<()> {
             view_radius: args.view_radius,
             client_bandwidth: args.client_bandwidth,
             full_snapshots: false,
+            threads: args.threads.unwrap_or_else(arena_server::game::default_threads),
         };
         let mut delta = BenchWorld::scale(n, args.seed, delta_config)?;
         for _ in 0..args.warmup {
@@ -64,10 +72,20 @@ fn main() -> anyhow::Result<()> {
         let (mut bytes, mut snapshots, mut visible, mut moving, mut left_out, mut naive) =
             (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
         let mut ticks_us = Vec::with_capacity(args.ticks as usize);
+        let mut schedules: Vec<_> = TickSet::ALL.iter().map(|s| Sim::phase_schedule(s.clone())).collect();
+        let mut phase_us: Vec<Vec<f64>> = vec![Vec::new(); schedules.len()];
         for _ in 0..args.ticks {
             delta.push_wander_inputs();
             let started = Instant::now();
-            delta.sim.tick();
+            if args.phases {
+                for (schedule, took) in schedules.iter_mut().zip(&mut phase_us) {
+                    let phase_started = Instant::now();
+                    delta.sim.run_phase(schedule);
+                    took.push(phase_started.elapsed().as_secs_f64() * 1e6);
+                }
+            } else {
+                delta.sim.tick();
+            }
             let mut out = std::mem::take(&mut delta.outbox);
             delta.sim.drain_outbox(&mut out);
             ticks_us.push(started.elapsed().as_secs_f64() * 1e6);
@@ -99,6 +117,17 @@ fn main() -> anyhow::Result<()> {
             quantile(&ticks_us, 0.5),
             quantile(&ticks_us, 0.99),
         );
+        if args.phases {
+            let medians: Vec<String> = TickSet::ALL
+                .iter()
+                .zip(&mut phase_us)
+                .map(|(set, took)| {
+                    took.sort_by(f64::total_cmp);
+                    format!("{set:?} {:.0}", quantile(took, 0.5))
+                })
+                .collect();
+            println!("phase p50 µs at {n} players: {}", medians.join(", "));
+        }
     }
     Ok(())
 }

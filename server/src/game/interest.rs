@@ -86,6 +86,27 @@ impl Grid {
         }
     }
 
+    /// Sets bit `i` of `bits` for every entity `i` within `radius` of `center`. Branch-free per entity, so
+    /// the scan costs the same whether an entity is in or out; `bits` must have a bit for every entity.
+    pub fn mark_within(&self, center: Vec2, radius: f32, bits: &mut [u64]) {
+        if self.cols == 0 || self.starts.len() != self.cols * self.rows + 1 {
+            return;
+        }
+        let (c0, r0) = self.cell_of(center - Vec2::new(radius, radius));
+        let (c1, r1) = self.cell_of(center + Vec2::new(radius, radius));
+        let r2 = radius * radius;
+        for r in r0..=r1 {
+            let from = self.starts[r * self.cols + c0] as usize;
+            let to = self.starts[r * self.cols + c1 + 1] as usize;
+            for (p, i) in &self.items[from..to] {
+                let inside = (*p - center).length_squared() <= r2;
+                if let Some(word) = bits.get_mut(*i as usize / 64) {
+                    *word |= u64::from(inside) << (i % 64);
+                }
+            }
+        }
+    }
+
     /// Appends to `out` the indices of entities within `radius` of `center`, in no particular order.
     pub fn query(&self, center: Vec2, radius: f32, out: &mut Vec<u32>) {
         self.for_each_within(center, radius, |i| out.push(i));
@@ -115,6 +136,26 @@ mod tests {
                 .filter(|i| (positions[*i as usize] - center).length() <= radius)
                 .collect();
             assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn marking_finds_what_a_query_finds() {
+        let positions: Vec<Vec2> = (0..300)
+            .map(|i| Vec2::new((i * 37 % 100) as f32 * 0.7, (i * 13 % 80) as f32 * 0.5))
+            .collect();
+        let mut grid = Grid::default();
+        grid.rebuild(70.0, 40.0, 4.0, positions.iter().copied());
+        for center in [Vec2::new(35.0, 20.0), Vec2::new(0.0, 0.0), Vec2::new(69.0, 39.0)] {
+            let mut found = vec![];
+            grid.query(center, 9.0, &mut found);
+            found.sort_unstable();
+            let mut bits = vec![0u64; 300usize.div_ceil(64)];
+            grid.mark_within(center, 9.0, &mut bits);
+            let marked: Vec<u32> = (0..300u32)
+                .filter(|i| bits[*i as usize / 64] >> (i % 64) & 1 == 1)
+                .collect();
+            assert_eq!(marked, found);
         }
     }
 

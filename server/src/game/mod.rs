@@ -60,8 +60,12 @@ pub enum Outbound {
     Broadcast { frame: Bytes },
     /// One client's full snapshot of `tick` (the naive baseline encoding), to split into datagrams at the edge.
     Snapshot { client: ClientId, tick: u32, bytes: Bytes },
-    /// One client's delta snapshot of `tick`, which fits one datagram.
-    Delta { client: ClientId, tick: u32, bytes: Bytes },
+    /// One client's delta snapshot of `tick`: a whole encoded `ServerDatagram::Delta`, sent as it is.
+    Delta {
+        client: ClientId,
+        tick: u32,
+        datagram: Bytes,
+    },
     /// Disconnect this client, telling it why.
     Kick { client: ClientId, reason: String },
 }
@@ -87,6 +91,8 @@ pub struct ReplicationConfig {
     pub client_bandwidth: u32,
     /// Send the naive full snapshot (split into parts) instead of deltas: the benchmark baseline.
     pub full_snapshots: bool,
+    /// Threads that build snapshots (each takes a share of the clients; 1 builds them on the tick thread).
+    pub threads: u16,
 }
 
 impl ReplicationConfig {
@@ -97,8 +103,14 @@ impl ReplicationConfig {
             view_radius: 75.0,
             client_bandwidth: 100_000,
             full_snapshots: false,
+            threads: default_threads(),
         }
     }
+}
+
+/// The machine's cores, at most 8: the default number of snapshot threads.
+pub fn default_threads() -> u16 {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8) as u16)
 }
 
 /// The simulation: the World and its schedule.

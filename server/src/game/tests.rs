@@ -2,8 +2,8 @@
 
 use super::*;
 use arena_shared::codec::delta::{decode_delta, snapshot_of};
-use arena_shared::codec::{decode_server_frame, decode_snapshot};
-use arena_shared::protocol::{FRAME_HEADER_LEN, ServerFrame, Snapshot};
+use arena_shared::codec::{decode_server_datagram, decode_server_frame, decode_snapshot};
+use arena_shared::protocol::{FRAME_HEADER_LEN, ServerDatagram, ServerFrame, Snapshot};
 use arena_shared::rules::{Input, MAX_HEALTH, buttons};
 use arena_shared::{Vec2, arena::Arena};
 
@@ -46,8 +46,11 @@ fn step(sim: &mut Sim) -> Out {
                 .frames
                 .push((None, decode_server_frame(&frame[FRAME_HEADER_LEN..]).unwrap())),
             Outbound::Snapshot { client, bytes, .. } => out.snapshots.push((client, decode_snapshot(&bytes).unwrap())),
-            Outbound::Delta { client, bytes, .. } => {
+            Outbound::Delta { client, datagram, .. } => {
                 // These clients never acknowledge, so every delta is a full view.
+                let ServerDatagram::Delta(bytes) = decode_server_datagram(&datagram).unwrap() else {
+                    panic!("a delta datagram")
+                };
                 let (header, view) = decode_delta(&bytes, &[], 60).unwrap();
                 assert_eq!(header.baseline_tick, 0);
                 out.snapshots.push((client, snapshot_of(&header, &view)));

@@ -205,3 +205,16 @@ fn a_snapshot_built_from_a_shared_body_equals_the_whole_encoding() {
     assert_eq!(bytes, encode_snapshot(&s).unwrap());
     assert_eq!(decode_snapshot(&bytes).unwrap(), s);
 }
+
+#[test]
+fn a_delta_prefix_and_its_payload_are_the_encoded_datagram() {
+    for len in [0, 1, 250, 251, 252, 1_000, 1_196, MAX_DATAGRAM_LEN - 4] {
+        let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let whole = encode_datagram(&ServerDatagram::Delta(payload.clone())).unwrap();
+        let (prefix, n) = delta_datagram_prefix(len).unwrap();
+        let mut built = prefix[..n].to_vec();
+        built.extend_from_slice(&payload);
+        assert_eq!(built, whole, "{len} bytes");
+    }
+    assert!(delta_datagram_prefix(MAX_DATAGRAM_LEN - 3).is_err());
+}

@@ -1,20 +1,25 @@
 //! Phase 7 with deltas: the quantized entity list and the interest grid are built once per snapshot, then
 //! each client gets the entities within its view radius as a delta against its acknowledged view
-//! ([`crate::game::replication`]).
+//! ([`crate::game::replication`]). Clients are independent of one another here, so they are split across
+//! `replication.threads` threads ([`worker`]), each with its own buffers.
+
+mod worker;
 
 use crate::game::Outbound;
 use crate::game::components::{Body, Client, Player, Projectile, Score};
 use crate::game::input::InputBuffer;
 use crate::game::interest::Grid;
-use crate::game::replication::{Bodies, Frame, Replicator, SnapshotParams};
+use crate::game::replication::{Frame, Replicator};
 use crate::game::resources::{ArenaMap, Outbox, Settings, TickCount, TickStats};
 use arena_shared::Vec2;
-use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot, TARGET_DATAGRAM_LEN};
+use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
+use bytes::Bytes;
+use worker::{Job, Shared, Worker};
 
-/// Bytes a [`arena_shared::protocol::ServerDatagram::Delta`] adds around its payload (tag and length).
-const DELTA_DATAGRAM_OVERHEAD: usize = 3;
+/// Clients one thread handles at least before another thread is worth starting.
+const CLIENTS_PER_THREAD: usize = 64;
 
 /// Whether `tick` is a snapshot tick at `snapshot_rate` out of `tick_rate` (evenly spread).
 pub fn is_snapshot_tick(tick: u32, tick_rate: u16, snapshot_rate: u16) -> bool {
@@ -29,13 +34,10 @@ pub struct Scratch {
     projectiles: Vec<QEntity>,
     positions: Vec<Vec2>,
     frame: Frame,
-    bodies: Bodies,
     grid: Grid,
     /// Moving players among the frame's entities, one bit each.
     moving: Vec<u64>,
-    /// One client's visible entities, one bit each, then as ascending indices.
-    bits: Vec<u64>,
-    visible: Vec<u32>,
+    workers: Vec<Worker>,
 }
 
 #[expect(
@@ -59,7 +61,7 @@ pub fn replicate(
     }
     let s = &mut *scratch;
     // Every entity once, quantized, sorted by key (players by id, then projectiles by id). Timers only
-    // matter for a client's own player, so they are zero here and filled in per client below.
+    // matter for a client's own player, so they are zero here and filled in per client.
     s.players.clear();
     s.players.extend(players.iter().map(|(p, b, sc)| {
         let mut q = QEntity::from_player(&PlayerSnapshot {
@@ -90,72 +92,77 @@ pub fn replicate(
     let entities = s.frame.entities();
     s.positions.clear();
     s.positions.extend(entities.iter().map(QEntity::pos));
-    // Cells of half the view radius: a query then scans about twice the entities it finds.
+    // Cells of a quarter of the view radius: a query scans about 1.6 times the entities it finds.
     s.grid.rebuild(
         arena.0.width,
         arena.0.height,
-        (r.view_radius / 2.0).max(1.0),
+        (r.view_radius / 4.0).max(1.0),
         s.positions.iter().copied(),
     );
-    let words = entities.len().div_ceil(64);
     s.moving.clear();
-    s.moving.resize(words, 0);
+    s.moving.resize(entities.len().div_ceil(64), 0);
     for (i, e) in entities.iter().enumerate() {
         if !e.is_projectile() && (e.vx, e.vy) != (0, 0) {
             s.moving[i / 64] |= 1 << (i % 64);
         }
     }
 
-    let refill = f64::from(r.client_bandwidth) / f64::from(r.snapshot_rate.max(1));
-    let datagram_budget = TARGET_DATAGRAM_LEN - DELTA_DATAGRAM_OVERHEAD;
-    for (client, player, body, score, buffer, mut replicator) in &mut clients {
-        let own = QEntity::from_player(&PlayerSnapshot {
-            id: player.id,
-            state: body.0,
-            kills: score.kills,
-            deaths: score.deaths,
-        });
-        let Ok(own_at) = s.frame.keys().binary_search(&own.key) else {
-            continue; // not in this frame (cannot happen: every client is a player)
-        };
-        s.bits.clear();
-        s.bits.resize(words, 0);
-        let bits = &mut s.bits;
-        s.grid.for_each_within(body.0.pos, r.view_radius, |i| {
-            bits[i as usize / 64] |= 1 << (i % 64);
-        });
-        bits[own_at / 64] |= 1 << (own_at % 64);
-        let mut moving = 0;
-        s.visible.clear();
-        for (w, (&word, &m)) in bits.iter().zip(&s.moving).enumerate() {
-            moving += (word & m).count_ones();
-            let mut word = word;
-            while word != 0 {
-                s.visible.push((w * 64) as u32 + word.trailing_zeros());
-                word &= word - 1;
-            }
-        }
-        stats.moving_visible += u64::from(moving - u32::from((own.vx, own.vy) != (0, 0)));
-        let params = SnapshotParams {
+    let mut jobs: Vec<Job<'_>> = clients
+        .iter_mut()
+        .map(|(client, player, body, score, buffer, replicator)| Job {
+            client: client.0,
+            own: QEntity::from_player(&PlayerSnapshot {
+                id: player.id,
+                state: body.0,
+                kills: score.kills,
+                deaths: score.deaths,
+            }),
+            center: body.0.pos,
             last_input_seq: buffer.last_applied,
             ack_tick: buffer.ack_tick,
-            own,
-            center: body.0.pos,
-            datagram_budget,
-            refill,
-        };
-        let mut bytes = Vec::with_capacity(256);
-        let built = replicator.build(&s.frame, &mut s.bodies, &s.visible, &params, &mut bytes);
-        stats.snapshots += 1;
-        stats.snapshot_bytes += built.bytes as u64;
-        stats.entities_visible += built.entities_visible as u64;
-        stats.updates_sent += built.updates_sent as u64;
-        stats.updates_left_out += built.updates_left_out as u64;
-        outbox.0.push(Outbound::Delta {
-            client: client.0,
-            tick: tick.0,
-            bytes: bytes.into(),
-        });
+            replicator: replicator.into_inner(),
+        })
+        .collect();
+    let shared = Shared {
+        frame: &s.frame,
+        grid: &s.grid,
+        moving: &s.moving,
+        view_radius: r.view_radius,
+        refill: f64::from(r.client_bandwidth) / f64::from(r.snapshot_rate.max(1)),
+    };
+    let threads = usize::from(r.threads.max(1)).min(jobs.len().div_ceil(CLIENTS_PER_THREAD).max(1));
+    s.workers.resize_with(threads.max(s.workers.len()), Worker::default);
+    let per = jobs.len().div_ceil(threads).max(1);
+    let workers = &mut s.workers[..threads];
+    std::thread::scope(|scope| {
+        let mut chunks = jobs.chunks_mut(per).zip(workers.iter_mut());
+        let first = chunks.next();
+        for (chunk, worker) in chunks {
+            let shared = &shared;
+            scope.spawn(move || worker.run(shared, chunk));
+        }
+        if let Some((chunk, worker)) = first {
+            worker.run(&shared, chunk);
+        }
+    });
+
+    // Each worker's datagrams are one buffer; the outbox gets slices of it, in client order.
+    for worker in workers.iter_mut() {
+        let all = Bytes::from(std::mem::take(&mut worker.buf));
+        outbox
+            .0
+            .extend(worker.sent.drain(..).map(|(client, range)| Outbound::Delta {
+                client,
+                tick: tick.0,
+                datagram: all.slice(range),
+            }));
+        let w = std::mem::take(&mut worker.stats);
+        stats.snapshots += w.snapshots;
+        stats.snapshot_bytes += w.snapshot_bytes;
+        stats.entities_visible += w.entities_visible;
+        stats.moving_visible += w.moving_visible;
+        stats.updates_sent += w.updates_sent;
+        stats.updates_left_out += w.updates_left_out;
     }
 }
 

@@ -1,0 +1,117 @@
+//! One replication thread's share of the clients: for each, the visible set from the grid, the delta from
+//! its [`Replicator`], and the datagram, written into the thread's own buffer.
+
+use crate::game::ClientId;
+use crate::game::interest::Grid;
+use crate::game::replication::{Bodies, Frame, Replicator, SnapshotParams};
+use arena_shared::Vec2;
+use arena_shared::codec::{DELTA_PREFIX_MAX, delta_datagram_prefix};
+use arena_shared::protocol::TARGET_DATAGRAM_LEN;
+use arena_shared::quant::QEntity;
+use std::ops::Range;
+
+/// What every thread reads.
+pub struct Shared<'a> {
+    pub frame: &'a Frame,
+    pub grid: &'a Grid,
+    /// Moving players among the frame's entities, one bit each.
+    pub moving: &'a [u64],
+    pub view_radius: f32,
+    /// Bytes per snapshot each client's budget refills.
+    pub refill: f64,
+}
+
+/// One client's snapshot to build.
+pub struct Job<'a> {
+    pub client: ClientId,
+    /// The client's player, timers included.
+    pub own: QEntity,
+    pub center: Vec2,
+    pub last_input_seq: u32,
+    pub ack_tick: u32,
+    pub replicator: &'a mut Replicator,
+}
+
+/// What a snapshot's work adds up to, per thread.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub snapshots: u32,
+    pub snapshot_bytes: u64,
+    pub entities_visible: u64,
+    pub moving_visible: u64,
+    pub updates_sent: u64,
+    pub updates_left_out: u64,
+}
+
+/// One thread's buffers, kept between ticks.
+#[derive(Default)]
+pub struct Worker {
+    /// Bodies this thread encoded this tick (each thread encodes what its clients need).
+    bodies: Bodies,
+    /// One client's visible entities, one bit each, then as ascending indices.
+    bits: Vec<u64>,
+    visible: Vec<u32>,
+    /// The datagrams built, back to back, and which range is whose.
+    pub buf: Vec<u8>,
+    pub sent: Vec<(ClientId, Range<usize>)>,
+    pub stats: Counts,
+}
+
+impl Worker {
+    /// Builds the datagram of every job.
+    pub fn run(&mut self, shared: &Shared<'_>, jobs: &mut [Job<'_>]) {
+        let frame = shared.frame;
+        let words = frame.entities().len().div_ceil(64);
+        self.buf.clear();
+        self.buf.reserve(jobs.len() * 256);
+        self.sent.clear();
+        let datagram_budget = TARGET_DATAGRAM_LEN - DELTA_PREFIX_MAX;
+        for job in jobs {
+            let Ok(own_at) = frame.keys().binary_search(&job.own.key) else {
+                continue; // not in this frame (cannot happen: every client is a player)
+            };
+            self.bits.clear();
+            self.bits.resize(words, 0);
+            shared.grid.mark_within(job.center, shared.view_radius, &mut self.bits);
+            self.bits[own_at / 64] |= 1 << (own_at % 64);
+            let mut moving = 0;
+            self.visible.clear();
+            for (w, (&word, &m)) in self.bits.iter().zip(shared.moving).enumerate() {
+                moving += (word & m).count_ones();
+                let mut word = word;
+                while word != 0 {
+                    self.visible.push((w * 64) as u32 + word.trailing_zeros());
+                    word &= word - 1;
+                }
+            }
+            let own_moving = (job.own.vx, job.own.vy) != (0, 0);
+            self.stats.moving_visible += u64::from(moving.saturating_sub(u32::from(own_moving)));
+            let params = SnapshotParams {
+                last_input_seq: job.last_input_seq,
+                ack_tick: job.ack_tick,
+                own: job.own,
+                center: job.center,
+                datagram_budget,
+                refill: shared.refill,
+            };
+            // The payload is built in place after room for its prefix, which then goes right before it.
+            let start = self.buf.len();
+            self.buf.resize(start + DELTA_PREFIX_MAX, 0);
+            let built = job
+                .replicator
+                .build(frame, &mut self.bodies, &self.visible, &params, &mut self.buf);
+            let Ok((prefix, n)) = delta_datagram_prefix(built.bytes) else {
+                self.buf.truncate(start); // cannot happen: the payload is within the datagram budget
+                continue;
+            };
+            let at = start + DELTA_PREFIX_MAX - n;
+            self.buf[at..start + DELTA_PREFIX_MAX].copy_from_slice(&prefix[..n]);
+            self.sent.push((job.client, at..self.buf.len()));
+            self.stats.snapshots += 1;
+            self.stats.snapshot_bytes += built.bytes as u64;
+            self.stats.entities_visible += built.entities_visible as u64;
+            self.stats.updates_sent += built.updates_sent as u64;
+            self.stats.updates_left_out += built.updates_left_out as u64;
+        }
+    }
+}
