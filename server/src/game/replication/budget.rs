@@ -16,11 +16,11 @@ impl Replicator {
             .saturating_sub(MAX_DELTA_OVERHEAD);
         let cost = |len: usize| len + MAX_KEY_GAP_LEN;
         let total: usize =
-            self.candidates.iter().map(|c| cost(c.len())).sum::<usize>() + self.removals.len() * MAX_KEY_GAP_LEN;
-        self.chosen.clear();
-        self.chosen.resize(self.candidates.len(), total <= limit);
+            self.w.candidates.iter().map(|c| cost(c.len())).sum::<usize>() + self.w.removals.len() * MAX_KEY_GAP_LEN;
+        self.w.chosen.clear();
+        self.w.chosen.resize(self.w.candidates.len(), total <= limit);
         if total <= limit {
-            return (self.candidates.len(), self.removals.len());
+            return (self.w.candidates.len(), self.w.removals.len());
         }
         // Priority: nearer and more changed (a bigger update) first, growing with every snapshot waited.
         let priority = |c: &super::Candidate| {
@@ -32,92 +32,71 @@ impl Replicator {
             };
             (1.0 + waited) * c.len() as f32 / (1.0 + (pos - p.center).length() / 8.0)
         };
-        let priorities: Vec<f32> = self.candidates.iter().map(priority).collect();
-        self.order.clear();
-        self.order.extend(0..self.candidates.len());
-        self.order.sort_by(|a, b| priorities[*b].total_cmp(&priorities[*a]));
+        let priorities: Vec<f32> = self.w.candidates.iter().map(priority).collect();
+        self.w.order.clear();
+        self.w.order.extend(0..self.w.candidates.len());
+        self.w.order.sort_by(|a, b| priorities[*b].total_cmp(&priorities[*a]));
         let mut used = 0;
-        if let Some(own) = self.candidates.iter().position(|c| c.key == p.own.key) {
-            used += cost(self.candidates[own].len());
-            self.chosen[own] = true;
+        if let Some(own) = self.w.candidates.iter().position(|c| c.key == p.own.key) {
+            used += cost(self.w.candidates[own].len());
+            self.w.chosen[own] = true;
         }
-        let removals_sent = self.removals.len().min(limit.saturating_sub(used) / MAX_KEY_GAP_LEN);
+        let removals_sent = self.w.removals.len().min(limit.saturating_sub(used) / MAX_KEY_GAP_LEN);
         used += removals_sent * MAX_KEY_GAP_LEN;
-        for &i in &self.order {
-            let c = cost(self.candidates[i].len());
-            if !self.chosen[i] && used + c <= limit {
+        for &i in &self.w.order {
+            let c = cost(self.w.candidates[i].len());
+            if !self.w.chosen[i] && used + c <= limit {
                 used += c;
-                self.chosen[i] = true;
+                self.w.chosen[i] = true;
             }
         }
-        (self.chosen.iter().filter(|c| **c).count(), removals_sent)
+        (self.w.chosen.iter().filter(|c| **c).count(), removals_sent)
     }
 
-    /// The view the client holds after a snapshot that left something out: chosen updates and unchanged
-    /// entities hold the world's state, left-out ones their baseline state moved on by prediction, new
-    /// left-out ones are absent, unsent removals stay.
+    /// The view the client holds after a snapshot that left something out: `view` starts as every visible
+    /// entity exact (the own player aside); left-out updates turn into odd entities holding their baseline
+    /// state moved on by prediction (or are absent when new), and so do unsent removals.
     pub(super) fn view_over_budget(
         &self,
         frame: &Frame,
-        visible: &[u32],
         p: &SnapshotParams,
-        base: Option<&Baseline>,
+        baseline: Option<(usize, &Baseline)>,
         removals_sent: usize,
         view: &mut View,
     ) {
         let empty = View::default();
-        let bv = base.map_or(&empty, |b| &self.ring[b.at]);
-        let ticks = base.map_or(0, |b| b.ticks);
-        let base_state = |where_: Base, k: u32| -> Option<QEntity> {
-            match where_ {
-                Base::Odd(o) => Some(bv.odd[o as usize]),
-                Base::World => base.and_then(|b| frame.state_in(b.history, k).copied()),
+        let bv = baseline.map_or(&empty, |(at, _)| &self.ring[at]);
+        let ticks = baseline.map_or(0, |(_, b)| b.ticks);
+        let base_state = |base: Base, key: u32| -> Option<QEntity> {
+            let (_, b) = baseline?;
+            match base {
                 Base::None => None,
+                Base::World => frame.state_in(b.history, key).copied(),
+                Base::Then(j) => frame.then(b.history, j as usize).copied(),
+                Base::Odd(o) => bv.odd.get(o as usize).copied(),
             }
             .map(|e| e.predicted(ticks, frame.tick_rate()))
         };
-        let keep = |view: &mut View, k: u32, state: Option<QEntity>| {
-            if let Some(s) = state {
-                view.keys.push(k);
-                view.odd.push(s);
+        let mut own_done = false;
+        for (c, sent) in self.w.candidates.iter().zip(&self.w.chosen) {
+            if *sent {
+                continue;
             }
-        };
-        let keys = frame.keys();
-        let (mut bi, mut vi, mut ci, mut ri) = (0, 0, 0, 0);
-        while bi < bv.keys.len() || vi < visible.len() {
-            let bk = bv.keys.get(bi).copied();
-            let vk = visible.get(vi).map(|&i| keys[i as usize]);
-            match (bk, vk) {
-                (Some(b), v) if v.is_none_or(|v| b < v) => {
-                    if ri >= removals_sent {
-                        keep(view, b, base_state(self.removal_base[ri], b));
-                    }
-                    ri += 1;
-                    bi += 1;
-                }
-                (b, Some(k)) => {
-                    let in_base = b == Some(k);
-                    let cand = self.candidates.get(ci).filter(|c| c.key == k);
-                    let left_out = cand.is_some() && !self.chosen[ci];
-                    if cand.is_some() {
-                        ci += 1;
-                    }
-                    if left_out {
-                        let where_ = cand.map_or(Base::None, |c| c.base);
-                        keep(view, k, base_state(where_, k));
-                    } else if k == p.own.key {
-                        keep(view, k, Some(p.own));
-                    } else {
-                        view.keys.push(k);
-                    }
-                    if in_base {
-                        bi += 1;
-                    }
-                    vi += 1;
-                }
-                _ => break,
+            view.exact.unset(c.current as usize);
+            if let Some(state) = base_state(c.base, c.key) {
+                own_done |= c.key == p.own.key;
+                view.odd.push(state);
             }
         }
+        if !own_done {
+            view.odd.push(p.own);
+        }
+        for r in &self.w.removals[removals_sent..] {
+            if let Some(state) = base_state(r.base, r.key) {
+                view.odd.push(state);
+            }
+        }
+        view.odd.sort_unstable_by_key(|e| e.key);
     }
 
     /// Starvation bookkeeping: left-out entities wait longer, and so gain priority. (Skipped entirely in
@@ -126,7 +105,7 @@ impl Replicator {
         if all_sent && self.waiting.is_empty() {
             return;
         }
-        for (c, sent) in self.candidates.iter().zip(&self.chosen) {
+        for (c, sent) in self.w.candidates.iter().zip(&self.w.chosen) {
             if *sent {
                 self.waiting.remove(&c.key);
             } else {
@@ -134,7 +113,7 @@ impl Replicator {
             }
         }
         if self.waiting.len() > 4 * visible.max(64) {
-            let candidates: std::collections::HashSet<u32> = self.candidates.iter().map(|c| c.key).collect();
+            let candidates: std::collections::HashSet<u32> = self.w.candidates.iter().map(|c| c.key).collect();
             self.waiting.retain(|k, _| candidates.contains(k));
         }
     }
@@ -143,18 +122,13 @@ impl Replicator {
     /// [`Replicator::build`], with the same frame.
     pub fn newest_view(&self, frame: &Frame) -> Option<(u32, Vec<QEntity>)> {
         let v = self.ring.back()?;
-        let mut odd = v.odd.iter().peekable();
-        let entities = v
-            .keys
-            .iter()
-            .filter_map(|&k| match odd.next_if(|e| e.key == k) {
-                Some(e) => Some(*e),
-                None => {
-                    let all = frame.entities();
-                    all.binary_search_by_key(&k, |e| e.key).ok().map(|i| all[i])
-                }
-            })
+        let mut entities: Vec<QEntity> = v
+            .exact
+            .ones()
+            .filter_map(|c| frame.entities().get(c).copied())
             .collect();
+        entities.extend(v.odd.iter().copied());
+        entities.sort_unstable_by_key(|e| e.key);
         Some((v.tick, entities))
     }
 }

@@ -1,15 +1,17 @@
 //! What every client's snapshot of one tick shares: the entities quantized once and sorted by key, the
-//! entities of the recent snapshots (the baselines clients acknowledge), and the update bodies, which depend
-//! only on the entity and the baseline tick, so each is encoded once per tick however many clients see it.
+//! entities of the recent snapshots (the baselines clients acknowledge), and, per baseline in use, where
+//! each of its entities is now and the update body of every entity against it. A body depends only on the
+//! entity and the baseline, so each is encoded once per tick however many clients need it.
 
 use super::VIEW_RING;
+use super::bits::Bits;
 use arena_shared::codec::delta::encode_update_body;
 use arena_shared::quant::QEntity;
 use std::collections::VecDeque;
 use std::ops::Range;
 
-/// Marks an index or a body not known (yet).
-const NONE: u32 = u32::MAX;
+/// Marks an index or a body not known.
+pub(super) const NONE: u32 = u32::MAX;
 
 /// One snapshot tick's entities and the recent ones before it.
 #[derive(Debug, Default)]
@@ -18,13 +20,34 @@ pub struct Frame {
     tick_rate: u16,
     /// This snapshot's entities, sorted by key. Timers are zero: a client's own player carries its own.
     entities: Vec<QEntity>,
-    /// The same keys, packed, for the per-client walks.
+    /// The same keys, packed.
     keys: Vec<u32>,
-    /// Each entity's index in the previous snapshot, [`NONE`] when it was not there.
-    prev_index: Vec<u32>,
     /// Earlier snapshots' entities, oldest first.
     history: VecDeque<(u32, Vec<QEntity>)>,
+    /// The baselines prepared for this tick.
+    baselines: Vec<Baseline>,
+    /// The bodies of every baseline, back to back.
+    bytes: Vec<u8>,
     spare: Vec<QEntity>,
+    spare_baselines: Vec<Baseline>,
+}
+
+/// One acknowledged snapshot, prepared for every client whose baseline it is.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    pub tick: u32,
+    /// Its index in the history.
+    pub history: usize,
+    /// Ticks from it to now.
+    pub ticks: u32,
+    /// Per entity of that snapshot: its index now, or [`NONE`] when it is gone.
+    pub now: Vec<u32>,
+    /// Entities of that snapshot (by index then) gone now.
+    pub gone: Bits,
+    /// Entities (by index now) whose state differs from their state then moved on by prediction.
+    pub changed: Bits,
+    /// Per entity now: its body (start, end) against that snapshot, empty when unchanged or absent then.
+    spans: Vec<(u32, u32)>,
 }
 
 impl Frame {
@@ -48,19 +71,57 @@ impl Frame {
         self.tick_rate = tick_rate;
         self.keys.clear();
         self.keys.extend(self.entities.iter().map(|e| e.key));
-        // Where each entity was in the previous snapshot: a walk of two sorted lists.
-        self.prev_index.clear();
-        let prev: &[QEntity] = self.history.back().map_or(&[], |(_, v)| v);
-        let mut j = 0;
-        for &k in &self.keys {
-            while j < prev.len() && prev[j].key < k {
-                j += 1;
+        self.spare_baselines.append(&mut self.baselines);
+        self.bytes.clear();
+    }
+
+    /// Prepares the baselines `acks` name that are still in the history (each once).
+    pub fn prepare(&mut self, acks: impl IntoIterator<Item = u32>) {
+        for ack in acks {
+            if ack == 0 || self.baselines.iter().any(|b| b.tick == ack) {
+                continue;
             }
-            self.prev_index.push(if prev.get(j).is_some_and(|p| p.key == k) {
-                j as u32
-            } else {
-                NONE
-            });
+            let Some(h) = self.history.iter().rposition(|(t, _)| *t == ack) else {
+                continue;
+            };
+            let mut b = self.spare_baselines.pop().unwrap_or_default();
+            self.fill(&mut b, h);
+            self.baselines.push(b);
+        }
+    }
+
+    /// Where every entity of history snapshot `h` is now, and every current entity's body against it.
+    fn fill(&mut self, b: &mut Baseline, h: usize) {
+        let (tick, then) = &self.history[h];
+        b.tick = *tick;
+        b.history = h;
+        b.ticks = self.tick.wrapping_sub(*tick);
+        b.now.clear();
+        b.gone.clear(then.len());
+        b.changed.clear(self.entities.len());
+        b.spans.clear();
+        b.spans.resize(self.entities.len(), (0, 0));
+        let mut i = 0;
+        for e in then {
+            while self.keys.get(i).is_some_and(|k| *k < e.key) {
+                i += 1;
+            }
+            if self.keys.get(i) != Some(&e.key) {
+                b.gone.set(b.now.len());
+                b.now.push(NONE);
+                continue;
+            }
+            b.now.push(i as u32);
+            let start = self.bytes.len();
+            let len = encode_update_body(
+                Some(&e.predicted(b.ticks, self.tick_rate)),
+                &self.entities[i],
+                &mut self.bytes,
+            );
+            if len > 0 {
+                b.changed.set(i);
+                b.spans[i] = (start as u32, (start + len) as u32);
+            }
         }
     }
 
@@ -80,9 +141,14 @@ impl Frame {
         &self.keys
     }
 
-    /// The index in the history of snapshot `tick`, if it is still kept.
-    pub fn history_at(&self, tick: u32) -> Option<usize> {
-        self.history.iter().rposition(|(t, _)| *t == tick)
+    /// The prepared baseline for snapshot `tick`.
+    pub fn baseline(&self, tick: u32) -> Option<&Baseline> {
+        self.baselines.iter().find(|b| b.tick == tick)
+    }
+
+    /// Entity `j` of history snapshot `h`.
+    pub fn then(&self, h: usize, j: usize) -> Option<&QEntity> {
+        self.history.get(h)?.1.get(j)
     }
 
     /// The state entity `key` had in history snapshot `h`.
@@ -91,123 +157,40 @@ impl Frame {
         v.binary_search_by_key(&key, |e| e.key).ok().map(|i| &v[i])
     }
 
-    /// The state current entity `i` had in history snapshot `h`.
-    fn earlier_state(&self, h: usize, i: usize) -> Option<&QEntity> {
-        if h + 1 == self.history.len() {
-            let j = self.prev_index[i];
-            return (j != NONE).then(|| &self.history[h].1[j as usize]);
-        }
-        self.state_in(h, self.keys[i])
+    /// The body of current entity `i` against baseline `b`.
+    pub fn body(&self, b: &Baseline, i: usize) -> &[u8] {
+        let (s, e) = b.spans[i];
+        &self.bytes[s as usize..e as usize]
     }
 }
 
-/// Update bodies made this tick, each once: for an entity new to a client, and for an entity against its
-/// state in a baseline snapshot. Filled lazily, so only what some client needs is encoded.
+/// Bodies of entities new to a client, made lazily by one thread for the clients it serves.
 #[derive(Debug, Default)]
-pub struct Bodies {
+pub struct NewBodies {
     tick: u32,
-    bytes: Vec<u8>,
+    len: usize,
+    pub bytes: Vec<u8>,
     /// Per entity: where its body as a new entity is (start, end), or [`NONE`].
-    new: Vec<(u32, u32)>,
-    /// Per baseline: per entity, where its body against that baseline is.
-    against: Vec<Table>,
-    spare: Vec<Vec<(u32, u32)>>,
-}
-
-/// The bodies against one baseline.
-#[derive(Debug)]
-struct Table {
-    /// The baseline's index in the frame's history.
-    history: usize,
-    /// Ticks from the baseline to now.
-    ticks: u32,
-    /// Per entity: (start, end) in the bytes, or [`NONE`].
     spans: Vec<(u32, u32)>,
 }
 
-/// Which table of [`Bodies`] holds the bodies against one baseline.
-#[derive(Debug, Clone, Copy)]
-pub struct BaselineTable(usize);
-
-impl Bodies {
-    /// Forgets the bodies of an earlier tick.
-    fn refresh(&mut self, frame: &Frame) {
-        if self.tick == frame.tick && self.new.len() == frame.entities.len() {
-            return;
-        }
-        self.tick = frame.tick;
-        self.bytes.clear();
-        self.new.clear();
-        self.new.resize(frame.entities.len(), (NONE, NONE));
-        for mut table in self.against.drain(..) {
-            table.spans.clear();
-            self.spare.push(table.spans);
-        }
-    }
-
-    /// The encoded bytes the ranges returned here point into.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The table for baseline history snapshot `h`.
-    pub fn table(&mut self, frame: &Frame, h: usize) -> BaselineTable {
-        self.refresh(frame);
-        if let Some(t) = self.against.iter().position(|t| t.history == h) {
-            return BaselineTable(t);
-        }
-        let mut spans = self.spare.pop().unwrap_or_default();
-        spans.resize(frame.entities.len(), (NONE, NONE));
-        self.against.push(Table {
-            history: h,
-            ticks: frame.tick.wrapping_sub(frame.history[h].0),
-            spans,
-        });
-        BaselineTable(self.against.len() - 1)
-    }
-
+impl NewBodies {
     /// Current entity `i` as a new entity.
-    pub fn new_entity(&mut self, frame: &Frame, i: usize) -> Range<usize> {
-        self.refresh(frame);
-        let (s, e) = self.new[i];
+    pub fn get(&mut self, frame: &Frame, i: usize) -> Range<usize> {
+        if self.tick != frame.tick || self.len != frame.entities.len() {
+            self.tick = frame.tick;
+            self.len = frame.entities.len();
+            self.bytes.clear();
+            self.spans.clear();
+            self.spans.resize(self.len, (NONE, NONE));
+        }
+        let (s, e) = self.spans[i];
         if s != NONE {
             return s as usize..e as usize;
         }
         let start = self.bytes.len();
         encode_update_body(None, &frame.entities[i], &mut self.bytes);
-        self.new[i] = (start as u32, self.bytes.len() as u32);
+        self.spans[i] = (start as u32, self.bytes.len() as u32);
         start..self.bytes.len()
-    }
-
-    /// Current entity `i` against its state in the baseline of `table` moved on by prediction (empty when
-    /// the prediction is exact). An entity the baseline lacks is sent whole.
-    #[inline]
-    pub fn against(&mut self, frame: &Frame, table: BaselineTable, i: usize) -> Range<usize> {
-        let (s, e) = self.against[table.0].spans[i];
-        if s != NONE {
-            return s as usize..e as usize;
-        }
-        self.encode_against(frame, table, i)
-    }
-
-    #[inline(never)]
-    fn encode_against(&mut self, frame: &Frame, table: BaselineTable, i: usize) -> Range<usize> {
-        let Table { history, ticks, .. } = self.against[table.0];
-        let start = self.bytes.len();
-        match frame.earlier_state(history, i) {
-            Some(b) => {
-                encode_update_body(
-                    Some(&b.predicted(ticks, frame.tick_rate)),
-                    &frame.entities[i],
-                    &mut self.bytes,
-                );
-            }
-            None => {
-                encode_update_body(None, &frame.entities[i], &mut self.bytes);
-            }
-        }
-        let end = self.bytes.len();
-        self.against[table.0].spans[i] = (start as u32, end as u32);
-        start..end
     }
 }

@@ -5,14 +5,19 @@
 //! is updated eventually.
 //!
 //! Sans-IO: [`Replicator::build`] takes the tick's shared [`Frame`] and the client's visible entities and
-//! returns the datagram payload. The work is split by what it depends on: an update body depends only on the
-//! entity and the baseline tick, so [`Bodies`] encodes each once per tick for every client that needs it; a
-//! client's view is stored as its keys plus the few entities whose state differs from the world's at that
-//! tick (its own player, and entities the budget left out, which the client moved on by prediction).
+//! returns the datagram payload. The work is split by what it depends on. An update body depends only on
+//! the entity and the baseline, so the [`Frame`] encodes each once per tick for every client. A client's
+//! view is stored as a bitset of the entities holding the world's state at that tick, plus the few "odd"
+//! entities that do not (its own player, whose timers only it is sent, and entities the budget left out,
+//! which the client moved on by prediction). Finding what changed for a client is then a few operations
+//! per 64 entities ([`bits`]), and only changed, new, odd and removed entities are looked at one by one.
 
+mod bits;
+mod budget;
 mod frame;
 
-pub use frame::{BaselineTable, Bodies, Frame};
+pub use bits::Bits;
+pub use frame::{Baseline, Frame, NewBodies};
 
 use arena_shared::Vec2;
 use arena_shared::codec::delta::{DeltaHeader, encode_delta_bodies, encode_update_body};
@@ -23,12 +28,13 @@ use std::collections::{HashMap, VecDeque};
 /// Views kept per client (about half a second at 60 Hz): an ack older than this gets a full snapshot.
 pub const VIEW_RING: usize = 32;
 
-/// One view sent to a client: the keys it holds, and the entities whose state there is not the world's
-/// state at that tick (sorted by key). Every other key holds the world's state at `tick`.
+/// One view sent to a client.
 #[derive(Debug, Default)]
 struct View {
     tick: u32,
-    keys: Vec<u32>,
+    /// Entities (indices into that tick's frame) the client holds with the world's state at that tick.
+    exact: Bits,
+    /// Entities the client holds with another state, sorted by key (never also in `exact`).
     odd: Vec<QEntity>,
 }
 
@@ -41,26 +47,58 @@ pub struct Replicator {
     waiting: HashMap<u32, u32>,
     /// Bytes the bandwidth budget allows now.
     tokens: f64,
-    /// Scratch buffers reused between snapshots.
-    local: Vec<u8>,
-    candidates: Vec<Candidate>,
-    removals: Vec<u32>,
-    removal_base: Vec<Base>,
-    chosen: Vec<bool>,
-    order: Vec<usize>,
+    /// The thread's scratch buffers while a snapshot is built (empty otherwise).
+    w: Work,
     /// Cleared views from the ring, reused.
     spare: Vec<View>,
 }
 
-/// Where an entity's baseline state is.
+/// Buffers one snapshot is built in, kept by the thread that builds snapshots (so they stay in its
+/// cache from one client to the next) and lent to each client's [`Replicator`] in turn.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    work: Work,
+    /// Bodies of entities new to the thread's clients, this tick.
+    news: NewBodies,
+}
+
+#[derive(Debug, Default)]
+struct Work {
+    local: Vec<u8>,
+    candidates: Vec<Candidate>,
+    removals: Vec<Removal>,
+    removed: Vec<u32>,
+    chosen: Vec<bool>,
+    order: Vec<usize>,
+    /// The baseline's exact entities and its odd entities still visible, by index now.
+    base: Bits,
+    odd_now: Bits,
+    /// The visible entities to look at one by one.
+    todo: Vec<u32>,
+}
+
+/// Where an entity's state in the baseline is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Base {
     /// Not in the baseline: the entity is new to the client.
     None,
-    /// The world's state at the baseline tick.
+    /// The world's state at the baseline tick (find it by key).
     World,
+    /// Entity `j` of the baseline's snapshot.
+    Then(u32),
     /// The baseline view's odd entity at this index.
     Odd(u32),
+}
+
+/// Where an update body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Src {
+    /// The frame's bodies against the baseline.
+    Shared,
+    /// The thread's bodies of new entities.
+    New,
+    /// This client's own buffer.
+    Local,
 }
 
 #[derive(Debug, Clone)]
@@ -68,8 +106,7 @@ struct Candidate {
     key: u32,
     /// Index into the frame's entities.
     current: u32,
-    /// The body is in the client's own buffer (else in the shared [`Bodies`]).
-    local: bool,
+    src: Src,
     body: (u32, u32),
     base: Base,
 }
@@ -80,13 +117,19 @@ impl Candidate {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Removal {
+    key: u32,
+    base: Base,
+}
+
 /// What one snapshot needs to know about the client.
 #[derive(Debug, Clone, Copy)]
 pub struct SnapshotParams {
     pub last_input_seq: u32,
     /// The newest tick the client acknowledged.
     pub ack_tick: u32,
-    /// The client's own player, timers included (always sent first). Its key must be among the visible.
+    /// The client's own player, timers included (always sent first). It must be among the visible.
     pub own: QEntity,
     /// Where the client is, for distance priority.
     pub center: Vec2,
@@ -106,22 +149,29 @@ pub struct Built {
     pub full: bool,
 }
 
-/// The chosen baseline: the view, the frame's history index and the table of shared bodies against it.
-struct Baseline {
-    at: usize,
-    table: BaselineTable,
-    history: usize,
-    ticks: u32,
-}
-
 impl Replicator {
-    /// Builds the payload for this snapshot into `out`. `visible` holds indices into `frame`'s entities,
-    /// ascending (so keys ascend), the client's own player among them.
+    /// Builds the payload for this snapshot into `out`. `visible` holds the visible entities (indices into
+    /// `frame`'s entities), the client's own player among them; the acknowledged baseline must have been
+    /// prepared in `frame` ([`Frame::prepare`]), or the snapshot is a full one.
     pub fn build(
         &mut self,
         frame: &Frame,
-        bodies: &mut Bodies,
-        visible: &[u32],
+        scratch: &mut Scratch,
+        visible: &Bits,
+        p: &SnapshotParams,
+        out: &mut Vec<u8>,
+    ) -> Built {
+        std::mem::swap(&mut self.w, &mut scratch.work);
+        let built = self.build_with(frame, &mut scratch.news, visible, p, out);
+        std::mem::swap(&mut self.w, &mut scratch.work);
+        built
+    }
+
+    fn build_with(
+        &mut self,
+        frame: &Frame,
+        news: &mut NewBodies,
+        visible: &Bits,
         p: &SnapshotParams,
         out: &mut Vec<u8>,
     ) -> Built {
@@ -132,53 +182,55 @@ impl Replicator {
                 self.spare.push(old);
             }
         }
-        let baseline = self
-            .ring
-            .iter()
-            .position(|v| v.tick == p.ack_tick && p.ack_tick != 0)
-            .and_then(|at| {
-                let history = frame.history_at(p.ack_tick)?;
-                Some(Baseline {
-                    at,
-                    table: bodies.table(frame, history),
-                    history,
-                    ticks: frame.tick().wrapping_sub(p.ack_tick),
-                })
-            });
-        self.collect(frame, bodies, visible, p, baseline.as_ref());
+        let baseline = (p.ack_tick != 0)
+            .then(|| self.ring.iter().position(|v| v.tick == p.ack_tick))
+            .flatten()
+            .and_then(|at| Some((at, frame.baseline(p.ack_tick)?)));
+        self.collect(frame, news, visible, p, baseline);
         let (sent, removals_sent) = self.choose(frame, p);
-        let all_sent = sent == self.candidates.len() && removals_sent == self.removals.len();
+        let all_sent = sent == self.w.candidates.len() && removals_sent == self.w.removals.len();
 
         // The view the client will hold.
         let mut view = self.spare.pop().unwrap_or_default();
         view.tick = frame.tick();
-        view.keys.clear();
+        view.exact.copy_from(visible);
         view.odd.clear();
+        if let Ok(own_at) = frame.keys().binary_search(&p.own.key) {
+            view.exact.unset(own_at);
+        }
         if all_sent {
-            view.keys.extend(visible.iter().map(|&i| frame.keys()[i as usize]));
             view.odd.push(p.own);
         } else {
-            self.view_over_budget(frame, visible, p, baseline.as_ref(), removals_sent, &mut view);
+            self.view_over_budget(frame, p, baseline, removals_sent, &mut view);
         }
-        self.account_waiting(all_sent, visible.len());
+        self.account_waiting(all_sent, visible.count());
 
         let header = DeltaHeader {
             tick: frame.tick(),
-            baseline_tick: baseline.as_ref().map_or(0, |b| self.ring[b.at].tick),
+            baseline_tick: baseline.map_or(0, |(_, b)| b.tick),
             last_input_seq: p.last_input_seq,
         };
         let start = out.len();
-        let (shared, local) = (bodies.bytes(), &self.local);
         let updates = self
+            .w
             .candidates
             .iter()
-            .zip(&self.chosen)
+            .zip(&self.w.chosen)
             .filter(|(_, c)| **c)
             .map(|(c, _)| {
-                let buf = if c.local { local } else { shared };
-                (c.key, &buf[c.body.0 as usize..c.body.1 as usize])
+                let (s, e) = (c.body.0 as usize, c.body.1 as usize);
+                let body = match (c.src, baseline) {
+                    (Src::Shared, Some((_, b))) => frame.body(b, c.current as usize),
+                    (Src::New, _) => &news.bytes[s..e],
+                    _ => &self.w.local[s..e],
+                };
+                (c.key, body)
             });
-        encode_delta_bodies(&header, ExactLen(updates, sent), &self.removals[..removals_sent], out);
+        self.w.removed.clear();
+        self.w
+            .removed
+            .extend(self.w.removals[..removals_sent].iter().map(|r| r.key));
+        encode_delta_bodies(&header, ExactLen(updates, sent), &self.w.removed, out);
         let bytes = out.len() - start;
         self.tokens -= bytes as f64;
         if self.ring.len() == VIEW_RING
@@ -189,120 +241,152 @@ impl Replicator {
         self.ring.push_back(view);
         Built {
             bytes,
-            entities_visible: visible.len(),
+            entities_visible: visible.count(),
             updates_sent: sent,
-            updates_left_out: self.candidates.len() - sent,
+            updates_left_out: self.w.candidates.len() - sent,
             full: baseline.is_none(),
         }
     }
 
-    /// Walks the baseline view and the visible entities (both by key): changed or new entities become
-    /// candidates, entities gone from view become removals.
+    /// Finds what this snapshot may send: candidates (changed or new visible entities, in key order) and
+    /// removals (entities the baseline holds that are gone from view, in key order).
     fn collect(
         &mut self,
         frame: &Frame,
-        bodies: &mut Bodies,
-        visible: &[u32],
+        news: &mut NewBodies,
+        visible: &Bits,
         p: &SnapshotParams,
-        base: Option<&Baseline>,
+        baseline: Option<(usize, &Baseline)>,
     ) {
-        self.local.clear();
-        self.candidates.clear();
-        self.removals.clear();
-        self.removal_base.clear();
-        let empty = View::default();
-        let bv = base.map_or(&empty, |b| &self.ring[b.at]);
+        let n = frame.entities().len();
         let keys = frame.keys();
-        let (mut bi, mut vi, mut oi) = (0, 0, 0);
-        while bi < bv.keys.len() || vi < visible.len() {
-            let bk = bv.keys.get(bi).copied();
-            let vk = visible.get(vi).map(|&i| keys[i as usize]);
-            // Where the baseline's state of key `k` is (the odd list is sorted too).
-            let mut base_of = |k: u32| {
-                while bv.odd.get(oi).is_some_and(|e| e.key < k) {
-                    oi += 1;
-                }
-                match bv.odd.get(oi) {
-                    Some(e) if e.key == k => Base::Odd(oi as u32),
-                    _ => Base::World,
-                }
-            };
-            match (bk, vk) {
-                (Some(b), Some(v)) if b == v => {
-                    let i = visible[vi];
-                    let where_ = base_of(b);
-                    match (where_, base) {
-                        (Base::World, Some(bl)) if b != p.own.key => {
-                            let r = bodies.against(frame, bl.table, i as usize);
-                            push_shared(&mut self.candidates, b, i, r, Base::World);
-                        }
-                        _ => {
-                            let ticks = base.map_or(0, |bl| bl.ticks);
-                            let predicted = match where_ {
-                                Base::Odd(o) => Some(bv.odd[o as usize].predicted(ticks, frame.tick_rate())),
-                                _ => None, // the own player is always odd; a new one is sent whole
-                            };
-                            let cur = if b == p.own.key {
-                                &p.own
-                            } else {
-                                &frame.entities()[i as usize]
-                            };
-                            let start = self.local.len();
-                            let len = encode_update_body(predicted.as_ref(), cur, &mut self.local);
-                            if len > 0 {
-                                self.candidates.push(Candidate {
-                                    key: b,
-                                    current: i,
-                                    local: true,
-                                    body: (start as u32, (start + len) as u32),
-                                    base: if predicted.is_some() { where_ } else { Base::None },
-                                });
-                            }
-                        }
-                    }
-                    bi += 1;
-                    vi += 1;
-                }
-                (Some(b), v) if v.is_none_or(|v| b < v) => {
-                    let where_ = base_of(b);
-                    self.removals.push(b);
-                    self.removal_base.push(where_);
-                    bi += 1;
-                }
-                _ => {
-                    let i = visible[vi];
-                    let k = keys[i as usize];
-                    if k == p.own.key {
-                        let start = self.local.len();
-                        let len = encode_update_body(None, &p.own, &mut self.local);
-                        self.candidates.push(Candidate {
-                            key: k,
-                            current: i,
-                            local: true,
-                            body: (start as u32, (start + len) as u32),
-                            base: Base::None,
+        self.w.local.clear();
+        self.w.candidates.clear();
+        self.w.removals.clear();
+        self.w.base.clear(n);
+        self.w.odd_now.clear(n);
+        let empty = View::default();
+        let bv = baseline.map_or(&empty, |(at, _)| &self.ring[at]);
+        let mut sort_removals = false;
+        if let Some((_, b)) = baseline {
+            // The baseline's exact entities gone from the world are removed; the others are found by index now.
+            for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
+                let mut word = e & g;
+                while word != 0 {
+                    let j = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    if let Some(e) = frame.then(b.history, j) {
+                        self.w.removals.push(Removal {
+                            key: e.key,
+                            base: Base::Then(j as u32),
                         });
-                    } else {
-                        let r = bodies.new_entity(frame, i as usize);
-                        push_shared(&mut self.candidates, k, i, r, Base::None);
                     }
-                    vi += 1;
+                }
+            }
+            let base = self.w.base.words_mut();
+            for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
+                let mut word = e & !g;
+                while word != 0 {
+                    let j = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    if let Some(&c) = b.now.get(j)
+                        && let Some(slot) = base.get_mut(c as usize / 64)
+                    {
+                        *slot |= 1 << (c % 64);
+                    }
+                }
+            }
+            // Odd entities still visible are compared one by one; the others are removed.
+            for (o, e) in bv.odd.iter().enumerate() {
+                match keys.binary_search(&e.key) {
+                    Ok(c) if visible.has(c) => self.w.odd_now.set(c),
+                    _ => {
+                        sort_removals = true;
+                        self.w.removals.push(Removal {
+                            key: e.key,
+                            base: Base::Odd(o as u32),
+                        });
+                    }
                 }
             }
         }
-    }
-}
+        // Exact entities that left the view.
+        let gone = self.w.base.words().iter().zip(visible.words()).map(|(b, v)| b & !v);
+        let before = self.w.removals.len();
+        self.w.removals.extend(bits::ones(gone).map(|c| Removal {
+            key: keys[c],
+            base: Base::World,
+        }));
+        sort_removals |= before > 0 && self.w.removals.len() > before;
+        if sort_removals {
+            self.w.removals.sort_unstable_by_key(|r| r.key);
+        }
 
-/// Adds a candidate whose body is in the shared [`Bodies`], unless the body is empty (nothing changed).
-fn push_shared(candidates: &mut Vec<Candidate>, key: u32, current: u32, body: std::ops::Range<usize>, base: Base) {
-    if !body.is_empty() {
-        candidates.push(Candidate {
-            key,
-            current,
-            local: false,
-            body: (body.start as u32, body.end as u32),
-            base,
-        });
+        // Visible entities that are new, changed since the baseline, or odd: in index (so key) order.
+        let empty_changed = Bits::default();
+        let changed = baseline.map_or(&empty_changed, |(_, b)| &b.changed);
+        let mut todo = std::mem::take(&mut self.w.todo);
+        todo.clear();
+        let (base, odd_now, changed) = (self.w.base.words(), self.w.odd_now.words(), changed.words());
+        for (w, &v) in visible.words().iter().enumerate() {
+            let b = base.get(w).copied().unwrap_or(0);
+            let c = changed.get(w).copied().unwrap_or(0);
+            let o = odd_now.get(w).copied().unwrap_or(0);
+            let mut word = v & (!b | c) | o;
+            while word != 0 {
+                todo.push((w * 64) as u32 + word.trailing_zeros());
+                word &= word - 1;
+            }
+        }
+        let mut odd_at = 0;
+        for &c in &todo {
+            let c = c as usize;
+            let key = keys[c];
+            if self.w.odd_now.has(c) || key == p.own.key {
+                // One by one: against the odd state moved on by prediction (the own player: its own state).
+                while bv.odd.get(odd_at).is_some_and(|e| e.key < key) {
+                    odd_at += 1;
+                }
+                let odd = bv.odd.get(odd_at).filter(|e| e.key == key);
+                let ticks = baseline.map_or(0, |(_, b)| b.ticks);
+                let predicted = odd.map(|e| e.predicted(ticks, frame.tick_rate()));
+                let cur = if key == p.own.key { &p.own } else { &frame.entities()[c] };
+                let start = self.w.local.len();
+                let len = encode_update_body(predicted.as_ref(), cur, &mut self.w.local);
+                if len > 0 {
+                    self.w.candidates.push(Candidate {
+                        key,
+                        current: c as u32,
+                        src: Src::Local,
+                        body: (start as u32, (start + len) as u32),
+                        base: if odd.is_some() {
+                            Base::Odd(odd_at as u32)
+                        } else {
+                            Base::None
+                        },
+                    });
+                }
+            } else if self.w.base.has(c) {
+                let len = baseline.map_or(0, |(_, b)| frame.body(b, c).len());
+                self.w.candidates.push(Candidate {
+                    key,
+                    current: c as u32,
+                    src: Src::Shared,
+                    body: (0, len as u32),
+                    base: Base::World,
+                });
+            } else {
+                let r = news.get(frame, c);
+                self.w.candidates.push(Candidate {
+                    key,
+                    current: c as u32,
+                    src: Src::New,
+                    body: (r.start as u32, r.end as u32),
+                    base: Base::None,
+                });
+            }
+        }
+        self.w.todo = todo;
     }
 }
 
@@ -320,8 +404,6 @@ impl<I: Iterator> Iterator for ExactLen<I> {
 }
 
 impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
-
-mod budget;
 
 #[cfg(test)]
 mod tests;

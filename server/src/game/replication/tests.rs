@@ -23,7 +23,7 @@ fn params(tick: u32, ack_tick: u32, datagram_budget: usize, refill: f64, own: QE
 #[derive(Default)]
 struct Server {
     frame: Frame,
-    bodies: Bodies,
+    scratch: Scratch,
     replicator: Replicator,
 }
 
@@ -55,10 +55,13 @@ impl Server {
         out: &mut Vec<u8>,
     ) -> Built {
         self.frame.begin(tick, RATE, current.iter().copied());
-        let visible = visible.to_vec();
+        self.frame.prepare([ack]);
+        let mut bits = Bits::default();
+        bits.clear(current.len());
+        visible.iter().for_each(|i| bits.set(*i as usize));
         let own = current.iter().find(|e| e.key == 1).copied().unwrap_or_default();
         let p = params(tick, ack, budget, refill, own);
-        self.replicator.build(&self.frame, &mut self.bodies, &visible, &p, out)
+        self.replicator.build(&self.frame, &mut self.scratch, &bits, &p, out)
     }
 
     fn newest_view(&self) -> Vec<QEntity> {

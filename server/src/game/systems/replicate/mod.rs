@@ -123,6 +123,7 @@ pub fn replicate(
             replicator: replicator.into_inner(),
         })
         .collect();
+    s.frame.prepare(jobs.iter().map(|j| j.ack_tick));
     let shared = Shared {
         frame: &s.frame,
         grid: &s.grid,

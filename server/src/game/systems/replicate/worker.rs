@@ -3,7 +3,7 @@
 
 use crate::game::ClientId;
 use crate::game::interest::Grid;
-use crate::game::replication::{Bodies, Frame, Replicator, SnapshotParams};
+use crate::game::replication::{Bits, Frame, Replicator, Scratch, SnapshotParams};
 use arena_shared::Vec2;
 use arena_shared::codec::{DELTA_PREFIX_MAX, delta_datagram_prefix};
 use arena_shared::protocol::TARGET_DATAGRAM_LEN;
@@ -46,11 +46,10 @@ pub struct Counts {
 /// One thread's buffers, kept between ticks.
 #[derive(Default)]
 pub struct Worker {
-    /// Bodies this thread encoded this tick (each thread encodes what its clients need).
-    bodies: Bodies,
-    /// One client's visible entities, one bit each, then as ascending indices.
-    bits: Vec<u64>,
-    visible: Vec<u32>,
+    /// Buffers snapshots are built in (and the bodies of new entities this thread encoded this tick).
+    scratch: Scratch,
+    /// One client's visible entities.
+    visible: Bits,
     /// The datagrams built, back to back, and which range is whose.
     pub buf: Vec<u8>,
     pub sent: Vec<(ClientId, Range<usize>)>,
@@ -61,7 +60,7 @@ impl Worker {
     /// Builds the datagram of every job.
     pub fn run(&mut self, shared: &Shared<'_>, jobs: &mut [Job<'_>]) {
         let frame = shared.frame;
-        let words = frame.entities().len().div_ceil(64);
+        let n = frame.entities().len();
         self.buf.clear();
         self.buf.reserve(jobs.len() * 256);
         self.sent.clear();
@@ -70,20 +69,13 @@ impl Worker {
             let Ok(own_at) = frame.keys().binary_search(&job.own.key) else {
                 continue; // not in this frame (cannot happen: every client is a player)
             };
-            self.bits.clear();
-            self.bits.resize(words, 0);
-            shared.grid.mark_within(job.center, shared.view_radius, &mut self.bits);
-            self.bits[own_at / 64] |= 1 << (own_at % 64);
-            let mut moving = 0;
-            self.visible.clear();
-            for (w, (&word, &m)) in self.bits.iter().zip(shared.moving).enumerate() {
-                moving += (word & m).count_ones();
-                let mut word = word;
-                while word != 0 {
-                    self.visible.push((w * 64) as u32 + word.trailing_zeros());
-                    word &= word - 1;
-                }
-            }
+            self.visible.clear(n);
+            shared
+                .grid
+                .mark_within(job.center, shared.view_radius, self.visible.words_mut());
+            self.visible.set(own_at);
+            let words = self.visible.words().iter().zip(shared.moving);
+            let moving: u32 = words.map(|(v, m)| (v & m).count_ones()).sum();
             let own_moving = (job.own.vx, job.own.vy) != (0, 0);
             self.stats.moving_visible += u64::from(moving.saturating_sub(u32::from(own_moving)));
             let params = SnapshotParams {
@@ -99,7 +91,7 @@ impl Worker {
             self.buf.resize(start + DELTA_PREFIX_MAX, 0);
             let built = job
                 .replicator
-                .build(frame, &mut self.bodies, &self.visible, &params, &mut self.buf);
+                .build(frame, &mut self.scratch, &self.visible, &params, &mut self.buf);
             let Ok((prefix, n)) = delta_datagram_prefix(built.bytes) else {
                 self.buf.truncate(start); // cannot happen: the payload is within the datagram budget
                 continue;
