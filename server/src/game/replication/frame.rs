@@ -26,8 +26,6 @@ pub struct Frame {
     history: VecDeque<(u32, Vec<QEntity>)>,
     /// The baselines prepared for this tick.
     baselines: Vec<Baseline>,
-    /// The bodies of every baseline, back to back.
-    bytes: Vec<u8>,
     spare: Vec<QEntity>,
     spare_baselines: Vec<Baseline>,
 }
@@ -46,8 +44,10 @@ pub struct Baseline {
     pub gone: Bits,
     /// Entities (by index now) whose state differs from their state then moved on by prediction.
     pub changed: Bits,
-    /// Per entity now: its body (start, end) against that snapshot, empty when unchanged or absent then.
+    /// Per entity now: its body (start, end) in `bytes` against that snapshot, empty when unchanged or
+    /// absent then.
     spans: Vec<(u32, u32)>,
+    bytes: Vec<u8>,
 }
 
 impl Frame {
@@ -72,35 +72,48 @@ impl Frame {
         self.keys.clear();
         self.keys.extend(self.entities.iter().map(|e| e.key));
         self.spare_baselines.append(&mut self.baselines);
-        self.bytes.clear();
     }
 
-    /// Prepares the baselines `acks` name that are still in the history (each once).
-    pub fn prepare(&mut self, acks: impl IntoIterator<Item = u32>) {
+    /// Prepares the baselines `acks` name that are still in the history (each once), on up to `threads`
+    /// threads.
+    pub fn prepare(&mut self, acks: impl IntoIterator<Item = u32>, threads: usize) {
+        let mut baselines = std::mem::take(&mut self.baselines);
         for ack in acks {
-            if ack == 0 || self.baselines.iter().any(|b| b.tick == ack) {
+            if ack == 0 || baselines.iter().any(|b| b.tick == ack) {
                 continue;
             }
             let Some(h) = self.history.iter().rposition(|(t, _)| *t == ack) else {
                 continue;
             };
             let mut b = self.spare_baselines.pop().unwrap_or_default();
-            self.fill(&mut b, h);
-            self.baselines.push(b);
+            (b.tick, b.history) = (ack, h);
+            baselines.push(b);
         }
+        let per = baselines.len().div_ceil(threads.max(1)).max(1);
+        let frame = &*self;
+        std::thread::scope(|scope| {
+            let mut chunks = baselines.chunks_mut(per);
+            let first = chunks.next();
+            for chunk in chunks {
+                scope.spawn(move || chunk.iter_mut().for_each(|b| frame.fill(b)));
+            }
+            first.into_iter().flatten().for_each(|b| frame.fill(b));
+        });
+        self.baselines = baselines;
     }
 
-    /// Where every entity of history snapshot `h` is now, and every current entity's body against it.
-    fn fill(&mut self, b: &mut Baseline, h: usize) {
-        let (tick, then) = &self.history[h];
+    /// Where every entity of history snapshot `b.history` is now, and every current entity's body against
+    /// it.
+    fn fill(&self, b: &mut Baseline) {
+        let (tick, then) = &self.history[b.history];
         b.tick = *tick;
-        b.history = h;
         b.ticks = self.tick.wrapping_sub(*tick);
         b.now.clear();
         b.gone.clear(then.len());
         b.changed.clear(self.entities.len());
         b.spans.clear();
         b.spans.resize(self.entities.len(), (0, 0));
+        b.bytes.clear();
         let mut i = 0;
         for e in then {
             while self.keys.get(i).is_some_and(|k| *k < e.key) {
@@ -112,11 +125,11 @@ impl Frame {
                 continue;
             }
             b.now.push(i as u32);
-            let start = self.bytes.len();
+            let start = b.bytes.len();
             let len = encode_update_body(
                 Some(&e.predicted(b.ticks, self.tick_rate)),
                 &self.entities[i],
-                &mut self.bytes,
+                &mut b.bytes,
             );
             if len > 0 {
                 b.changed.set(i);
@@ -158,9 +171,9 @@ impl Frame {
     }
 
     /// The body of current entity `i` against baseline `b`.
-    pub fn body(&self, b: &Baseline, i: usize) -> &[u8] {
+    pub fn body<'a>(&self, b: &'a Baseline, i: usize) -> &'a [u8] {
         let (s, e) = b.spans[i];
-        &self.bytes[s as usize..e as usize]
+        &b.bytes[s as usize..e as usize]
     }
 }
 

@@ -123,7 +123,8 @@ pub fn replicate(
             replicator: replicator.into_inner(),
         })
         .collect();
-    s.frame.prepare(jobs.iter().map(|j| j.ack_tick));
+    s.frame
+        .prepare(jobs.iter().map(|j| j.ack_tick), usize::from(r.threads.max(1)));
     let shared = Shared {
         frame: &s.frame,
         grid: &s.grid,
