@@ -42,7 +42,7 @@ pub struct RunningServer {
     pub cert_sha256: String,
     /// The address of the metrics endpoint, when `--metrics-bind` asked for one.
     pub metrics_addr: Option<SocketAddr>,
-    /// Whether the certificate was generated at this start.
+    /// Whether a certificate was generated and saved at this start (never for `--ephemeral-cert`).
     pub cert_created: bool,
     pub metrics: Arc<Metrics>,
     endpoint: quinn::Endpoint,
@@ -55,7 +55,7 @@ pub struct RunningServer {
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let (identity, cert_created) = match (&config.cert, &config.key) {
         (Some(cert), Some(key)) => (Identity::from_pem_files(cert, key)?, false),
-        _ if config.ephemeral_cert => (Identity::generate()?, true),
+        _ if config.ephemeral_cert => (Identity::generate()?, false),
         _ => Identity::load_or_create(&config.data_dir)?,
     };
     let cert_sha256 = identity.sha256_hex();
