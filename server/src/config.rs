@@ -138,7 +138,10 @@ impl Config {
     /// Threads for the network edge's async runtime.
     pub fn net_threads(&self) -> usize {
         self.net_threads
-            .map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2), usize::from)
+            .map_or_else(
+                || std::thread::available_parallelism().map_or(1, |n| n.get() / 2),
+                usize::from,
+            )
             .max(1)
     }
 

@@ -147,7 +147,101 @@ impl Arena {
 
     /// True when `p` is inside the bounds and not inside any wall.
     pub fn is_open(&self, p: Vec2) -> bool {
-        p.x >= 0.0 && p.y >= 0.0 && p.x <= self.width && p.y <= self.height && !self.walls.iter().any(|w| w.contains(p))
+        self.is_open_among(p, u64::MAX)
+    }
+
+    /// The walls (as bits of a mask, wall `i` bit `i`; a valid map has at most [`MAX_WALLS`]) whose box
+    /// overlaps the box from `lo` to `hi`. A point in that box can only be inside those walls, so a moving
+    /// point tests just them ([`Arena::is_open_among`]).
+    pub fn walls_overlapping(&self, lo: Vec2, hi: Vec2) -> u64 {
+        let mut mask = 0;
+        for (i, w) in self.walls.iter().enumerate().take(64) {
+            if w.min.x <= hi.x && w.max.x >= lo.x && w.min.y <= hi.y && w.max.y >= lo.y {
+                mask |= 1 << i;
+            }
+        }
+        if self.walls.len() > 64 { u64::MAX } else { mask }
+    }
+
+    /// Whether `p` is inside the map and outside the walls of `walls` (a mask from
+    /// [`Arena::walls_overlapping`]; all bits set tests every wall).
+    pub fn is_open_among(&self, p: Vec2, walls: u64) -> bool {
+        let inside = p.x >= 0.0 && p.y >= 0.0 && p.x <= self.width && p.y <= self.height;
+        if !inside {
+            return false;
+        }
+        if self.walls.len() > 64 {
+            return !self.walls.iter().any(|w| w.contains(p));
+        }
+        let mut m = walls;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if self.walls.get(i).is_some_and(|w| w.contains(p)) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Which walls are near each part of a map: a coarse grid of wall masks, built once per map, so a moving
+/// point finds the walls it may meet without testing every wall.
+#[derive(Debug, Clone, Default)]
+pub struct WallIndex {
+    cell: f32,
+    cols: usize,
+    rows: usize,
+    masks: Vec<u64>,
+}
+
+impl WallIndex {
+    /// Cells along one side, at most.
+    const MAX_SIDE: usize = 64;
+
+    pub fn new(arena: &Arena) -> Self {
+        let side = arena.width.max(arena.height).max(1.0);
+        let cell = (side / Self::MAX_SIDE as f32).max(1.0);
+        let cols = ((arena.width / cell).ceil() as usize).clamp(1, Self::MAX_SIDE);
+        let rows = ((arena.height / cell).ceil() as usize).clamp(1, Self::MAX_SIDE);
+        let mut index = Self {
+            cell,
+            cols,
+            rows,
+            masks: vec![0; cols * rows],
+        };
+        for r in 0..rows {
+            for c in 0..cols {
+                let lo = Vec2::new(c as f32 * cell, r as f32 * cell);
+                // A cell's box, grown a little: a wall on its edge counts for both sides.
+                let grow = Vec2::new(0.01, 0.01);
+                index.masks[r * cols + c] = arena.walls_overlapping(lo - grow, lo + Vec2::new(cell, cell) + grow);
+            }
+        }
+        index
+    }
+
+    fn cell_of(&self, p: Vec2) -> (usize, usize) {
+        let c = ((p.x / self.cell).floor().max(0.0) as usize).min(self.cols - 1);
+        let r = ((p.y / self.cell).floor().max(0.0) as usize).min(self.rows - 1);
+        (c, r)
+    }
+
+    /// The walls that may overlap the box from `lo` to `hi` (a superset of
+    /// [`Arena::walls_overlapping`]): the masks of the cells the box touches.
+    pub fn walls_near(&self, lo: Vec2, hi: Vec2) -> u64 {
+        if self.masks.is_empty() || !(lo.is_finite() && hi.is_finite()) {
+            return u64::MAX;
+        }
+        let (c0, r0) = self.cell_of(lo);
+        let (c1, r1) = self.cell_of(hi);
+        let mut mask = 0;
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                mask |= self.masks[r * self.cols + c];
+            }
+        }
+        mask
     }
 }
 

@@ -53,6 +53,16 @@ impl Vec2 {
         }
     }
 
+    /// The smaller of each coordinate.
+    pub fn min(self, other: Vec2) -> Self {
+        Self::new(self.x.min(other.x), self.y.min(other.y))
+    }
+
+    /// The larger of each coordinate.
+    pub fn max(self, other: Vec2) -> Self {
+        Self::new(self.x.max(other.x), self.y.max(other.y))
+    }
+
     pub fn is_finite(self) -> bool {
         self.x.is_finite() && self.y.is_finite()
     }

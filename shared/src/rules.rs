@@ -5,7 +5,7 @@
 //! same `f32` operations in the same order on both ends, so the server and the client's prediction agree
 //! bit for bit on the same build.
 
-use crate::arena::Arena;
+use crate::arena::{Arena, WallIndex};
 use crate::math::Vec2;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
@@ -240,6 +240,19 @@ pub fn step_projectile(
     targets: &[(u32, Vec2)],
     owner: u32,
 ) -> ProjectileOutcome {
+    step_projectile_near(p, dt, arena, None, targets, owner)
+}
+
+/// [`step_projectile`] with the map's [`WallIndex`] (built once per map), so only walls near the
+/// projectile's path are tested; the outcome is the same.
+pub fn step_projectile_near(
+    p: &mut ProjectileState,
+    dt: f32,
+    arena: &Arena,
+    index: Option<&WallIndex>,
+    targets: &[(u32, Vec2)],
+    owner: u32,
+) -> ProjectileOutcome {
     p.life -= dt;
     if p.life <= 0.0 {
         return ProjectileOutcome::Expired;
@@ -248,9 +261,18 @@ pub fn step_projectile(
     let n = substeps(delta.length());
     let step = delta * (1.0 / n as f32);
     let reach2 = (PLAYER_RADIUS + PROJECTILE_RADIUS) * (PLAYER_RADIUS + PROJECTILE_RADIUS);
+    // Every substep lies on the segment from here to here + delta (give or take rounding, hence the
+    // margin): only walls overlapping its box can stop the projectile.
+    let end = p.pos + delta;
+    let margin = Vec2::new(0.01, 0.01) + Vec2::new(p.pos.x.abs() + end.x.abs(), p.pos.y.abs() + end.y.abs()) * 1e-5;
+    let (lo, hi) = (p.pos.min(end) - margin, p.pos.max(end) + margin);
+    let walls = match index {
+        Some(index) => index.walls_near(lo, hi),
+        None => arena.walls_overlapping(lo, hi),
+    };
     for _ in 0..n {
         p.pos += step;
-        if !arena.is_open(p.pos) {
+        if !arena.is_open_among(p.pos, walls) {
             return ProjectileOutcome::HitWall;
         }
         if let Some(i) = targets

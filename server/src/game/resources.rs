@@ -2,7 +2,7 @@
 //! connect the simulation to the network edge, the id indexes and the per-tick statistics.
 
 use super::{ClientId, Inbound, Outbound, SimConfig};
-use arena_shared::arena::Arena;
+use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::protocol::PlayerId;
 use bevy_ecs::prelude::*;
 use rand::SeedableRng;
@@ -27,9 +27,9 @@ pub const DEFAULT_RESUME_GRACE_SECS: u32 = 10;
 #[derive(Resource, Debug, Default, Clone, Copy)]
 pub struct TickCount(pub u32);
 
-/// The map.
+/// The map, and which walls are near each part of it.
 #[derive(Resource, Debug, Clone)]
-pub struct ArenaMap(pub Arena);
+pub struct ArenaMap(pub Arena, pub WallIndex);
 
 /// The game's only source of randomness, seeded from [`SimConfig::seed`].
 #[derive(Resource, Debug)]
@@ -111,7 +111,7 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: sup
     });
     world.insert_resource(super::systems::sessions::Sessions::from_os());
     world.insert_resource(TickCount::default());
-    world.insert_resource(ArenaMap(config.arena.clone()));
+    world.insert_resource(ArenaMap(config.arena.clone(), WallIndex::new(&config.arena)));
     world.insert_resource(GameRng(StdRng::seed_from_u64(config.seed)));
     world.insert_resource(Inbox::default());
     world.insert_resource(Outbox::default());

@@ -215,3 +215,46 @@ fn spawn_choice_follows_the_seed() {
     assert_eq!(pick(3), pick(3));
     assert_ne!(pick(3), pick(4));
 }
+
+#[test]
+fn projectiles_test_only_nearby_walls_with_the_same_outcome() {
+    // The reference: every substep tested against every wall, as before walls were filtered.
+    fn reference(p: &mut ProjectileState, dt: f32, arena: &Arena) -> ProjectileOutcome {
+        p.life -= dt;
+        if p.life <= 0.0 {
+            return ProjectileOutcome::Expired;
+        }
+        let delta = p.vel * dt;
+        let n = substeps(delta.length());
+        let step = delta * (1.0 / n as f32);
+        for _ in 0..n {
+            p.pos += step;
+            if !arena.is_open(p.pos) {
+                return ProjectileOutcome::HitWall;
+            }
+        }
+        ProjectileOutcome::Flying
+    }
+    use rand::RngExt;
+    let arena = Arena::sized_for(1_000);
+    let index = crate::arena::WallIndex::new(&arena);
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut walls_hit = 0;
+    for _ in 0..20_000 {
+        // Near a wall, fast or slow, in any direction.
+        let w = &arena.walls[rng.random_range(0..arena.walls.len())];
+        let pos = w.min + Vec2::new(rng.random_range(-3.0..5.0), rng.random_range(-3.0..5.0));
+        let vel = Vec2::from_angle(rng.random_range(0.0..std::f32::consts::TAU)) * rng.random_range(0.0..120.0);
+        let start = ProjectileState { pos, vel, life: 1.0 };
+        let (mut a, mut b, mut c) = (start, start, start);
+        let got = step_projectile(&mut a, DT, &arena, &[], 9);
+        let indexed = step_projectile_near(&mut c, DT, &arena, Some(&index), &[], 9);
+        let want = reference(&mut b, DT, &arena);
+        assert_eq!(got, want, "from {pos:?} at {vel:?}");
+        assert_eq!(indexed, want, "from {pos:?} at {vel:?}, with the index");
+        assert_eq!(a, b);
+        assert_eq!(c, b);
+        walls_hit += usize::from(want == ProjectileOutcome::HitWall);
+    }
+    assert!(walls_hit > 1_000, "the cases hit walls: {walls_hit}");
+}

@@ -8,7 +8,7 @@ use arena_shared::Vec2;
 use arena_shared::quant::{snap_player, snap_projectile};
 use arena_shared::rules::{
     PLAYER_RADIUS, PROJECTILE_DAMAGE, PROJECTILE_RADIUS, PlayerState, ProjectileOutcome, apply_hit, pick_spawn,
-    step_projectile, tick_respawn,
+    step_projectile_near, tick_respawn,
 };
 use bevy_ecs::prelude::*;
 
@@ -50,7 +50,14 @@ pub fn move_projectiles(
         s.found.sort_unstable(); // the same order every run
         s.near.clear();
         s.near.extend(s.found.iter().map(|i| s.targets[*i as usize]));
-        match step_projectile(&mut projectile.state, settings.dt, &arena.0, &s.near, owner) {
+        match step_projectile_near(
+            &mut projectile.state,
+            settings.dt,
+            &arena.0,
+            Some(&arena.1),
+            &s.near,
+            owner,
+        ) {
             ProjectileOutcome::Flying => continue,
             ProjectileOutcome::Expired | ProjectileOutcome::HitWall => {}
             ProjectileOutcome::HitTarget(n) => {
