@@ -8,11 +8,14 @@
 //!   and limits everything a peer sends and counts what it drops.
 //! - [`game`]: the sans-IO simulation, a bevy_ecs World and its chained tick schedule.
 //! - [`tick`]: the tick thread, the only owner of the World: drains the edge's channel into the simulation at
-//!   a fixed rate, runs the tick, and hands encoded frames and snapshots back to the connections.
+//!   a fixed rate, runs the tick, and queues the encoded frames and snapshots for [`dispatch`].
+//! - [`dispatch`]: a task on the network runtime that hands each tick's frames and snapshots to the
+//!   connections.
 //! - [`metrics`]: counters and the tick-time histogram.
 //! - [`server`]: starting and stopping all of the above.
 
 pub mod config;
+pub mod dispatch;
 pub mod game;
 pub mod metrics;
 pub mod net;

@@ -105,7 +105,15 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let (to_tick, from_edge) = mpsc::channel(TO_TICK_QUEUE);
     let (shutdown, shutdown_rx) = watch::channel(false);
     let stop_tick = Arc::new(AtomicBool::new(false));
-    let tick_loop = TickLoop::new(sim, from_edge, metrics.clone(), config.tick_rate, stop_tick.clone());
+    let to_dispatch = crate::dispatch::spawn(metrics.clone());
+    let tick_loop = TickLoop::new(
+        sim,
+        from_edge,
+        to_dispatch,
+        metrics.clone(),
+        config.tick_rate,
+        stop_tick.clone(),
+    );
     let tick_thread = std::thread::Builder::new()
         .name("arena-tick".into())
         .spawn(move || tick_loop.run())

@@ -1,26 +1,25 @@
 //! The tick thread: the only owner of the simulation. At a fixed rate it drains the edge's channel into the
-//! simulation, runs one tick, and hands the results to the connections: frames through each client's
-//! bounded queue, snapshots split into datagrams straight to QUIC (`send_datagram` does not block).
+//! simulation, runs one tick, and hands the outbox to the [`crate::dispatch`] task, which sends it.
 
+use crate::dispatch::{Dispatch, DispatchSender, close_conn};
 use crate::game::{ClientId, Inbound, Outbound, Sim};
-use crate::metrics::{Metrics, inc};
-use crate::net::{ClientHandle, ToConn, ToTick};
-use arena_shared::codec::encode_datagram;
-use arena_shared::fragment::split;
-use arena_shared::protocol::{ServerDatagram, TARGET_DATAGRAM_LEN, close_code};
-use quinn::VarInt;
+use crate::metrics::Metrics;
+use crate::net::{ClientHandle, ToTick};
+use arena_shared::protocol::close_code;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
+use tokio::sync::mpsc::error::TryRecvError;
 
 /// The tick loop's state.
 pub struct TickLoop {
     sim: Sim,
     from_edge: mpsc::Receiver<ToTick>,
+    /// Every joined client, to close at shutdown.
     clients: HashMap<ClientId, ClientHandle>,
+    to_dispatch: DispatchSender,
     metrics: Arc<Metrics>,
     period: Duration,
     stop: Arc<AtomicBool>,
@@ -31,6 +30,7 @@ impl TickLoop {
     pub fn new(
         sim: Sim,
         from_edge: mpsc::Receiver<ToTick>,
+        to_dispatch: DispatchSender,
         metrics: Arc<Metrics>,
         tick_rate: u16,
         stop: Arc<AtomicBool>,
@@ -40,6 +40,7 @@ impl TickLoop {
             sim,
             from_edge,
             clients: HashMap::new(),
+            to_dispatch,
             metrics,
             period,
             stop,
@@ -57,7 +58,9 @@ impl TickLoop {
             }
             self.sim.tick();
             self.sim.drain_outbox(&mut self.outbox);
-            self.dispatch();
+            let capacity = self.outbox.len();
+            let outbox = std::mem::replace(&mut self.outbox, Vec::with_capacity(capacity));
+            self.to_dispatch.send(Dispatch::Out(outbox));
             self.metrics
                 .players
                 .store(u64::from(self.sim.stats().players), Ordering::Relaxed);
@@ -86,7 +89,8 @@ impl TickLoop {
                     resume,
                     handle,
                 }) => {
-                    self.clients.insert(client, handle);
+                    self.clients.insert(client, handle.clone());
+                    self.to_dispatch.send(Dispatch::Joined(client, handle));
                     self.sim.push(match resume {
                         Some(token) => Inbound::Resume { client, name, token },
                         None => Inbound::Join { client, name },
@@ -95,95 +99,13 @@ impl TickLoop {
                 Ok(ToTick::Event(event)) => {
                     if let Inbound::Leave { client } | Inbound::Lost { client } = &event {
                         self.clients.remove(client);
+                        self.to_dispatch.send(Dispatch::Left(*client));
                     }
                     self.sim.push(event);
                 }
                 Err(TryRecvError::Empty) => return true,
                 Err(TryRecvError::Disconnected) => return false,
             }
-        }
-    }
-
-    fn dispatch(&mut self) {
-        for out in self.outbox.drain(..) {
-            match out {
-                Outbound::Frame { client, frame } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        send_frame(handle, ToConn::Frame(frame), &self.metrics);
-                    }
-                }
-                Outbound::Broadcast { frame } => {
-                    for handle in self.clients.values() {
-                        send_frame(handle, ToConn::Frame(frame.clone()), &self.metrics);
-                    }
-                }
-                Outbound::Snapshot { client, tick, bytes } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        send_snapshot(handle, tick, &bytes, &self.metrics);
-                    }
-                }
-                Outbound::Delta { client, datagram, .. } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        send_one(handle, datagram, &self.metrics);
-                    }
-                }
-                Outbound::Kick { client, reason } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        tracing::info!(?client, %reason, "kicking");
-                        send_frame(handle, ToConn::Kick(reason), &self.metrics);
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn close_conn(handle: &ClientHandle, code: u32, reason: &str) {
-    handle.conn.close(VarInt::from_u32(code), reason.as_bytes());
-}
-
-/// Queues a frame for a client's writer; a client whose queue is full is not reading and is disconnected.
-fn send_frame(handle: &ClientHandle, message: ToConn, metrics: &Metrics) {
-    if let Err(TrySendError::Full(_)) = handle.frames.try_send(message) {
-        inc(&metrics.kicks);
-        close_conn(
-            handle,
-            close_code::TOO_SLOW,
-            "control stream backlog: client is not reading",
-        );
-    }
-}
-
-fn send_one(handle: &ClientHandle, datagram: bytes::Bytes, metrics: &Metrics) {
-    let len = datagram.len() as u64;
-    match handle.conn.send_datagram(datagram) {
-        Ok(()) => {
-            inc(&metrics.snapshot_datagrams_sent);
-            metrics.snapshot_bytes_sent.fetch_add(len, Ordering::Relaxed);
-        }
-        Err(quinn::SendDatagramError::ConnectionLost(_)) => {}
-        Err(_) => inc(&metrics.snapshot_send_errors),
-    }
-}
-
-/// Splits a full snapshot (the naive baseline) to the path's datagram size and sends every part.
-fn send_snapshot(handle: &ClientHandle, tick: u32, bytes: &[u8], metrics: &Metrics) {
-    let Some(max) = handle.conn.max_datagram_size() else {
-        inc(&metrics.snapshot_send_errors);
-        return;
-    };
-    let parts = match split(tick, bytes, max.min(TARGET_DATAGRAM_LEN)) {
-        Ok(parts) => parts,
-        Err(e) => {
-            tracing::warn!(error = %e, "snapshot not sent");
-            inc(&metrics.snapshot_send_errors);
-            return;
-        }
-    };
-    for part in parts {
-        match encode_datagram(&ServerDatagram::Snapshot(part)) {
-            Ok(datagram) => send_one(handle, datagram.into(), metrics),
-            Err(_) => inc(&metrics.snapshot_send_errors),
         }
     }
 }

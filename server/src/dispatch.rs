@@ -1,0 +1,168 @@
+//! The hand-off from the tick thread to the connections. The tick thread only queues each tick's outbox
+//! (and who joined or left) on a channel; a task on the network runtime does the per-client work: frames
+//! into each client's bounded queue, snapshots to QUIC's `send_datagram`. So a tick's time is the
+//! simulation's, not one wake-up of a connection per client, and those wake-ups happen on the runtime that
+//! runs the connections.
+
+use crate::game::{ClientId, Outbound};
+use crate::metrics::{Metrics, inc};
+use crate::net::{ClientHandle, ToConn};
+use arena_shared::codec::encode_datagram;
+use arena_shared::fragment::split;
+use arena_shared::protocol::{ServerDatagram, TARGET_DATAGRAM_LEN, close_code};
+use quinn::VarInt;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+
+/// Ticks of outboxes the channel holds; a tick thread this far ahead of the runtime waits for it.
+const QUEUED_TICKS: usize = 64;
+
+/// What the tick thread tells the dispatcher, in order.
+#[derive(Debug)]
+pub enum Dispatch {
+    /// A client joined: where its connection is.
+    Joined(ClientId, ClientHandle),
+    /// A client left: nothing more goes to it.
+    Left(ClientId),
+    /// One tick's outbox.
+    Out(Vec<Outbound>),
+}
+
+/// The tick thread's end of the hand-off.
+#[derive(Debug, Clone)]
+pub struct DispatchSender(mpsc::Sender<Dispatch>);
+
+impl DispatchSender {
+    /// Queues `d`; waits while the dispatcher is [`QUEUED_TICKS`] behind (back-pressure on an overloaded
+    /// runtime rather than unbounded memory). Must not be called from async code.
+    pub fn send(&self, d: Dispatch) {
+        match self.0.try_send(d) {
+            Ok(()) | Err(TrySendError::Closed(_)) => {}
+            Err(TrySendError::Full(d)) => {
+                let _ = self.0.blocking_send(d);
+            }
+        }
+    }
+}
+
+/// Starts the dispatcher task on the current tokio runtime.
+pub fn spawn(metrics: Arc<Metrics>) -> DispatchSender {
+    let (tx, mut rx) = mpsc::channel(QUEUED_TICKS);
+    let mut dispatcher = Dispatcher {
+        clients: HashMap::new(),
+        metrics,
+    };
+    tokio::spawn(async move {
+        while let Some(d) = rx.recv().await {
+            dispatcher.apply(d);
+        }
+    });
+    DispatchSender(tx)
+}
+
+/// The connections the outboxes go to.
+struct Dispatcher {
+    clients: HashMap<ClientId, ClientHandle>,
+    metrics: Arc<Metrics>,
+}
+
+impl Dispatcher {
+    fn apply(&mut self, d: Dispatch) {
+        match d {
+            Dispatch::Joined(client, handle) => {
+                self.clients.insert(client, handle);
+            }
+            Dispatch::Left(client) => {
+                self.clients.remove(&client);
+            }
+            Dispatch::Out(outbox) => self.dispatch(outbox),
+        }
+    }
+
+    fn dispatch(&mut self, outbox: Vec<Outbound>) {
+        for out in outbox {
+            match out {
+                Outbound::Frame { client, frame } => {
+                    if let Some(handle) = self.clients.get(&client) {
+                        send_frame(handle, ToConn::Frame(frame), &self.metrics);
+                    }
+                }
+                Outbound::Broadcast { frame } => {
+                    for handle in self.clients.values() {
+                        send_frame(handle, ToConn::Frame(frame.clone()), &self.metrics);
+                    }
+                }
+                Outbound::Snapshot { client, tick, bytes } => {
+                    if let Some(handle) = self.clients.get(&client) {
+                        send_snapshot(handle, tick, &bytes, &self.metrics);
+                    }
+                }
+                Outbound::Delta { client, datagram, .. } => {
+                    if let Some(handle) = self.clients.get(&client) {
+                        send_one(handle, datagram, &self.metrics);
+                    }
+                }
+                Outbound::Kick { client, reason } => {
+                    if let Some(handle) = self.clients.get(&client) {
+                        tracing::info!(?client, %reason, "kicking");
+                        send_frame(handle, ToConn::Kick(reason), &self.metrics);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Closes a connection with a reason.
+pub fn close_conn(handle: &ClientHandle, code: u32, reason: &str) {
+    handle.conn.close(VarInt::from_u32(code), reason.as_bytes());
+}
+
+/// Queues a frame for a client's writer; a client whose queue is full is not reading and is disconnected.
+fn send_frame(handle: &ClientHandle, message: ToConn, metrics: &Metrics) {
+    if let Err(TrySendError::Full(_)) = handle.frames.try_send(message) {
+        inc(&metrics.kicks);
+        close_conn(
+            handle,
+            close_code::TOO_SLOW,
+            "control stream backlog: client is not reading",
+        );
+    }
+}
+
+fn send_one(handle: &ClientHandle, datagram: bytes::Bytes, metrics: &Metrics) {
+    let len = datagram.len() as u64;
+    match handle.conn.send_datagram(datagram) {
+        Ok(()) => {
+            inc(&metrics.snapshot_datagrams_sent);
+            metrics.snapshot_bytes_sent.fetch_add(len, Ordering::Relaxed);
+        }
+        Err(quinn::SendDatagramError::ConnectionLost(_)) => {}
+        Err(_) => inc(&metrics.snapshot_send_errors),
+    }
+}
+
+/// Splits a full snapshot (the naive baseline) to the path's datagram size and sends every part.
+fn send_snapshot(handle: &ClientHandle, tick: u32, bytes: &[u8], metrics: &Metrics) {
+    let Some(max) = handle.conn.max_datagram_size() else {
+        inc(&metrics.snapshot_send_errors);
+        return;
+    };
+    let parts = match split(tick, bytes, max.min(TARGET_DATAGRAM_LEN)) {
+        Ok(parts) => parts,
+        Err(e) => {
+            tracing::warn!(error = %e, "snapshot not sent");
+            inc(&metrics.snapshot_send_errors);
+            return;
+        }
+    };
+    for part in parts {
+        match encode_datagram(&ServerDatagram::Snapshot(part)) {
+            Ok(datagram) => send_one(handle, datagram.into(), metrics),
+            Err(_) => inc(&metrics.snapshot_send_errors),
+        }
+    }
+}
