@@ -2,7 +2,7 @@
 //! and each new view turned back into a full [`Snapshot`] for the game.
 
 use arena_shared::codec::CodecError;
-use arena_shared::codec::delta::{decode_delta, delta_header, snapshot_of};
+use arena_shared::codec::delta::{DecodeScratch, decode_delta_into, delta_header, snapshot_of};
 use arena_shared::protocol::Snapshot;
 use arena_shared::quant::QEntity;
 use std::collections::VecDeque;
@@ -26,6 +26,9 @@ pub enum ViewError {
 pub struct ViewRing {
     tick_rate: u16,
     views: VecDeque<(u32, Vec<QEntity>)>,
+    /// The decoder's buffers, and a view buffer to decode into (the oldest view's, once the ring is full).
+    scratch: DecodeScratch,
+    spare: Vec<QEntity>,
 }
 
 impl ViewRing {
@@ -33,6 +36,8 @@ impl ViewRing {
         Self {
             tick_rate,
             views: VecDeque::with_capacity(VIEW_RING),
+            scratch: DecodeScratch::default(),
+            spare: Vec::new(),
         }
     }
 
@@ -56,10 +61,19 @@ impl ViewRing {
                 None => return Err(ViewError::MissingBaseline(header.baseline_tick)),
             }
         };
-        let (header, view) = decode_delta(bytes, base, self.tick_rate)?;
+        let mut view = std::mem::take(&mut self.spare);
+        let header = match decode_delta_into(bytes, base, self.tick_rate, &mut view, &mut self.scratch) {
+            Ok(header) => header,
+            Err(e) => {
+                self.spare = view;
+                return Err(e.into());
+            }
+        };
         let snapshot = snapshot_of(&header, &view);
-        if self.views.len() == VIEW_RING {
-            self.views.pop_front();
+        if self.views.len() == VIEW_RING
+            && let Some((_, old)) = self.views.pop_front()
+        {
+            self.spare = old;
         }
         self.views.push_back((header.tick, view));
         Ok(Some(snapshot))

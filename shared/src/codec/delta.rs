@@ -332,6 +332,13 @@ pub fn delta_header(bytes: &[u8]) -> Result<DeltaHeader, CodecError> {
     })
 }
 
+/// Buffers [`decode_delta_into`] reuses from one delta to the next.
+#[derive(Debug, Default)]
+pub struct DecodeScratch {
+    updates: Vec<QEntity>,
+    removed: Vec<u32>,
+}
+
 /// Rebuilds a view from a delta and its baseline view (sorted by key; empty when `baseline_tick` is 0).
 /// `tick_rate` must be the server's, as prediction depends on it. The result is sorted by key.
 pub fn decode_delta(
@@ -339,6 +346,21 @@ pub fn decode_delta(
     baseline: &[QEntity],
     tick_rate: u16,
 ) -> Result<(DeltaHeader, Vec<QEntity>), CodecError> {
+    let mut view = Vec::new();
+    let header = decode_delta_into(bytes, baseline, tick_rate, &mut view, &mut DecodeScratch::default())?;
+    Ok((header, view))
+}
+
+/// [`decode_delta`] into `view` (cleared first), with buffers kept between calls: no allocation once they
+/// have grown to the views' size. On an error `view` holds nothing useful.
+pub fn decode_delta_into(
+    bytes: &[u8],
+    baseline: &[QEntity],
+    tick_rate: u16,
+    view: &mut Vec<QEntity>,
+    scratch: &mut DecodeScratch,
+) -> Result<DeltaHeader, CodecError> {
+    view.clear();
     if bytes.len() > MAX_DATAGRAM_LEN {
         return Err(CodecError::TooLarge {
             len: bytes.len(),
@@ -355,20 +377,27 @@ pub fn decode_delta(
         return Err(CodecError::Malformed("baseline is not older than the delta".into()));
     }
     let ticks = header.tick.wrapping_sub(header.baseline_tick);
-    let base_at = |key: u32| {
+    // Keys arrive ascending, so the baseline is walked once, not searched per update.
+    let mut cursor = 0;
+    let mut base_at = |key: u32| {
+        while baseline.get(cursor).is_some_and(|e| e.key < key) {
+            cursor += 1;
+        }
         baseline
-            .binary_search_by_key(&key, |e| e.key)
-            .ok()
-            .map(|i| baseline[i].predicted(ticks, tick_rate))
+            .get(cursor)
+            .filter(|e| e.key == key)
+            .map(|e| e.predicted(ticks, tick_rate))
     };
     let n = r.count()?;
-    let mut updates: Vec<QEntity> = Vec::with_capacity(n);
+    let updates = &mut scratch.updates;
+    updates.clear();
     read_keys(&mut r, n, |r, key| {
         updates.push(read_update(r, key, base_at(key).as_ref())?);
         Ok(())
     })?;
     let n = r.count()?;
-    let mut removed: Vec<u32> = Vec::with_capacity(n);
+    let removed = &mut scratch.removed;
+    removed.clear();
     read_keys(&mut r, n, |_, key| {
         removed.push(key);
         Ok(())
@@ -379,7 +408,6 @@ pub fn decode_delta(
         });
     }
     // Merge: baseline entities move on by prediction unless updated or removed; new ones join.
-    let mut view = Vec::with_capacity(baseline.len() + updates.len());
     let (mut u, mut d) = (updates.iter().peekable(), removed.iter().peekable());
     for b in baseline {
         while let Some(up) = u.next_if(|up| up.key < b.key) {
@@ -394,12 +422,15 @@ pub fn decode_delta(
             Some(up) => view.push(*up),
             None => view.push(b.predicted(ticks, tick_rate)),
         }
+        if view.len() > MAX_VIEW_ENTITIES {
+            return Err(CodecError::LimitExceeded);
+        }
     }
     view.extend(u.copied());
     if view.len() > MAX_VIEW_ENTITIES {
         return Err(CodecError::LimitExceeded);
     }
-    Ok((header, view))
+    Ok(header)
 }
 
 #[cfg(test)]
