@@ -235,6 +235,7 @@ fn scale(c: &mut Criterion) {
             b.iter_custom(|iters| time_ticks_with(&mut w, iters, BenchWorld::push_wander_inputs));
         });
         describe(&format!("tick/scale/whole/{players}"), &w);
+        print_percentiles(&format!("tick/scale/whole/{players}"), &mut w);
     }
     for players in PLAYERS {
         let mut w = naive_world(players);
@@ -244,6 +245,22 @@ fn scale(c: &mut Criterion) {
         describe(&format!("tick/scale/naive_whole/{players}"), &w);
     }
     group.finish();
+}
+
+/// Criterion reports means and medians of batches; the tick budget is about single ticks, so this times
+/// 600 ticks one by one and prints their median and 99th percentile.
+fn print_percentiles(name: &str, w: &mut BenchWorld) {
+    let mut took: Vec<Duration> = (0..600)
+        .map(|_| time_ticks_with(w, 1, BenchWorld::push_wander_inputs))
+        .collect();
+    took.sort_unstable();
+    let at = |q: f64| took[((took.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{name}: single ticks p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms (600 ticks)",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        at(1.0).as_secs_f64() * 1e3,
+    );
 }
 
 fn config() -> Criterion {

@@ -6,6 +6,11 @@ use crate::game::replication::Frame;
 use arena_shared::codec::delta::{MAX_DELTA_OVERHEAD, MAX_KEY_GAP_LEN};
 use arena_shared::quant::QEntity;
 
+/// Bytes the LEB128 varint of `v` takes.
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
 impl Replicator {
     /// Chooses what this snapshot sends: everything when it fits, otherwise the own player, then removals,
     /// then candidates by priority. Returns how many candidates and removals are sent.
@@ -15,27 +20,43 @@ impl Replicator {
             .min(self.tokens.max(0.0) as usize)
             .saturating_sub(MAX_DELTA_OVERHEAD);
         let cost = |len: usize| len + MAX_KEY_GAP_LEN;
-        let total: usize =
-            self.w.candidates.iter().map(|c| cost(c.len())).sum::<usize>() + self.w.removals.len() * MAX_KEY_GAP_LEN;
+        // Whether everything fits, counted exactly (keys ascend, so each gap's varint length is known).
+        let gaps = |keys: &mut dyn Iterator<Item = u32>| -> usize {
+            let mut prev: i64 = -1;
+            keys.map(|k| {
+                let gap = (i64::from(k) - prev - 1) as u64;
+                prev = i64::from(k);
+                varint_len(gap)
+            })
+            .sum()
+        };
+        let total = self.w.candidates.iter().map(|c| c.len()).sum::<usize>()
+            + gaps(&mut self.w.candidates.iter().map(|c| c.key))
+            + gaps(&mut self.w.removals.iter().map(|r| r.key));
         self.w.chosen.clear();
         self.w.chosen.resize(self.w.candidates.len(), total <= limit);
         if total <= limit {
             return (self.w.candidates.len(), self.w.removals.len());
         }
         // Priority: nearer and more changed (a bigger update) first, growing with every snapshot waited.
-        let priority = |c: &super::Candidate| {
-            let waited = self.waiting.get(&c.key).copied().unwrap_or(0) as f32;
+        // Candidates and waiting counts are both sorted by key: one walk pairs them.
+        let mut waiting = self.waiting.iter().peekable();
+        let priorities = &mut self.w.priorities;
+        priorities.clear();
+        for c in &self.w.candidates {
+            while waiting.next_if(|(k, _)| *k < c.key).is_some() {}
+            let waited = waiting.next_if(|(k, _)| *k == c.key).map_or(0, |(_, w)| *w) as f32;
             let pos = if c.key == p.own.key {
                 p.own.pos()
             } else {
                 frame.entities()[c.current as usize].pos()
             };
-            (1.0 + waited) * c.len() as f32 / (1.0 + (pos - p.center).length() / 8.0)
-        };
-        let priorities: Vec<f32> = self.w.candidates.iter().map(priority).collect();
+            priorities.push((1.0 + waited) * c.len() as f32 / (1.0 + (pos - p.center).length() / 8.0));
+        }
         self.w.order.clear();
         self.w.order.extend(0..self.w.candidates.len());
-        self.w.order.sort_by(|a, b| priorities[*b].total_cmp(&priorities[*a]));
+        let priorities = &self.w.priorities;
+        let by_priority = |a: &usize, b: &usize| priorities[*b].total_cmp(&priorities[*a]).then(a.cmp(b));
         let mut used = 0;
         if let Some(own) = self.w.candidates.iter().position(|c| c.key == p.own.key) {
             used += cost(self.w.candidates[own].len());
@@ -43,12 +64,27 @@ impl Replicator {
         }
         let removals_sent = self.w.removals.len().min(limit.saturating_sub(used) / MAX_KEY_GAP_LEN);
         used += removals_sent * MAX_KEY_GAP_LEN;
-        for &i in &self.w.order {
-            let c = cost(self.w.candidates[i].len());
-            if !self.w.chosen[i] && used + c <= limit {
-                used += c;
-                self.w.chosen[i] = true;
+        // Greedy by priority. Every update costs at least `cost(1)`, so only the first `room` in priority
+        // order can all be taken: those are sorted first, the rest only if room is left after them.
+        let order = &mut self.w.order;
+        let room = (limit.saturating_sub(used) / cost(1) + 1).min(order.len());
+        if room < order.len() && room > 0 {
+            order.select_nth_unstable_by(room - 1, by_priority);
+        }
+        order[..room].sort_unstable_by(by_priority);
+        let mut take = |order: &[usize], used: &mut usize| {
+            for &i in order {
+                let c = cost(self.w.candidates[i].len());
+                if !self.w.chosen[i] && *used + c <= limit {
+                    *used += c;
+                    self.w.chosen[i] = true;
+                }
             }
+        };
+        take(&order[..room], &mut used);
+        if used + cost(1) <= limit && room < order.len() {
+            order[room..].sort_unstable_by(by_priority);
+            take(&order[room..], &mut used);
         }
         (self.w.chosen.iter().filter(|c| **c).count(), removals_sent)
     }
@@ -99,22 +135,23 @@ impl Replicator {
         view.odd.sort_unstable_by_key(|e| e.key);
     }
 
-    /// Starvation bookkeeping: left-out entities wait longer, and so gain priority. (Skipped entirely in
-    /// the common case where everything fit and nothing was waiting.)
-    pub(super) fn account_waiting(&mut self, all_sent: bool, visible: usize) {
+    /// Starvation bookkeeping: left-out entities wait longer, and so gain priority. The counts are rebuilt
+    /// from this snapshot's candidates (sorted by key): one sent, or no longer a candidate (its state is what
+    /// the client holds), waits no more. (Skipped in the common case where everything fit and nothing was
+    /// waiting.)
+    pub(super) fn account_waiting(&mut self, all_sent: bool) {
         if all_sent && self.waiting.is_empty() {
             return;
         }
+        std::mem::swap(&mut self.waiting, &mut self.w.waited);
+        self.waiting.clear();
+        let mut before = self.w.waited.iter().peekable();
         for (c, sent) in self.w.candidates.iter().zip(&self.w.chosen) {
-            if *sent {
-                self.waiting.remove(&c.key);
-            } else {
-                *self.waiting.entry(c.key).or_insert(0) += 1;
+            while before.next_if(|(k, _)| *k < c.key).is_some() {}
+            let waited = before.next_if(|(k, _)| *k == c.key).map_or(0, |(_, w)| *w);
+            if !*sent {
+                self.waiting.push((c.key, waited + 1));
             }
-        }
-        if self.waiting.len() > 4 * visible.max(64) {
-            let candidates: std::collections::HashSet<u32> = self.w.candidates.iter().map(|c| c.key).collect();
-            self.waiting.retain(|k, _| candidates.contains(k));
         }
     }
 
@@ -130,5 +167,23 @@ impl Replicator {
         entities.extend(v.odd.iter().copied());
         entities.sort_unstable_by_key(|e| e.key);
         Some((v.tick, entities))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn varint_lengths() {
+        for (v, len) in [
+            (0, 1),
+            (1, 1),
+            (127, 1),
+            (128, 2),
+            (16_383, 2),
+            (16_384, 3),
+            (u64::from(u32::MAX), 5),
+        ] {
+            assert_eq!(super::varint_len(v), len, "{v}");
+        }
     }
 }

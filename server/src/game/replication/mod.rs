@@ -23,7 +23,7 @@ use arena_shared::Vec2;
 use arena_shared::codec::delta::{DeltaHeader, encode_delta_bodies, encode_update_body};
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Views kept per client (about half a second at 60 Hz): an ack older than this gets a full snapshot.
 pub const VIEW_RING: usize = 32;
@@ -43,8 +43,8 @@ struct View {
 pub struct Replicator {
     /// Views sent, oldest first.
     ring: VecDeque<View>,
-    /// Snapshots each left-out entity has waited.
-    waiting: HashMap<u32, u32>,
+    /// Snapshots each left-out entity has waited, sorted by key.
+    waiting: Vec<(u32, u32)>,
     /// Bytes the bandwidth budget allows now.
     tokens: f64,
     /// The thread's scratch buffers while a snapshot is built (empty otherwise).
@@ -69,7 +69,10 @@ struct Work {
     removals: Vec<Removal>,
     removed: Vec<u32>,
     chosen: Vec<bool>,
+    priorities: Vec<f32>,
     order: Vec<usize>,
+    /// The waiting counts before this snapshot, while they are rebuilt.
+    waited: Vec<(u32, u32)>,
     /// The baseline's exact entities and its odd entities still visible, by index now.
     base: Bits,
     odd_now: Bits,
@@ -203,7 +206,7 @@ impl Replicator {
         } else {
             self.view_over_budget(frame, p, baseline, removals_sent, &mut view);
         }
-        self.account_waiting(all_sent, visible.count());
+        self.account_waiting(all_sent);
 
         let header = DeltaHeader {
             tick: frame.tick(),
@@ -297,9 +300,14 @@ impl Replicator {
                 }
             }
             // Odd entities still visible are compared one by one; the others are removed.
+            // Both sorted by key: one walk finds each odd entity's index now.
+            let mut c = 0;
             for (o, e) in bv.odd.iter().enumerate() {
-                match keys.binary_search(&e.key) {
-                    Ok(c) if visible.has(c) => self.w.odd_now.set(c),
+                while keys.get(c).is_some_and(|k| *k < e.key) {
+                    c += 1;
+                }
+                match keys.get(c) {
+                    Some(k) if *k == e.key && visible.has(c) => self.w.odd_now.set(c),
                     _ => {
                         sort_removals = true;
                         self.w.removals.push(Removal {
