@@ -1,0 +1,155 @@
+//! Finding what one snapshot may send: the baseline's entities found by index now, then a few operations
+//! per 64 entities to pick the visible entities that are new, changed since the baseline, or odd (compared
+//! one by one), and the entities to remove (gone from the world, or out of view).
+
+use super::bits::{self, Bits};
+use super::{Base, Baseline, Candidate, Frame, NewBodies, Removal, Replicator, SnapshotParams, Src, View};
+use arena_shared::codec::delta::encode_update_body;
+
+impl Replicator {
+    /// Finds what this snapshot may send: candidates (changed or new visible entities, in key order) and
+    /// removals (entities the baseline holds that are gone from view, in key order).
+    pub(super) fn collect(
+        &mut self,
+        frame: &Frame,
+        news: &mut NewBodies,
+        visible: &Bits,
+        p: &SnapshotParams,
+        baseline: Option<(usize, &Baseline)>,
+    ) {
+        let n = frame.entities().len();
+        let keys = frame.keys();
+        self.w.local.clear();
+        self.w.candidates.clear();
+        self.w.removals.clear();
+        self.w.base.clear(n);
+        self.w.odd_now.clear(n);
+        let empty = View::default();
+        let bv = baseline.map_or(&empty, |(at, _)| &self.ring[at]);
+        let mut sort_removals = false;
+        if let Some((_, b)) = baseline {
+            // The baseline's exact entities gone from the world are removed; the others are found by index now.
+            for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
+                let mut word = e & g;
+                while word != 0 {
+                    let j = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    if let Some(e) = frame.then(b.history, j) {
+                        self.w.removals.push(Removal {
+                            key: e.key,
+                            base: Base::Then(j as u32),
+                        });
+                    }
+                }
+            }
+            let base = self.w.base.words_mut();
+            for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
+                let mut word = e & !g;
+                while word != 0 {
+                    let j = w * 64 + word.trailing_zeros() as usize;
+                    word &= word - 1;
+                    if let Some(&c) = b.now.get(j)
+                        && let Some(slot) = base.get_mut(c as usize / 64)
+                    {
+                        *slot |= 1 << (c % 64);
+                    }
+                }
+            }
+            // Odd entities still visible are compared one by one; the others are removed.
+            // Both sorted by key: one walk finds each odd entity's index now.
+            let mut c = 0;
+            for (o, e) in bv.odd.iter().enumerate() {
+                while keys.get(c).is_some_and(|k| *k < e.key) {
+                    c += 1;
+                }
+                match keys.get(c) {
+                    Some(k) if *k == e.key && visible.has(c) => self.w.odd_now.set(c),
+                    _ => {
+                        sort_removals = true;
+                        self.w.removals.push(Removal {
+                            key: e.key,
+                            base: Base::Odd(o as u32),
+                        });
+                    }
+                }
+            }
+        }
+        // Exact entities that left the view.
+        let gone = self.w.base.words().iter().zip(visible.words()).map(|(b, v)| b & !v);
+        let before = self.w.removals.len();
+        self.w.removals.extend(bits::ones(gone).map(|c| Removal {
+            key: keys[c],
+            base: Base::World,
+        }));
+        sort_removals |= before > 0 && self.w.removals.len() > before;
+        if sort_removals {
+            self.w.removals.sort_unstable_by_key(|r| r.key);
+        }
+
+        // Visible entities that are new, changed since the baseline, or odd: in index (so key) order.
+        let empty_changed = Bits::default();
+        let changed = baseline.map_or(&empty_changed, |(_, b)| &b.changed);
+        let mut todo = std::mem::take(&mut self.w.todo);
+        todo.clear();
+        let (base, odd_now, changed) = (self.w.base.words(), self.w.odd_now.words(), changed.words());
+        for (w, &v) in visible.words().iter().enumerate() {
+            let b = base.get(w).copied().unwrap_or(0);
+            let c = changed.get(w).copied().unwrap_or(0);
+            let o = odd_now.get(w).copied().unwrap_or(0);
+            let mut word = v & (!b | c) | o;
+            while word != 0 {
+                todo.push((w * 64) as u32 + word.trailing_zeros());
+                word &= word - 1;
+            }
+        }
+        let mut odd_at = 0;
+        for &c in &todo {
+            let c = c as usize;
+            let key = keys[c];
+            if self.w.odd_now.has(c) || key == p.own.key {
+                // One by one: against the odd state moved on by prediction (the own player: its own state).
+                while bv.odd.get(odd_at).is_some_and(|e| e.key < key) {
+                    odd_at += 1;
+                }
+                let odd = bv.odd.get(odd_at).filter(|e| e.key == key);
+                let ticks = baseline.map_or(0, |(_, b)| b.ticks);
+                let predicted = odd.map(|e| e.predicted(ticks, frame.tick_rate()));
+                let cur = if key == p.own.key { &p.own } else { &frame.entities()[c] };
+                let start = self.w.local.len();
+                let len = encode_update_body(predicted.as_ref(), cur, &mut self.w.local);
+                if len > 0 {
+                    self.w.candidates.push(Candidate {
+                        key,
+                        current: c as u32,
+                        src: Src::Local,
+                        body: (start as u32, (start + len) as u32),
+                        base: if odd.is_some() {
+                            Base::Odd(odd_at as u32)
+                        } else {
+                            Base::None
+                        },
+                    });
+                }
+            } else if self.w.base.has(c) {
+                let len = baseline.map_or(0, |(_, b)| frame.body(b, c).len());
+                self.w.candidates.push(Candidate {
+                    key,
+                    current: c as u32,
+                    src: Src::Shared,
+                    body: (0, len as u32),
+                    base: Base::World,
+                });
+            } else {
+                let r = news.get(frame, c);
+                self.w.candidates.push(Candidate {
+                    key,
+                    current: c as u32,
+                    src: Src::New,
+                    body: (r.start as u32, r.end as u32),
+                    base: Base::None,
+                });
+            }
+        }
+        self.w.todo = todo;
+    }
+}
