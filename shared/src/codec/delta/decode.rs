@@ -1,7 +1,9 @@
 //! Decoding delta snapshots from untrusted bytes: every read bounds-checked, every count limited before
 //! anything is stored, and the rebuilt view merged from the baseline (see the parent module for the format).
 
-use super::{AIM_STEPS, CodecError, DeltaHeader, MAX_DATAGRAM_LEN, MAX_DELTA_ENTRIES, MAX_VIEW_ENTITIES, mask, unzigzag};
+use super::{
+    AIM_STEPS, CodecError, DeltaHeader, MAX_DATAGRAM_LEN, MAX_DELTA_ENTRIES, MAX_VIEW_ENTITIES, mask, unzigzag,
+};
 use crate::protocol::Snapshot;
 use crate::quant::QEntity;
 
@@ -242,4 +244,3 @@ pub fn decode_delta_into(
     }
     Ok(header)
 }
-
