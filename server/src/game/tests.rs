@@ -303,3 +303,27 @@ fn speed_and_rate_cheats_are_clamped_counted_and_move_nobody_else() {
         "fire rate held by the cooldown: {shots} projectiles in flight"
     );
 }
+
+#[test]
+fn despawns_are_not_remembered_forever() {
+    // Projectiles are spawned and despawned all the time, players come and go: a bare World keeps a record
+    // of every removed component until `clear_trackers` flushes it.
+    let mut sim = sim(5, open_arena());
+    let removals = |sim: &Sim| -> usize { sim.world.removed_components().iter().map(|(_, m)| m.len()).sum() };
+    let mut most = 0;
+    for round in 0..20u64 {
+        let client = 100 + round;
+        join(&mut sim, client, "churn");
+        for seq in 1..=30u32 {
+            sim.push(input(client, seq, 1, 0.0, true));
+            step(&mut sim);
+            most = most.max(removals(&sim));
+        }
+        sim.push(Inbound::Leave {
+            client: ClientId(client),
+        });
+        step(&mut sim);
+    }
+    assert!(sim.stats().projectiles > 0 || most > 0, "the test fired");
+    assert!(most <= 64, "at most a tick or two of removals is kept, not {most}");
+}
