@@ -66,19 +66,30 @@ impl Grid {
         (c, r)
     }
 
+    /// The entries of the cells the box around a circle at `center` of `radius` touches: one slice per row.
+    fn rows_around(&self, center: Vec2, radius: f32) -> impl Iterator<Item = &[(Vec2, u32)]> {
+        let ready = self.cols > 0 && self.starts.len() == self.cols * self.rows + 1;
+        let ((c0, r0), (c1, r1)) = if ready {
+            (
+                self.cell_of(center - Vec2::new(radius, radius)),
+                self.cell_of(center + Vec2::new(radius, radius)),
+            )
+        } else {
+            ((1, 1), (0, 0)) // no rows
+        };
+        (r0..=r1).map(move |r| {
+            let from = self.starts[r * self.cols + c0] as usize;
+            let to = self.starts[r * self.cols + c1 + 1] as usize;
+            &self.items[from..to]
+        })
+    }
+
     /// Calls `found` with the index of every entity within `radius` of `center`, row by row (not in index
     /// order).
     pub fn for_each_within(&self, center: Vec2, radius: f32, mut found: impl FnMut(u32)) {
-        if self.cols == 0 || self.starts.len() != self.cols * self.rows + 1 {
-            return;
-        }
-        let (c0, r0) = self.cell_of(center - Vec2::new(radius, radius));
-        let (c1, r1) = self.cell_of(center + Vec2::new(radius, radius));
         let r2 = radius * radius;
-        for r in r0..=r1 {
-            let from = self.starts[r * self.cols + c0] as usize;
-            let to = self.starts[r * self.cols + c1 + 1] as usize;
-            for (p, i) in &self.items[from..to] {
+        for row in self.rows_around(center, radius) {
+            for (p, i) in row {
                 if (*p - center).length_squared() <= r2 {
                     found(*i);
                 }
@@ -89,16 +100,9 @@ impl Grid {
     /// Sets bit `i` of `bits` for every entity `i` within `radius` of `center`. Branch-free per entity, so
     /// the scan costs the same whether an entity is in or out; `bits` must have a bit for every entity.
     pub fn mark_within(&self, center: Vec2, radius: f32, bits: &mut [u64]) {
-        if self.cols == 0 || self.starts.len() != self.cols * self.rows + 1 {
-            return;
-        }
-        let (c0, r0) = self.cell_of(center - Vec2::new(radius, radius));
-        let (c1, r1) = self.cell_of(center + Vec2::new(radius, radius));
         let r2 = radius * radius;
-        for r in r0..=r1 {
-            let from = self.starts[r * self.cols + c0] as usize;
-            let to = self.starts[r * self.cols + c1 + 1] as usize;
-            for (p, i) in &self.items[from..to] {
+        for row in self.rows_around(center, radius) {
+            for (p, i) in row {
                 let inside = (*p - center).length_squared() <= r2;
                 if let Some(word) = bits.get_mut(*i as usize / 64) {
                     *word |= u64::from(inside) << (i % 64);
