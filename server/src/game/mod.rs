@@ -15,6 +15,7 @@ mod schedule;
 pub mod systems;
 #[cfg(test)]
 mod tests;
+pub mod workers;
 
 use arena_shared::arena::Arena;
 use arena_shared::protocol::{InputDatagram, PlayerId};

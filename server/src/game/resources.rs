@@ -118,4 +118,5 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: sup
     world.insert_resource(Index::default());
     world.insert_resource(Ids::default());
     world.insert_resource(TickStats::default());
+    world.insert_resource(super::workers::Workers::new(usize::from(replication.threads)));
 }

@@ -56,12 +56,11 @@ impl Replicator {
                 }
             }
             // Odd entities still visible are compared one by one; the others are removed.
-            // Both sorted by key: one walk finds each odd entity's index now.
+            // Both sorted by key: each odd entity's index now is searched for after the previous one's (a
+            // search, not a walk: the own player is always odd, and a walk would cost every key before it).
             let mut c = 0;
             for (o, e) in bv.odd.iter().enumerate() {
-                while keys.get(c).is_some_and(|k| *k < e.key) {
-                    c += 1;
-                }
+                c += keys[c.min(keys.len())..].partition_point(|k| *k < e.key);
                 match keys.get(c) {
                     Some(k) if *k == e.key && visible.has(c) => self.w.odd_now.set(c),
                     _ => {

@@ -5,6 +5,7 @@
 
 use super::VIEW_RING;
 use super::bits::Bits;
+use crate::game::workers::Workers;
 use arena_shared::codec::delta::encode_update_body;
 use arena_shared::quant::QEntity;
 use std::collections::VecDeque;
@@ -74,9 +75,8 @@ impl Frame {
         self.spare_baselines.append(&mut self.baselines);
     }
 
-    /// Prepares the baselines `acks` name that are still in the history (each once), on up to `threads`
-    /// threads.
-    pub fn prepare(&mut self, acks: impl IntoIterator<Item = u32>, threads: usize) {
+    /// Prepares the baselines `acks` name that are still in the history (each once), on `workers`.
+    pub fn prepare(&mut self, acks: impl IntoIterator<Item = u32>, workers: &Workers) {
         let mut baselines = std::mem::take(&mut self.baselines);
         for ack in acks {
             if ack == 0 || baselines.iter().any(|b| b.tick == ack) {
@@ -89,16 +89,8 @@ impl Frame {
             (b.tick, b.history) = (ack, h);
             baselines.push(b);
         }
-        let per = baselines.len().div_ceil(threads.max(1)).max(1);
         let frame = &*self;
-        std::thread::scope(|scope| {
-            let mut chunks = baselines.chunks_mut(per);
-            let first = chunks.next();
-            for chunk in chunks {
-                scope.spawn(move || chunk.iter_mut().for_each(|b| frame.fill(b)));
-            }
-            first.into_iter().flatten().for_each(|b| frame.fill(b));
-        });
+        workers.for_each_run(&mut baselines, |run| run.iter_mut().for_each(|b| frame.fill(b)));
         self.baselines = baselines;
     }
 

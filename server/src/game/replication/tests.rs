@@ -55,7 +55,7 @@ impl Server {
         out: &mut Vec<u8>,
     ) -> Built {
         self.frame.begin(tick, RATE, current.iter().copied());
-        self.frame.prepare([ack], 1);
+        self.frame.prepare([ack], &crate::game::workers::Workers::new(1));
         let mut bits = Bits::default();
         bits.clear(current.len());
         visible.iter().for_each(|i| bits.set(*i as usize));

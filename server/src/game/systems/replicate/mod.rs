@@ -11,6 +11,7 @@ use crate::game::input::InputBuffer;
 use crate::game::interest::Grid;
 use crate::game::replication::{Frame, Replicator};
 use crate::game::resources::{ArenaMap, Outbox, Settings, TickCount, TickStats};
+use crate::game::workers::Workers;
 use arena_shared::Vec2;
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use arena_shared::quant::QEntity;
@@ -53,6 +54,7 @@ pub fn replicate(
     mut clients: Query<(&Client, &Player, &Body, &Score, &InputBuffer, &mut Replicator)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<TickStats>,
+    pool: Res<Workers>,
     mut scratch: Local<Scratch>,
 ) {
     let r = settings.replication;
@@ -123,8 +125,7 @@ pub fn replicate(
             replicator: replicator.into_inner(),
         })
         .collect();
-    s.frame
-        .prepare(jobs.iter().map(|j| j.ack_tick), usize::from(r.threads.max(1)));
+    s.frame.prepare(jobs.iter().map(|j| j.ack_tick), &pool);
     let shared = Shared {
         frame: &s.frame,
         grid: &s.grid,
@@ -132,21 +133,13 @@ pub fn replicate(
         view_radius: r.view_radius,
         refill: f64::from(r.client_bandwidth) / f64::from(r.snapshot_rate.max(1)),
     };
-    let threads = usize::from(r.threads.max(1)).min(jobs.len().div_ceil(CLIENTS_PER_THREAD).max(1));
+    let threads = pool.threads().min(jobs.len().div_ceil(CLIENTS_PER_THREAD).max(1));
     s.workers.resize_with(threads.max(s.workers.len()), Worker::default);
     let per = jobs.len().div_ceil(threads).max(1);
     let workers = &mut s.workers[..threads];
-    std::thread::scope(|scope| {
-        let mut chunks = jobs.chunks_mut(per).zip(workers.iter_mut());
-        let first = chunks.next();
-        for (chunk, worker) in chunks {
-            let shared = &shared;
-            scope.spawn(move || worker.run(shared, chunk));
-        }
-        if let Some((chunk, worker)) = first {
-            worker.run(&shared, chunk);
-        }
-    });
+    let mut runs: Vec<(&mut [Job<'_>], &mut Worker)> = jobs.chunks_mut(per).zip(workers.iter_mut()).collect();
+    pool.for_each(&mut runs, |(chunk, worker)| worker.run(&shared, chunk));
+    drop(runs);
 
     // Each worker's datagrams are one buffer; the outbox gets slices of it, in client order.
     for worker in workers.iter_mut() {
