@@ -26,6 +26,11 @@ impl Grid {
     /// Rebuilds the grid for an arena of `width` × `height` with cells of about `cell` units, from the
     /// positions of entities `0..positions.len()`. Buffers are reused between rebuilds.
     pub fn rebuild(&mut self, width: f32, height: f32, cell: f32, positions: impl Iterator<Item = Vec2>) {
+        self.rebuild_indexed(width, height, cell, positions.enumerate().map(|(i, p)| (i as u32, p)));
+    }
+
+    /// [`Grid::rebuild`] from entities given as (index, position), indices ascending.
+    pub fn rebuild_indexed(&mut self, width: f32, height: f32, cell: f32, entities: impl Iterator<Item = (u32, Vec2)>) {
         let cell = cell
             .max(width / MAX_CELLS_PER_SIDE as f32)
             .max(height / MAX_CELLS_PER_SIDE as f32)
@@ -39,12 +44,12 @@ impl Grid {
         self.cells_of.clear();
         self.starts.clear();
         self.starts.resize(n + 1, 0);
-        for p in positions {
+        for (i, p) in entities {
             let (c, r) = self.cell_of(p);
             let at = r * self.cols + c;
             self.starts[at + 1] += 1;
             self.cells_of.push(at as u32);
-            self.unplaced.push((p, 0));
+            self.unplaced.push((p, i));
         }
         for i in 0..n {
             self.starts[i + 1] += self.starts[i];
@@ -53,9 +58,9 @@ impl Grid {
         self.next.extend_from_slice(&self.starts[..n]);
         self.items.clear();
         self.items.resize(self.unplaced.len(), (Vec2::ZERO, 0));
-        for (i, (&at, item)) in self.cells_of.iter().zip(&self.unplaced).enumerate() {
+        for (&at, item) in self.cells_of.iter().zip(&self.unplaced) {
             let slot = &mut self.next[at as usize];
-            self.items[*slot as usize] = (item.0, i as u32);
+            self.items[*slot as usize] = *item;
             *slot += 1;
         }
     }

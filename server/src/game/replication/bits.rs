@@ -12,6 +12,20 @@ impl Bits {
         self.0.resize(n.div_ceil(64), 0);
     }
 
+    /// Sizes the set for indices `0..n`, keeping what it holds below `n`.
+    pub fn grow(&mut self, n: usize) {
+        self.0.resize(n.div_ceil(64).max(self.0.len()), 0);
+    }
+
+    /// Adds every index the set is sized for (after [`Bits::clear`] with `n`, exactly `0..n`).
+    pub fn fill_to(&mut self, n: usize) {
+        self.clear(n);
+        for (w, word) in self.0.iter_mut().enumerate() {
+            let left = n - w * 64;
+            *word = if left >= 64 { u64::MAX } else { (1 << left) - 1 };
+        }
+    }
+
     /// Makes this set a copy of `other`.
     pub fn copy_from(&mut self, other: &Bits) {
         self.0.clear();

@@ -1,4 +1,4 @@
-//! Finding what one snapshot may send: the baseline's entities found by index now, then a few operations
+//! Finding what one snapshot may send: the baseline's entities found by slot now, then a few operations
 //! per 64 entities to pick the visible entities that are new, changed since the baseline, or odd (compared
 //! one by one), and the entities to remove (gone from the world, or out of view).
 
@@ -27,31 +27,51 @@ impl Replicator {
         let empty = View::default();
         let bv = baseline.map_or(&empty, |(at, _)| &self.ring[at]);
         let mut sort_removals = false;
+        let same_slots = baseline.is_some_and(|(_, b)| b.same_slots);
         if let Some((_, b)) = baseline {
-            // The baseline's exact entities gone from the world are removed; the others are found by index now.
-            for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
-                let mut word = e & g;
-                while word != 0 {
-                    let j = w * 64 + word.trailing_zeros() as usize;
-                    word &= word - 1;
-                    if let Some(e) = frame.then(b.history, j) {
+            let base = self.w.base.words_mut();
+            if same_slots {
+                // One walk over the words: the baseline's exact entities gone from the world or out of view
+                // are removed (in slot, so key, order), the others are the baseline now.
+                let (exact, gone, vis) = (bv.exact.words(), b.gone.words(), visible.words());
+                for (w, ((slot, &e), &g)) in base.iter_mut().zip(exact).zip(gone).enumerate() {
+                    *slot = e & !g;
+                    let mut word = e & (g | !vis.get(w).copied().unwrap_or(0));
+                    while word != 0 {
+                        let j = w * 64 + word.trailing_zeros() as usize;
+                        word &= word - 1;
                         self.w.removals.push(Removal {
-                            key: e.key,
+                            key: keys[j],
                             base: Base::Then(j as u32),
                         });
                     }
                 }
-            }
-            let base = self.w.base.words_mut();
-            for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
-                let mut word = e & !g;
-                while word != 0 {
-                    let j = w * 64 + word.trailing_zeros() as usize;
-                    word &= word - 1;
-                    if let Some(&c) = b.now.get(j)
-                        && let Some(slot) = base.get_mut(c as usize / 64)
-                    {
-                        *slot |= 1 << (c % 64);
+            } else {
+                // Laid out afresh since: the baseline's exact entities gone from the world are removed; the
+                // others are found by their slot now, one by one.
+                for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
+                    let mut word = e & g;
+                    while word != 0 {
+                        let j = w * 64 + word.trailing_zeros() as usize;
+                        word &= word - 1;
+                        if let Some(e) = frame.then(b.history, j) {
+                            self.w.removals.push(Removal {
+                                key: e.key,
+                                base: Base::Then(j as u32),
+                            });
+                        }
+                    }
+                }
+                for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
+                    let mut word = e & !g;
+                    while word != 0 {
+                        let j = w * 64 + word.trailing_zeros() as usize;
+                        word &= word - 1;
+                        if let Some(&c) = b.now.get(j)
+                            && let Some(slot) = base.get_mut(c as usize / 64)
+                        {
+                            *slot |= 1 << (c % 64);
+                        }
                     }
                 }
             }
@@ -73,14 +93,16 @@ impl Replicator {
                 }
             }
         }
-        // Exact entities that left the view.
-        let gone = self.w.base.words().iter().zip(visible.words()).map(|(b, v)| b & !v);
-        let before = self.w.removals.len();
-        self.w.removals.extend(bits::ones(gone).map(|c| Removal {
-            key: keys[c],
-            base: Base::World,
-        }));
-        sort_removals |= before > 0 && self.w.removals.len() > before;
+        // Exact entities that left the view (found above when the slots are the baseline's).
+        if !same_slots {
+            let gone = self.w.base.words().iter().zip(visible.words()).map(|(b, v)| b & !v);
+            let before = self.w.removals.len();
+            self.w.removals.extend(bits::ones(gone).map(|c| Removal {
+                key: keys[c],
+                base: Base::World,
+            }));
+            sort_removals |= before > 0 && self.w.removals.len() > before;
+        }
         if sort_removals {
             self.w.removals.sort_unstable_by_key(|r| r.key);
         }

@@ -1,6 +1,6 @@
-//! What every client's snapshot of one tick shares: the entities quantized once and sorted by key, the
-//! entities of the recent snapshots (the baselines clients acknowledge), and, per baseline in use, where
-//! each of its entities is now and the update body of every entity against it. A body depends only on the
+//! What every client's snapshot of one tick shares: the entities quantized once, in slots kept from one
+//! snapshot to the next, the recent snapshots (the baselines clients acknowledge), and, per baseline in
+//! use, which of its entities are gone and the update body of every entity against it. A body depends only on the
 //! entity and the baseline, so each is encoded once per tick however many clients need it.
 
 use super::VIEW_RING;
@@ -14,21 +14,45 @@ use std::ops::Range;
 /// Marks an index or a body not known.
 pub(super) const NONE: u32 = u32::MAX;
 
+/// Dead slots a layout keeps before it is rebuilt without them, at least (and at least one per two live
+/// slots). More dead slots make every client's bitsets longer; fewer make fresh layouts, whose first
+/// snapshot translates every client's baseline entity by entity, more frequent.
+const MIN_DEAD_KEPT: usize = 256;
+
 /// One snapshot tick's entities and the recent ones before it.
+///
+/// Entities live in slots, in key order. A slot keeps its entity from one snapshot to the next, and an
+/// entity that leaves the world leaves a dead slot behind, so the views of recent snapshots (bitsets over
+/// slots) compare with this one's word by word. Entities new to the world take slots after the last one
+/// (players' and projectiles' ids only grow, so their keys come after every key there). When a new key
+/// would fall between slots, or dead slots pass their limit, the slots are laid out afresh (a new
+/// *layout*); views from an older layout are translated by key, entity by entity.
 #[derive(Debug, Default)]
 pub struct Frame {
     tick: u32,
     tick_rate: u16,
-    /// This snapshot's entities, sorted by key. Timers are zero: a client's own player carries its own.
-    entities: Vec<QEntity>,
-    /// The same keys, packed.
+    /// This snapshot: per slot, the entity's state (a dead slot keeps its last). Timers are zero: a
+    /// client's own player carries its own.
+    now: Snap,
+    /// Per slot, its key (ascending; dead slots keep theirs).
     keys: Vec<u32>,
-    /// Earlier snapshots' entities, oldest first.
-    history: VecDeque<(u32, Vec<QEntity>)>,
+    /// Earlier snapshots, oldest first.
+    history: VecDeque<Snap>,
     /// The baselines prepared for this tick.
     baselines: Vec<Baseline>,
-    spare: Vec<QEntity>,
+    incoming: Vec<QEntity>,
+    spare: Vec<Snap>,
     spare_baselines: Vec<Baseline>,
+}
+
+/// One snapshot's slots.
+#[derive(Debug, Default, Clone)]
+struct Snap {
+    tick: u32,
+    /// Which slot layout (counted from 1).
+    layout: u32,
+    entities: Vec<QEntity>,
+    alive: Bits,
 }
 
 /// One acknowledged snapshot, prepared for every client whose baseline it is.
@@ -39,13 +63,15 @@ pub struct Baseline {
     pub history: usize,
     /// Ticks from it to now.
     pub ticks: u32,
-    /// Per entity of that snapshot: its index now, or [`NONE`] when it is gone.
+    /// Whether its slots are this snapshot's (else [`Baseline::now`] translates them).
+    pub same_slots: bool,
+    /// Per slot of that snapshot: its slot now, or [`NONE`] when gone (only when not the same slots).
     pub now: Vec<u32>,
-    /// Entities of that snapshot (by index then) gone now.
+    /// Slots of that snapshot whose entity is gone now.
     pub gone: Bits,
-    /// Entities (by index now) whose state differs from their state then moved on by prediction.
+    /// Slots now whose entity's state differs from its state then moved on by prediction.
     pub changed: Bits,
-    /// Per entity now: its body (start, end) in `bytes` against that snapshot, empty when unchanged or
+    /// Per slot now: its body (start, end) in `bytes` against that snapshot, empty when unchanged or
     /// absent then.
     spans: Vec<(u32, u32)>,
     bytes: Vec<u8>,
@@ -55,24 +81,73 @@ impl Frame {
     /// Starts snapshot `tick`: the current entities become history, and `entities` (sorted by key, unique)
     /// become current.
     pub fn begin(&mut self, tick: u32, tick_rate: u16, entities: impl Iterator<Item = QEntity>) {
-        let mut next = std::mem::take(&mut self.spare);
-        next.clear();
-        next.extend(entities);
-        debug_assert!(next.windows(2).all(|w| w[0].key < w[1].key), "sorted, unique keys");
-        let previous = std::mem::replace(&mut self.entities, next);
+        let mut incoming = std::mem::take(&mut self.incoming);
+        incoming.clear();
+        incoming.extend(entities);
+        debug_assert!(incoming.windows(2).all(|w| w[0].key < w[1].key), "sorted, unique keys");
+        let mut next = self.spare.pop().unwrap_or_default();
+        next.tick = tick;
+        if self.tick != 0 && self.keeps_layout(&incoming) {
+            next.layout = self.now.layout;
+            next.entities.clear();
+            next.entities.extend_from_slice(&self.now.entities);
+            next.alive.clear(self.keys.len());
+            let mut slot = 0;
+            for e in &incoming {
+                while self.keys.get(slot).is_some_and(|k| *k < e.key) {
+                    slot += 1;
+                }
+                if slot == self.keys.len() {
+                    self.keys.push(e.key);
+                    next.entities.push(*e);
+                    next.alive.grow(self.keys.len());
+                } else {
+                    next.entities[slot] = *e;
+                }
+                next.alive.set(slot);
+                slot += 1;
+            }
+        } else {
+            next.layout = self.now.layout.wrapping_add(1).max(1);
+            next.entities.clear();
+            next.entities.extend_from_slice(&incoming);
+            next.alive.fill_to(incoming.len());
+            self.keys.clear();
+            self.keys.extend(incoming.iter().map(|e| e.key));
+        }
+        let previous = std::mem::replace(&mut self.now, next);
         if self.tick != 0 {
             if self.history.len() == VIEW_RING
-                && let Some((_, old)) = self.history.pop_front()
+                && let Some(old) = self.history.pop_front()
             {
-                self.spare = old;
+                self.spare.push(old);
             }
-            self.history.push_back((self.tick, previous));
+            self.history.push_back(previous);
         }
         self.tick = tick;
         self.tick_rate = tick_rate;
-        self.keys.clear();
-        self.keys.extend(self.entities.iter().map(|e| e.key));
+        self.incoming = incoming;
         self.spare_baselines.append(&mut self.baselines);
+    }
+
+    /// Whether `incoming` (sorted by key) fits the current slots: every key already has a slot or comes after
+    /// the last one, and the dead slots left would not pass their limit.
+    fn keeps_layout(&self, incoming: &[QEntity]) -> bool {
+        let mut slot = 0;
+        let mut kept = 0;
+        for e in incoming {
+            while self.keys.get(slot).is_some_and(|k| *k < e.key) {
+                slot += 1;
+            }
+            match self.keys.get(slot) {
+                Some(k) if *k == e.key => kept += 1,
+                Some(_) => return false, // a new key between slots
+                None => break,           // the rest come after the last slot
+            }
+            slot += 1;
+        }
+        let dead = self.keys.len() - kept;
+        dead <= (incoming.len() / 2).max(MIN_DEAD_KEPT)
     }
 
     /// Prepares the baselines `acks` name that are still in the history (each once), on `workers`.
@@ -82,7 +157,7 @@ impl Frame {
             if ack == 0 || baselines.iter().any(|b| b.tick == ack) {
                 continue;
             }
-            let Some(h) = self.history.iter().rposition(|(t, _)| *t == ack) else {
+            let Some(h) = self.history.iter().rposition(|s| s.tick == ack) else {
                 continue;
             };
             let mut b = self.spare_baselines.pop().unwrap_or_default();
@@ -97,36 +172,49 @@ impl Frame {
     /// Where every entity of history snapshot `b.history` is now, and every current entity's body against
     /// it.
     fn fill(&self, b: &mut Baseline) {
-        let (tick, then) = &self.history[b.history];
-        b.tick = *tick;
-        b.ticks = self.tick.wrapping_sub(*tick);
+        let then = &self.history[b.history];
+        let n = self.keys.len();
+        b.tick = then.tick;
+        b.ticks = self.tick.wrapping_sub(then.tick);
+        b.same_slots = then.layout == self.now.layout;
         b.now.clear();
-        b.gone.clear(then.len());
-        b.changed.clear(self.entities.len());
+        b.gone.clear(then.entities.len());
+        b.changed.clear(n);
         b.spans.clear();
-        b.spans.resize(self.entities.len(), (0, 0));
+        b.spans.resize(n, (0, 0));
         b.bytes.clear();
         let mut i = 0;
-        for e in then {
-            while self.keys.get(i).is_some_and(|k| *k < e.key) {
-                i += 1;
-            }
-            if self.keys.get(i) != Some(&e.key) {
-                b.gone.set(b.now.len());
-                b.now.push(NONE);
+        for j in then.alive.ones() {
+            let e = &then.entities[j];
+            let at = if b.same_slots {
+                j
+            } else {
+                b.now.resize(j, NONE);
+                while self.keys.get(i).is_some_and(|k| *k < e.key) {
+                    i += 1;
+                }
+                i
+            };
+            if self.keys.get(at) != Some(&e.key) || !self.now.alive.has(at) {
+                b.gone.set(j);
                 continue;
             }
-            b.now.push(i as u32);
+            if !b.same_slots {
+                b.now.push(at as u32);
+            }
             let start = b.bytes.len();
             let len = encode_update_body(
                 Some(&e.predicted(b.ticks, self.tick_rate)),
-                &self.entities[i],
+                &self.now.entities[at],
                 &mut b.bytes,
             );
             if len > 0 {
-                b.changed.set(i);
-                b.spans[i] = (start as u32, (start + len) as u32);
+                b.changed.set(at);
+                b.spans[at] = (start as u32, (start + len) as u32);
             }
+        }
+        if !b.same_slots {
+            b.now.resize(then.entities.len(), NONE);
         }
     }
 
@@ -138,12 +226,31 @@ impl Frame {
         self.tick_rate
     }
 
+    /// Per slot, the entity's state (dead slots hold their last).
     pub fn entities(&self) -> &[QEntity] {
-        &self.entities
+        &self.now.entities
     }
 
+    /// Which slot layout this snapshot's is (tests).
+    #[cfg(test)]
+    pub(super) fn layout(&self) -> u32 {
+        self.now.layout
+    }
+
+    /// Per slot, its key (ascending).
     pub fn keys(&self) -> &[u32] {
         &self.keys
+    }
+
+    /// The slots holding an entity this tick.
+    pub fn alive(&self) -> &Bits {
+        &self.now.alive
+    }
+
+    /// The slot of the entity with `key`, when it is alive.
+    pub fn slot(&self, key: u32) -> Option<usize> {
+        let at = self.keys.binary_search(&key).ok()?;
+        self.now.alive.has(at).then_some(at)
     }
 
     /// The prepared baseline for snapshot `tick`.
@@ -151,15 +258,16 @@ impl Frame {
         self.baselines.iter().find(|b| b.tick == tick)
     }
 
-    /// Entity `j` of history snapshot `h`.
+    /// Slot `j` of history snapshot `h` (its entity then).
     pub fn then(&self, h: usize, j: usize) -> Option<&QEntity> {
-        self.history.get(h)?.1.get(j)
+        self.history.get(h)?.entities.get(j)
     }
 
-    /// The state entity `key` had in history snapshot `h`.
+    /// The state entity `key` had in history snapshot `h`, when it was alive then.
     pub fn state_in(&self, h: usize, key: u32) -> Option<&QEntity> {
-        let v = &self.history.get(h)?.1;
-        v.binary_search_by_key(&key, |e| e.key).ok().map(|i| &v[i])
+        let snap = self.history.get(h)?;
+        let at = snap.entities.binary_search_by_key(&key, |e| e.key).ok()?;
+        snap.alive.has(at).then(|| &snap.entities[at])
     }
 
     /// The body of current entity `i` against baseline `b`.
@@ -182,9 +290,9 @@ pub struct NewBodies {
 impl NewBodies {
     /// Current entity `i` as a new entity.
     pub fn get(&mut self, frame: &Frame, i: usize) -> Range<usize> {
-        if self.tick != frame.tick || self.len != frame.entities.len() {
+        if self.tick != frame.tick || self.len != frame.keys.len() {
             self.tick = frame.tick;
-            self.len = frame.entities.len();
+            self.len = frame.keys.len();
             self.bytes.clear();
             self.spans.clear();
             self.spans.resize(self.len, (NONE, NONE));
@@ -194,7 +302,7 @@ impl NewBodies {
             return s as usize..e as usize;
         }
         let start = self.bytes.len();
-        encode_update_body(None, &frame.entities[i], &mut self.bytes);
+        encode_update_body(None, &frame.now.entities[i], &mut self.bytes);
         self.spans[i] = (start as u32, self.bytes.len() as u32);
         start..self.bytes.len()
     }

@@ -57,8 +57,14 @@ impl Server {
         self.frame.begin(tick, RATE, current.iter().copied());
         self.frame.prepare([ack], &crate::game::workers::Workers::new(1));
         let mut bits = Bits::default();
-        bits.clear(current.len());
-        visible.iter().for_each(|i| bits.set(*i as usize));
+        bits.clear(self.frame.keys().len());
+        for i in visible {
+            let slot = self
+                .frame
+                .slot(current[*i as usize].key)
+                .expect("every current entity has a slot");
+            bits.set(slot);
+        }
         let own = current.iter().find(|e| e.key == 1).copied().unwrap_or_default();
         let p = params(tick, ack, budget, refill, own);
         self.replicator.build(&self.frame, &mut self.scratch, &bits, &p, out)
@@ -237,6 +243,7 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
         let mut client = Client::default();
         let mut ack = 0;
         let mut left_out = 0;
+        let mut layouts = std::collections::BTreeSet::new();
         for tick in 1..300 {
             let mut current = world(120, tick, &mut rng);
             // Some entities stop and some turn; a band of keys is gone for a while.
@@ -247,6 +254,24 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
                 }
             }
             current.retain(|e| !(50..60).contains(&e.key) || tick % 100 < 50);
+            // Short-lived entities with ever newer keys (as projectiles are): new slots after the last, dead
+            // slots piling up until the slots are laid out afresh; now and then a new key between the
+            // existing ones (as a joining player's is), which lays them out afresh at once.
+            current.extend((tick.saturating_sub(15) * 3..tick * 3).map(|k| QEntity {
+                key: 1_000 + k,
+                x: (k * 37 % 5_000) as i32,
+                vx: 300,
+                health: 1,
+                ..QEntity::default()
+            }));
+            if tick % 37 == 0 {
+                current.push(QEntity {
+                    key: 500 + tick,
+                    health: 100,
+                    ..QEntity::default()
+                });
+                current.sort_unstable_by_key(|e| e.key);
+            }
             let visible: Vec<u32> = (0..current.len() as u32)
                 .filter(|i| current[*i as usize].key == 1 || rng.random_bool(0.8))
                 .collect();
@@ -257,6 +282,7 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
             };
             let mut out = vec![];
             let built = server.build_seeing(tick, &current, &visible, ack, budget, 100_000.0, &mut out);
+            layouts.insert(server.frame.layout());
             left_out += built.updates_left_out;
             assert!(out.len() <= budget, "seed {seed} tick {tick}: {} > {budget}", out.len());
             if rng.random_bool(0.15) {
@@ -275,5 +301,11 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
             }
         }
         assert!(left_out > 100, "seed {seed}: the budgets left {left_out} updates out");
+        // 8 new keys between slots, and dead slots over the limit about every 85 ticks.
+        assert!(
+            (10..40).contains(&layouts.len()),
+            "seed {seed}: {} slot layouts in 300 ticks",
+            layouts.len()
+        );
     }
 }

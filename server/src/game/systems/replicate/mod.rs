@@ -12,7 +12,6 @@ use crate::game::interest::Grid;
 use crate::game::replication::{Frame, Replicator};
 use crate::game::resources::{ArenaMap, Outbox, Settings, TickCount, TickStats};
 use crate::game::workers::Workers;
-use arena_shared::Vec2;
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
@@ -33,7 +32,6 @@ pub fn is_snapshot_tick(tick: u32, tick_rate: u16, snapshot_rate: u16) -> bool {
 pub struct Scratch {
     players: Vec<QEntity>,
     projectiles: Vec<QEntity>,
-    positions: Vec<Vec2>,
     frame: Frame,
     grid: Grid,
     /// Moving players among the frame's entities, one bit each.
@@ -91,19 +89,19 @@ pub fn replicate(
         settings.tick_rate,
         s.players.iter().chain(&s.projectiles).copied(),
     );
-    let entities = s.frame.entities();
-    s.positions.clear();
-    s.positions.extend(entities.iter().map(QEntity::pos));
+    // The grid and the moving players over the frame's live slots (a dead slot is nobody's to see).
+    let (entities, alive) = (s.frame.entities(), s.frame.alive());
     // Cells of a quarter of the view radius: a query scans about 1.6 times the entities it finds.
-    s.grid.rebuild(
+    s.grid.rebuild_indexed(
         arena.0.width,
         arena.0.height,
         (r.view_radius / 4.0).max(1.0),
-        s.positions.iter().copied(),
+        alive.ones().map(|i| (i as u32, entities[i].pos())),
     );
     s.moving.clear();
     s.moving.resize(entities.len().div_ceil(64), 0);
-    for (i, e) in entities.iter().enumerate() {
+    for i in alive.ones() {
+        let e = &entities[i];
         if !e.is_projectile() && (e.vx, e.vy) != (0, 0) {
             s.moving[i / 64] |= 1 << (i % 64);
         }

@@ -66,7 +66,7 @@ impl Worker {
         self.sent.clear();
         let datagram_budget = TARGET_DATAGRAM_LEN - DELTA_PREFIX_MAX;
         for job in jobs {
-            let Ok(own_at) = frame.keys().binary_search(&job.own.key) else {
+            let Some(own_at) = frame.slot(job.own.key) else {
                 continue; // not in this frame (cannot happen: every client is a player)
             };
             self.visible.clear(n);
