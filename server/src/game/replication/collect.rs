@@ -152,12 +152,12 @@ impl Replicator {
                     });
                 }
             } else if self.w.base.has(c) {
-                let len = baseline.map_or(0, |(_, b)| frame.body(b, c).len());
+                let body = baseline.map_or((0, 0), |(_, b)| b.span(c));
                 self.w.candidates.push(Candidate {
                     key,
                     current: c as u32,
                     src: Src::Shared,
-                    body: (0, len as u32),
+                    body,
                     base: Base::World,
                 });
             } else {

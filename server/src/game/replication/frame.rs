@@ -269,11 +269,17 @@ impl Frame {
         let at = snap.entities.binary_search_by_key(&key, |e| e.key).ok()?;
         snap.alive.has(at).then(|| &snap.entities[at])
     }
+}
 
-    /// The body of current entity `i` against baseline `b`.
-    pub fn body<'a>(&self, b: &'a Baseline, i: usize) -> &'a [u8] {
-        let (s, e) = b.spans[i];
-        &b.bytes[s as usize..e as usize]
+impl Baseline {
+    /// Where the body of current entity `i` against this baseline is in [`Baseline::bytes`] (empty when none).
+    pub fn span(&self, i: usize) -> (u32, u32) {
+        self.spans.get(i).copied().unwrap_or((0, 0))
+    }
+
+    /// Every body against this baseline, back to back.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 }
 

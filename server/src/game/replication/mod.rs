@@ -154,14 +154,15 @@ pub struct Built {
 }
 
 impl Replicator {
-    /// Builds the payload for this snapshot into `out`. `visible` holds the visible entities (indices into
-    /// `frame`'s entities), the client's own player among them; the acknowledged baseline must have been
+    /// Builds the payload for this snapshot into `out`. `visible` holds the visible entities (slots of
+    /// `frame`), the client's own player among them, and is left holding anything (it becomes the stored
+    /// view, and the buffer of an old view takes its place); the acknowledged baseline must have been
     /// prepared in `frame` ([`Frame::prepare`]), or the snapshot is a full one.
     pub fn build(
         &mut self,
         frame: &Frame,
         scratch: &mut Scratch,
-        visible: &Bits,
+        visible: &mut Bits,
         p: &SnapshotParams,
         out: &mut Vec<u8>,
     ) -> Built {
@@ -175,7 +176,7 @@ impl Replicator {
         &mut self,
         frame: &Frame,
         news: &mut NewBodies,
-        visible: &Bits,
+        visible: &mut Bits,
         p: &SnapshotParams,
         out: &mut Vec<u8>,
     ) -> Built {
@@ -197,7 +198,8 @@ impl Replicator {
         // The view the client will hold.
         let mut view = self.spare.pop().unwrap_or_default();
         view.tick = frame.tick();
-        view.exact.copy_from(visible);
+        let entities_visible = visible.count();
+        std::mem::swap(&mut view.exact, visible);
         view.odd.clear();
         if let Ok(own_at) = frame.keys().binary_search(&p.own.key) {
             view.exact.unset(own_at);
@@ -215,21 +217,25 @@ impl Replicator {
             last_input_seq: p.last_input_seq,
         };
         let start = out.len();
+        // Where each source's bodies are: spans in candidates index straight into them.
+        let shared = baseline.map_or(&[][..], |(_, b)| b.bytes());
+        let (news, local) = (&news.bytes[..], &self.w.local[..]);
+        let body = |c: &Candidate| {
+            let bytes = match c.src {
+                Src::Shared => shared,
+                Src::New => news,
+                Src::Local => local,
+            };
+            bytes.get(c.body.0 as usize..c.body.1 as usize).unwrap_or(&[])
+        };
+        let all = sent == self.w.candidates.len();
         let updates = self
             .w
             .candidates
             .iter()
             .zip(&self.w.chosen)
-            .filter(|(_, c)| **c)
-            .map(|(c, _)| {
-                let (s, e) = (c.body.0 as usize, c.body.1 as usize);
-                let body = match (c.src, baseline) {
-                    (Src::Shared, Some((_, b))) => frame.body(b, c.current as usize),
-                    (Src::New, _) => &news.bytes[s..e],
-                    _ => &self.w.local[s..e],
-                };
-                (c.key, body)
-            });
+            .filter(|(_, c)| all || **c)
+            .map(|(c, _)| (c.key, body(c)));
         self.w.removed.clear();
         self.w
             .removed
@@ -245,7 +251,7 @@ impl Replicator {
         self.ring.push_back(view);
         Built {
             bytes,
-            entities_visible: visible.count(),
+            entities_visible,
             updates_sent: sent,
             updates_left_out: self.w.candidates.len() - sent,
             full: baseline.is_none(),

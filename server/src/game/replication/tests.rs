@@ -67,7 +67,8 @@ impl Server {
         }
         let own = current.iter().find(|e| e.key == 1).copied().unwrap_or_default();
         let p = params(tick, ack, budget, refill, own);
-        self.replicator.build(&self.frame, &mut self.scratch, &bits, &p, out)
+        self.replicator
+            .build(&self.frame, &mut self.scratch, &mut bits, &p, out)
     }
 
     fn newest_view(&self) -> Vec<QEntity> {

@@ -91,7 +91,7 @@ impl Worker {
             self.buf.resize(start + DELTA_PREFIX_MAX, 0);
             let built = job
                 .replicator
-                .build(frame, &mut self.scratch, &self.visible, &params, &mut self.buf);
+                .build(frame, &mut self.scratch, &mut self.visible, &params, &mut self.buf);
             let Ok((prefix, n)) = delta_datagram_prefix(built.bytes) else {
                 self.buf.truncate(start); // cannot happen: the payload is within the datagram budget
                 continue;
