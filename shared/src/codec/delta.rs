@@ -165,28 +165,59 @@ pub fn encode_delta_bodies<'a>(
     removed: &[u32],
     out: &mut Vec<u8>,
 ) {
-    put_varint(out, u64::from(header.tick));
-    put_varint(out, u64::from(header.baseline_tick));
-    put_varint(out, u64::from(header.last_input_seq));
-    put_varint(out, updates.len() as u64);
+    let mut w = DeltaWriter::begin(header, updates.len(), out);
     // A gap byte or two and a body of a dozen bytes each, typically: room for them reserved once.
     out.reserve(updates.len() * 16 + removed.len() * 2);
-    let mut prev: i64 = -1;
     for (key, body) in updates {
-        put_varint(out, (i64::from(key) - prev - 1) as u64);
-        prev = i64::from(key);
+        w.update(key, body, out);
+    }
+    w.removals(removed.iter().copied(), removed.len(), out);
+}
+
+/// Writes a delta piece by piece, for a sender that finds its updates as it writes them: the header with the
+/// number of updates, then each update in ascending key order, then the removals. Writes exactly what
+/// [`encode_delta_bodies`] writes for the same updates and removals.
+#[derive(Debug)]
+pub struct DeltaWriter {
+    prev: i64,
+}
+
+impl DeltaWriter {
+    /// Writes the header, announcing `updates` updates (the caller must then write exactly that many).
+    pub fn begin(header: &DeltaHeader, updates: usize, out: &mut Vec<u8>) -> Self {
+        put_varint(out, u64::from(header.tick));
+        put_varint(out, u64::from(header.baseline_tick));
+        put_varint(out, u64::from(header.last_input_seq));
+        put_varint(out, updates as u64);
+        Self { prev: -1 }
+    }
+
+    /// Writes one update; keys must ascend. Returns the bytes written (its key gap and body).
+    #[inline]
+    pub fn update(&mut self, key: u32, body: &[u8], out: &mut Vec<u8>) -> usize {
+        let start = out.len();
+        put_varint(out, (i64::from(key) - self.prev - 1) as u64);
+        self.prev = i64::from(key);
         if body.len() <= 16 {
             // Bodies are a few bytes: byte by byte beats a call to memmove.
             body.iter().for_each(|b| out.push(*b));
         } else {
             out.extend_from_slice(body);
         }
+        out.len() - start
     }
-    put_varint(out, removed.len() as u64);
-    let mut prev: i64 = -1;
-    for key in removed {
-        put_varint(out, (i64::from(*key) - prev - 1) as u64);
-        prev = i64::from(*key);
+
+    /// Writes the `count` removed keys (ascending, unique) and ends the delta. Returns the bytes their key gaps
+    /// took (the count aside).
+    pub fn removals(self, removed: impl Iterator<Item = u32>, count: usize, out: &mut Vec<u8>) -> usize {
+        put_varint(out, count as u64);
+        let start = out.len();
+        let mut prev: i64 = -1;
+        for key in removed {
+            put_varint(out, (i64::from(key) - prev - 1) as u64);
+            prev = i64::from(key);
+        }
+        out.len() - start
     }
 }
 

@@ -15,6 +15,7 @@
 mod bits;
 mod budget;
 mod collect;
+mod fast;
 mod frame;
 
 pub use bits::Bits;
@@ -40,7 +41,7 @@ struct View {
 }
 
 /// One client's replication state.
-#[derive(Component, Debug, Default)]
+#[derive(Component, Debug)]
 pub struct Replicator {
     /// Views sent, oldest first.
     ring: VecDeque<View>,
@@ -52,6 +53,26 @@ pub struct Replicator {
     w: Work,
     /// Cleared views from the ring, reused.
     spare: Vec<View>,
+    /// Whether the common case takes the short path ([`fast`]); tests turn it off to compare.
+    fast: bool,
+    /// Snapshots the short path built (tests).
+    #[cfg(test)]
+    fast_taken: u32,
+}
+
+impl Default for Replicator {
+    fn default() -> Self {
+        Self {
+            ring: VecDeque::new(),
+            waiting: Vec::new(),
+            tokens: 0.0,
+            w: Work::default(),
+            spare: Vec::new(),
+            fast: true,
+            #[cfg(test)]
+            fast_taken: 0,
+        }
+    }
 }
 
 /// Buffers one snapshot is built in, kept by the thread that builds snapshots (so they stay in its
@@ -191,6 +212,24 @@ impl Replicator {
             .then(|| self.ring.iter().position(|v| v.tick == p.ack_tick))
             .flatten()
             .and_then(|at| Some((at, frame.baseline(p.ack_tick)?)));
+        if let Some(b) = baseline
+            && self.fast
+        {
+            let entities_visible = visible.count();
+            if let Some((bytes, sent)) = self.build_fast(frame, news, visible, p, b, out) {
+                #[cfg(test)]
+                {
+                    self.fast_taken += 1;
+                }
+                return Built {
+                    bytes,
+                    entities_visible,
+                    updates_sent: sent,
+                    updates_left_out: 0,
+                    full: false,
+                };
+            }
+        }
         self.collect(frame, news, visible, p, baseline);
         let (sent, removals_sent) = self.choose(frame, p);
         let all_sent = sent == self.w.candidates.len() && removals_sent == self.w.removals.len();

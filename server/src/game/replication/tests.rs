@@ -118,12 +118,17 @@ fn the_client_always_rebuilds_the_view_the_server_stored_under_loss() {
     let mut rng = StdRng::seed_from_u64(3);
     let mut server = Server::default();
     let mut client = Client::default();
+    let mut general = Server::default();
+    general.replicator.fast = false;
     let mut ack = 0;
     for tick in 1..400 {
         let current = world(40, tick, &mut rng);
         let mut out = vec![];
         server.build(tick, &current, ack, 1_100, 100_000.0, &mut out);
         assert!(out.len() <= 1_100);
+        let mut out_general = vec![];
+        general.build(tick, &current, ack, 1_100, 100_000.0, &mut out_general);
+        assert_eq!(out, out_general, "tick {tick}: the short path wrote other bytes");
         if rng.random_bool(0.15) {
             continue; // lost
         }
@@ -134,6 +139,11 @@ fn the_client_always_rebuilds_the_view_the_server_stored_under_loss() {
             ack = t;
         }
     }
+    assert!(
+        server.replicator.fast_taken > 250,
+        "{} of 399 by the short path",
+        server.replicator.fast_taken
+    );
 }
 
 #[test]
@@ -245,6 +255,9 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
         let mut ack = 0;
         let mut left_out = 0;
         let mut layouts = std::collections::BTreeSet::new();
+        // A twin server that always takes the general path: the short path must write the same bytes.
+        let mut general = Server::default();
+        general.replicator.fast = false;
         for tick in 1..300 {
             let mut current = world(120, tick, &mut rng);
             // Some entities stop and some turn; a band of keys is gone for a while.
@@ -283,6 +296,14 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
             };
             let mut out = vec![];
             let built = server.build_seeing(tick, &current, &visible, ack, budget, 100_000.0, &mut out);
+            let mut out_general = vec![];
+            let built_general =
+                general.build_seeing(tick, &current, &visible, ack, budget, 100_000.0, &mut out_general);
+            assert_eq!(
+                out, out_general,
+                "seed {seed} tick {tick}: the short path wrote other bytes"
+            );
+            assert_eq!(built, built_general, "seed {seed} tick {tick}");
             layouts.insert(server.frame.layout());
             left_out += built.updates_left_out;
             assert!(out.len() <= budget, "seed {seed} tick {tick}: {} > {budget}", out.len());
@@ -302,6 +323,9 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
             }
         }
         assert!(left_out > 100, "seed {seed}: the budgets left {left_out} updates out");
+        let fast = server.replicator.fast_taken;
+        assert!(fast >= 10, "seed {seed}: {fast} snapshots took the short path");
+        assert_eq!(general.replicator.fast_taken, 0);
         // 8 new keys between slots, and dead slots over the limit about every 85 ticks.
         assert!(
             (10..40).contains(&layouts.len()),

@@ -1,0 +1,128 @@
+//! The common snapshot, built without the general path's lists: the client's baseline has this tick's
+//! slots, its only odd entity is its own player, nothing waits for room, and everything fits. Then one walk
+//! over the words finds the removals and the updates, and a second writes the datagram straight from them.
+//! When the delta turns out not to fit, the output is rolled back and the general path takes over (the
+//! same decision it would make: the same bytes are counted against the same limit).
+
+use super::{Baseline, Frame, NewBodies, Replicator, SnapshotParams, VIEW_RING};
+use arena_shared::codec::delta::{DeltaHeader, DeltaWriter, MAX_DELTA_OVERHEAD, encode_update_body};
+
+impl Replicator {
+    /// Builds the snapshot against the view at `at` in the ring (prepared as `b`) when the common case
+    /// holds; returns the payload's length and the updates sent, or `None` (nothing written) otherwise.
+    pub(super) fn build_fast(
+        &mut self,
+        frame: &Frame,
+        news: &mut NewBodies,
+        visible: &mut super::Bits,
+        p: &SnapshotParams,
+        (at, b): (usize, &Baseline),
+        out: &mut Vec<u8>,
+    ) -> Option<(usize, usize)> {
+        let Replicator {
+            ring,
+            waiting,
+            tokens,
+            w,
+            spare,
+            ..
+        } = self;
+        let bv = ring.get(at)?;
+        let vis = visible.words();
+        let (exact, gone, changed) = (bv.exact.words(), b.gone.words(), b.changed.words());
+        let own_at = frame.slot(p.own.key)?;
+        let own_odd = match bv.odd.as_slice() {
+            [own] if own.key == p.own.key => own,
+            _ => return None,
+        };
+        if !b.same_slots || !waiting.is_empty() || exact.len() > vis.len() || !visible.has(own_at) {
+            return None;
+        }
+        let keys = frame.keys();
+
+        // The own player against its own state then, moved on by prediction.
+        w.local.clear();
+        let own_len = encode_update_body(
+            Some(&own_odd.predicted(b.ticks, frame.tick_rate())),
+            &p.own,
+            &mut w.local,
+        );
+
+        // Walk 1: removals (exact then, gone from the world or out of view) and the updates' words (visible,
+        // and new to the client or changed since), counted.
+        w.removed.clear();
+        let updates = &mut w.base;
+        updates.clear(vis.len() * 64);
+        let mut count = 0;
+        for (i, (slot, &v)) in updates.words_mut().iter_mut().zip(vis).enumerate() {
+            let e = exact.get(i).copied().unwrap_or(0);
+            let g = gone.get(i).copied().unwrap_or(0);
+            let c = changed.get(i).copied().unwrap_or(0);
+            let mut removed = e & (g | !v);
+            while removed != 0 {
+                w.removed.push(keys[i * 64 + removed.trailing_zeros() as usize]);
+                removed &= removed - 1;
+            }
+            *slot = v & (!(e & !g) | c);
+            count += slot.count_ones() as usize;
+        }
+        if own_len == 0 {
+            updates.unset(own_at);
+            count -= 1;
+        }
+
+        // Walk 2: the datagram.
+        let start = out.len();
+        let header = DeltaHeader {
+            tick: frame.tick(),
+            baseline_tick: b.tick,
+            last_input_seq: p.last_input_seq,
+        };
+        let mut writer = DeltaWriter::begin(&header, count, out);
+        let mut total = 0;
+        for (i, &word) in updates.words().iter().enumerate() {
+            let held = exact.get(i).copied().unwrap_or(0) & !gone.get(i).copied().unwrap_or(0);
+            let mut word = word;
+            while word != 0 {
+                let bit = word.trailing_zeros();
+                word &= word - 1;
+                let s = i * 64 + bit as usize;
+                total += if s == own_at {
+                    writer.update(keys[s], &w.local, out)
+                } else if held >> bit & 1 == 1 {
+                    let (from, to) = b.span(s);
+                    writer.update(keys[s], b.bytes().get(from as usize..to as usize).unwrap_or(&[]), out)
+                } else {
+                    let r = news.get(frame, s);
+                    writer.update(keys[s], news.bytes.get(r).unwrap_or(&[]), out)
+                };
+            }
+        }
+        total += writer.removals(w.removed.iter().copied(), w.removed.len(), out);
+        let limit = p
+            .datagram_budget
+            .min(tokens.max(0.0) as usize)
+            .saturating_sub(MAX_DELTA_OVERHEAD);
+        if total > limit {
+            out.truncate(start);
+            return None;
+        }
+
+        // The view the client will hold: everything visible as it is now, its own player odd.
+        let bytes = out.len() - start;
+        *tokens -= bytes as f64;
+        let mut view = spare.pop().unwrap_or_default();
+        view.tick = frame.tick();
+        std::mem::swap(&mut view.exact, visible);
+        view.exact.unset(own_at);
+        view.odd.clear();
+        view.odd.push(p.own);
+        if ring.len() == VIEW_RING
+            && let Some(old) = ring.pop_front()
+        {
+            spare.push(old);
+        }
+        ring.push_back(view);
+        Some((bytes, count))
+    }
+}
