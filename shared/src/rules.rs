@@ -112,6 +112,19 @@ pub struct Shot {
 /// Advances one living player by `dt` seconds under `input`: aim, accelerate, move with collisions, cool
 /// the weapon, and fire if asked and allowed. Dead players do not move (see [`tick_respawn`]).
 pub fn step_player(p: &mut PlayerState, input: &Input, dt: f32, arena: &Arena) -> Option<Shot> {
+    step_player_near(p, input, dt, arena, None)
+}
+
+/// [`step_player`] with the map's [`WallIndex`], so only walls near the player's path are tested; the
+/// outcome is the same (when a push takes the player off the part of the map the index was asked about,
+/// the move is done again against every wall).
+pub fn step_player_near(
+    p: &mut PlayerState,
+    input: &Input,
+    dt: f32,
+    arena: &Arena,
+    index: Option<&WallIndex>,
+) -> Option<Shot> {
     if !p.is_alive() {
         return None;
     }
@@ -122,7 +135,12 @@ pub fn step_player(p: &mut PlayerState, input: &Input, dt: f32, arena: &Arena) -
     let dv = (wanted - p.vel).clamp_length(ACCELERATION * dt);
     p.vel = (p.vel + dv).clamp_length(MAX_SPEED);
     let delta = p.vel * dt;
-    move_circle(&mut p.pos, &mut p.vel, delta, PLAYER_RADIUS, arena);
+    match index {
+        Some(index) => move_circle_near(&mut p.pos, &mut p.vel, delta, PLAYER_RADIUS, arena, index),
+        None => {
+            move_circle(&mut p.pos, &mut p.vel, delta, PLAYER_RADIUS, arena, u64::MAX);
+        }
+    }
     p.fire_cooldown = (p.fire_cooldown - dt).max(0.0);
     if input.fire() && p.fire_cooldown <= 0.0 {
         p.fire_cooldown = FIRE_COOLDOWN;
@@ -140,14 +158,52 @@ fn substeps(distance: f32) -> u32 {
     ((distance / MAX_SUBSTEP).ceil() as u32).clamp(1, MAX_SUBSTEPS)
 }
 
+/// How far a push may take a circle off its straight path before [`move_circle_near`] no longer trusts the
+/// walls it was given, in units.
+const PUSH_SLACK: f32 = 1.0;
+
+/// [`move_circle`] against the walls near the path only: the walls the index finds within `radius` plus
+/// [`PUSH_SLACK`] of the path's box. If a position along the way leaves that box widened by the slack (a
+/// push took it there), a wall the index was not asked about could matter, and the move is done again
+/// against every wall; otherwise every wall within `radius` of every position was tested, in the same
+/// order, so the outcome is the same.
+fn move_circle_near(pos: &mut Vec2, vel: &mut Vec2, delta: Vec2, radius: f32, arena: &Arena, index: &WallIndex) {
+    let (start_pos, start_vel) = (*pos, *vel);
+    let (lo, hi) = (pos.min(*pos + delta), pos.max(*pos + delta));
+    let slack = Vec2::new(PUSH_SLACK, PUSH_SLACK);
+    let reach = slack + Vec2::new(radius, radius);
+    let walls = if arena.walls.len() > 64 {
+        u64::MAX
+    } else {
+        index.walls_near(lo - reach, hi + reach)
+    };
+    let inside = move_circle(pos, vel, delta, radius, arena, walls);
+    let (lo, hi) = (lo - slack, hi + slack);
+    if !inside
+        .iter()
+        .all(|p| p.x >= lo.x && p.y >= lo.y && p.x <= hi.x && p.y <= hi.y)
+    {
+        (*pos, *vel) = (start_pos, start_vel);
+        move_circle(pos, vel, delta, radius, arena, u64::MAX);
+    }
+}
+
 /// Moves a circle by `delta` in substeps, pushing it out of walls and bounds and removing the velocity
-/// that points into whatever it touches.
-fn move_circle(pos: &mut Vec2, vel: &mut Vec2, delta: Vec2, radius: f32, arena: &Arena) {
+/// that points into whatever it touches. Only the walls in the mask `walls` are tested (all bits set: every
+/// wall; maps of more than 64 walls are always tested in full). Returns the smallest box holding every
+/// position walls were tested from, as its two corners.
+fn move_circle(pos: &mut Vec2, vel: &mut Vec2, delta: Vec2, radius: f32, arena: &Arena, walls: u64) -> [Vec2; 2] {
     let n = substeps(delta.length());
     let step = delta * (1.0 / n as f32);
+    let mut seen = [*pos, *pos];
+    let all = walls == u64::MAX || arena.walls.len() > 64;
     for _ in 0..n {
         *pos += step;
-        for wall in &arena.walls {
+        seen = [seen[0].min(*pos), seen[1].max(*pos)];
+        for (i, wall) in arena.walls.iter().enumerate() {
+            if !all && (i >= 64 || walls >> i & 1 == 0) {
+                continue;
+            }
             let closest = wall.closest_point(*pos);
             let away = *pos - closest;
             let d2 = away.length_squared();
@@ -177,9 +233,12 @@ fn move_circle(pos: &mut Vec2, vel: &mut Vec2, delta: Vec2, radius: f32, arena: 
             if into < 0.0 {
                 *vel -= normal * into;
             }
+            // Later walls are tested from where the push left it.
+            seen = [seen[0].min(*pos), seen[1].max(*pos)];
         }
         clamp_to_bounds(pos, vel, radius, arena);
     }
+    seen
 }
 
 fn clamp_to_bounds(pos: &mut Vec2, vel: &mut Vec2, radius: f32, arena: &Arena) {

@@ -258,3 +258,56 @@ fn projectiles_test_only_nearby_walls_with_the_same_outcome() {
     }
     assert!(walls_hit > 1_000, "the cases hit walls: {walls_hit}");
 }
+
+#[test]
+fn players_test_only_nearby_walls_with_the_same_outcome() {
+    // The big map of the scale benchmark, and a small one crowded with small walls (its index cells are
+    // smaller than a player, so a wall the index was not asked about is often near).
+    let crowded = Arena {
+        width: 30.0,
+        height: 30.0,
+        walls: (0..64)
+            .map(|i| {
+                let (x, y) = (1.5 + (i % 8) as f32 * 3.6, 1.5 + (i / 8) as f32 * 3.6);
+                Wall::new(x, y, x + 0.8, y + 0.8)
+            })
+            .collect(),
+        spawn_points: vec![Vec2::new(1.0, 1.0)],
+    };
+    for (arena, seed) in [(Arena::sized_for(1_000), 12), (crowded, 13)] {
+        players_near_walls(&arena, seed);
+    }
+}
+
+fn players_near_walls(arena: &Arena, seed: u64) {
+    use rand::RngExt;
+    let index = crate::arena::WallIndex::new(arena);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut pushed = 0;
+    for _ in 0..20_000 {
+        // Near a wall (or inside one), at any speed up to beyond the cap, steering anywhere; long and short
+        // steps, so some moves take several substeps and some pushes are large.
+        let w = &arena.walls[rng.random_range(0..arena.walls.len())];
+        let mut start =
+            PlayerState::spawned(w.min + Vec2::new(rng.random_range(-3.0..5.0), rng.random_range(-3.0..5.0)));
+        start.vel = Vec2::from_angle(rng.random_range(0.0..std::f32::consts::TAU)) * rng.random_range(0.0..40.0);
+        let i = input(
+            rng.random_range(-128..=127),
+            rng.random_range(-128..=127),
+            rng.random_bool(0.2),
+        );
+        let dt = if rng.random_bool(0.8) {
+            DT
+        } else {
+            rng.random_range(0.01..0.5)
+        };
+        let (mut all, mut near) = (start, start);
+        let shot = step_player(&mut all, &i, dt, arena);
+        let shot_near = step_player_near(&mut near, &i, dt, arena, Some(&index));
+        assert_eq!(near, all, "from {start:?} with {i:?} over {dt} s");
+        assert_eq!(shot_near, shot);
+        let straight = start.pos + start.vel * dt;
+        pushed += usize::from((all.pos - straight).length() > 0.01);
+    }
+    assert!(pushed > 2_000, "walls or bounds pushed {pushed} of the moves");
+}

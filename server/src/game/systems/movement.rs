@@ -4,7 +4,7 @@
 use crate::game::components::{Body, Player, Projectile};
 use crate::game::input::InputBuffer;
 use crate::game::resources::{ArenaMap, Ids, Settings};
-use arena_shared::rules::step_player;
+use arena_shared::rules::step_player_near;
 use bevy_ecs::prelude::*;
 
 /// Phase 2: one input per player (a few when catching up, the last one again when none arrived).
@@ -24,7 +24,8 @@ pub fn move_players(
 ) {
     for (player, buffer, mut body) in &mut players {
         for input in buffer.this_tick() {
-            if let Some(shot) = step_player(&mut body.0, input, settings.dt, &arena.0) {
+            // Only the walls near the player's path are tested (the map's wall index; the same outcome).
+            if let Some(shot) = step_player_near(&mut body.0, input, settings.dt, &arena.0, Some(&arena.1)) {
                 commands.spawn(Projectile {
                     id: ids.next_projectile(),
                     owner: player.id,
