@@ -46,8 +46,36 @@ pub struct Outbox(pub Vec<Outbound>);
 /// Who is where: connection and player ids to entities.
 #[derive(Resource, Debug, Default)]
 pub struct Index {
-    pub clients: HashMap<ClientId, Entity>,
-    pub players: HashMap<PlayerId, Entity>,
+    pub clients: HashMap<ClientId, Entity, IdHash>,
+    pub players: HashMap<PlayerId, Entity, IdHash>,
+}
+
+/// Hashing for ids the server hands out itself (connections, players): a multiply and a rotate, not the
+/// standard library's SipHash, which resists keys chosen by an attacker, which these are not. Every input
+/// is looked up by its connection id each tick.
+pub type IdHash = std::hash::BuildHasherDefault<IdHasher>;
+
+/// See [`IdHash`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|b| self.write_u64(u64::from(*b)));
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        // Fibonacci hashing; the rotation brings the well-mixed high bits down to where the table looks.
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(26);
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
 }
 
 /// Id counters; ids are never reused within a run.
