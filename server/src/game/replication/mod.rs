@@ -6,11 +6,14 @@
 //!
 //! Sans-IO: [`Replicator::build`] takes the tick's shared [`Frame`] and the client's visible entities and
 //! returns the datagram payload. The work is split by what it depends on. An update body depends only on
-//! the entity and the baseline, so the [`Frame`] encodes each once per tick for every client. A client's
-//! view is stored as a bitset of the entities holding the world's state at that tick, plus the few "odd"
-//! entities that do not (its own player, whose timers only it is sent, and entities the budget left out,
-//! which the client moved on by prediction). Finding what changed for a client is then a few operations
-//! per 64 entities ([`bits`]), and only changed, new, odd and removed entities are looked at one by one.
+//! the entity and the baseline, so the [`Frame`] encodes each once per tick for every client. Entities keep
+//! their slot from tick to tick ([`frame`]). A client's view is stored as a bitset over slots of the
+//! entities holding the world's state at that tick, plus the few "odd" entities that do not (its own
+//! player, whose timers only it is sent, and entities the budget left out, which the client moved on by
+//! prediction). Finding what changed for a client is then a few operations per 64 entities ([`bits`]), and
+//! only changed, new, odd and removed entities are looked at one by one: in two walks over the words in the
+//! common case ([`fast`]), through lists the priority accumulator can choose from otherwise ([`collect`],
+//! [`budget`]).
 
 mod bits;
 mod budget;
