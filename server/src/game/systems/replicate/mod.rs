@@ -61,8 +61,10 @@ pub fn replicate(
     if r.full_snapshots || !is_snapshot_tick(tick.0, settings.tick_rate, r.snapshot_rate) {
         return;
     }
-    // The snapshot threads wake while this thread quantizes the entities and builds the grid.
-    let _awake = pool.stay_awake(std::time::Duration::from_millis(2));
+    // The snapshot threads wake while this thread quantizes the entities and builds the grid (when there
+    // will be work for them: with few clients, this thread builds every snapshot).
+    let _awake =
+        (clients.iter().len() > CLIENTS_PER_THREAD).then(|| pool.stay_awake(std::time::Duration::from_millis(2)));
     let s = &mut *scratch;
     // Every entity once, quantized, then sorted by key (players by id, then projectiles by id). Timers only
     // matter for a client's own player, so they are zero here and filled in per client.
