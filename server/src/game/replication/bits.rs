@@ -26,12 +26,6 @@ impl Bits {
         }
     }
 
-    /// Makes this set a copy of `other`.
-    pub fn copy_from(&mut self, other: &Bits) {
-        self.0.clear();
-        self.0.extend_from_slice(&other.0);
-    }
-
     pub fn set(&mut self, i: usize) {
         if let Some(w) = self.0.get_mut(i / 64) {
             *w |= 1 << (i % 64);

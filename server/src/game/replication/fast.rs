@@ -35,7 +35,9 @@ impl Replicator {
             [own] if own.key == p.own.key => own,
             _ => return None,
         };
-        if !b.same_slots || !waiting.is_empty() || exact.len() > vis.len() || !visible.has(own_at) {
+        // The own player is odd in every stored view, so never held exact; it is always visible.
+        let own_ok = visible.has(own_at) && !bv.exact.has(own_at);
+        if !b.same_slots || !waiting.is_empty() || exact.len() > vis.len() || !own_ok {
             return None;
         }
         let keys = frame.keys();
@@ -66,9 +68,10 @@ impl Replicator {
             *slot = v & (!(e & !g) | c);
             count += slot.count_ones() as usize;
         }
+        // (Its bit is among the updates: visible and not held.)
         if own_len == 0 {
             updates.unset(own_at);
-            count -= 1;
+            count = count.saturating_sub(1);
         }
 
         // Walk 2: the datagram.
