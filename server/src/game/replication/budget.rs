@@ -1,7 +1,7 @@
 //! When a snapshot does not fit: the priority accumulator that picks what is sent, the view the client is
 //! left with (left-out entities moved on by prediction), and the waiting counts that make priority grow.
 
-use super::{Base, Baseline, Replicator, SnapshotParams, View};
+use super::{Base, Baseline, Replicator, SnapshotParams, View, Work};
 use crate::game::replication::Frame;
 use arena_shared::codec::delta::{MAX_DELTA_OVERHEAD, MAX_KEY_GAP_LEN};
 use arena_shared::quant::QEntity;
@@ -14,7 +14,7 @@ fn varint_len(v: u64) -> usize {
 impl Replicator {
     /// Chooses what this snapshot sends: everything when it fits, otherwise the own player, then removals,
     /// then candidates by priority. Returns how many candidates and removals are sent.
-    pub(super) fn choose(&mut self, frame: &Frame, p: &SnapshotParams) -> (usize, usize) {
+    pub(super) fn choose(&mut self, w: &mut Work, frame: &Frame, p: &SnapshotParams) -> (usize, usize) {
         let limit = p
             .datagram_budget
             .min(self.tokens.max(0.0) as usize)
@@ -30,20 +30,20 @@ impl Replicator {
             })
             .sum()
         };
-        let total = self.w.candidates.iter().map(|c| c.len()).sum::<usize>()
-            + gaps(&mut self.w.candidates.iter().map(|c| c.key))
-            + gaps(&mut self.w.removals.iter().map(|r| r.key));
-        self.w.chosen.clear();
-        self.w.chosen.resize(self.w.candidates.len(), total <= limit);
+        let total = w.candidates.iter().map(|c| c.len()).sum::<usize>()
+            + gaps(&mut w.candidates.iter().map(|c| c.key))
+            + gaps(&mut w.removals.iter().map(|r| r.key));
+        w.chosen.clear();
+        w.chosen.resize(w.candidates.len(), total <= limit);
         if total <= limit {
-            return (self.w.candidates.len(), self.w.removals.len());
+            return (w.candidates.len(), w.removals.len());
         }
         // Priority: nearer and more changed (a bigger update) first, growing with every snapshot waited.
         // Candidates and waiting counts are both sorted by key: one walk pairs them.
         let mut waiting = self.waiting.iter().peekable();
-        let priorities = &mut self.w.priorities;
+        let priorities = &mut w.priorities;
         priorities.clear();
-        for c in &self.w.candidates {
+        for c in &w.candidates {
             while waiting.next_if(|(k, _)| *k < c.key).is_some() {}
             let waited = waiting.next_if(|(k, _)| *k == c.key).map_or(0, |(_, w)| *w) as f32;
             let pos = if c.key == p.own.key {
@@ -53,20 +53,20 @@ impl Replicator {
             };
             priorities.push((1.0 + waited) * c.len() as f32 / (1.0 + (pos - p.center).length() / 8.0));
         }
-        self.w.order.clear();
-        self.w.order.extend(0..self.w.candidates.len());
-        let priorities = &self.w.priorities;
+        w.order.clear();
+        w.order.extend(0..w.candidates.len());
+        let priorities = &w.priorities;
         let by_priority = |a: &usize, b: &usize| priorities[*b].total_cmp(&priorities[*a]).then(a.cmp(b));
         let mut used = 0;
-        if let Some(own) = self.w.candidates.iter().position(|c| c.key == p.own.key) {
-            used += cost(self.w.candidates[own].len());
-            self.w.chosen[own] = true;
+        if let Some(own) = w.candidates.iter().position(|c| c.key == p.own.key) {
+            used += cost(w.candidates[own].len());
+            w.chosen[own] = true;
         }
-        let removals_sent = self.w.removals.len().min(limit.saturating_sub(used) / MAX_KEY_GAP_LEN);
+        let removals_sent = w.removals.len().min(limit.saturating_sub(used) / MAX_KEY_GAP_LEN);
         used += removals_sent * MAX_KEY_GAP_LEN;
         // Greedy by priority. Every update costs at least `cost(1)`, so only the first `room` in priority
         // order can all be taken: those are sorted first, the rest only if room is left after them.
-        let order = &mut self.w.order;
+        let order = &mut w.order;
         let room = (limit.saturating_sub(used) / cost(1) + 1).min(order.len());
         if room < order.len() && room > 0 {
             order.select_nth_unstable_by(room - 1, by_priority);
@@ -74,10 +74,10 @@ impl Replicator {
         order[..room].sort_unstable_by(by_priority);
         let mut take = |order: &[usize], used: &mut usize| {
             for &i in order {
-                let c = cost(self.w.candidates[i].len());
-                if !self.w.chosen[i] && *used + c <= limit {
+                let c = cost(w.candidates[i].len());
+                if !w.chosen[i] && *used + c <= limit {
                     *used += c;
-                    self.w.chosen[i] = true;
+                    w.chosen[i] = true;
                 }
             }
         };
@@ -86,7 +86,7 @@ impl Replicator {
             order[room..].sort_unstable_by(by_priority);
             take(&order[room..], &mut used);
         }
-        (self.w.chosen.iter().filter(|c| **c).count(), removals_sent)
+        (w.chosen.iter().filter(|c| **c).count(), removals_sent)
     }
 
     /// The view the client holds after a snapshot that left something out: `view` starts as every visible
@@ -94,6 +94,7 @@ impl Replicator {
     /// state moved on by prediction (or are absent when new), and so do unsent removals.
     pub(super) fn view_over_budget(
         &self,
+        w: &Work,
         frame: &Frame,
         p: &SnapshotParams,
         baseline: Option<(usize, &Baseline)>,
@@ -114,7 +115,7 @@ impl Replicator {
             .map(|e| e.predicted(ticks, frame.tick_rate()))
         };
         let mut own_done = false;
-        for (c, sent) in self.w.candidates.iter().zip(&self.w.chosen) {
+        for (c, sent) in w.candidates.iter().zip(&w.chosen) {
             if *sent {
                 continue;
             }
@@ -127,7 +128,7 @@ impl Replicator {
         if !own_done {
             view.odd.push(p.own);
         }
-        for r in &self.w.removals[removals_sent..] {
+        for r in &w.removals[removals_sent..] {
             if let Some(state) = base_state(r.base, r.key) {
                 view.odd.push(state);
             }
@@ -139,14 +140,14 @@ impl Replicator {
     /// from this snapshot's candidates (sorted by key): one sent, or no longer a candidate (its state is what
     /// the client holds), waits no more. (Skipped in the common case where everything fit and nothing was
     /// waiting.)
-    pub(super) fn account_waiting(&mut self, all_sent: bool) {
+    pub(super) fn account_waiting(&mut self, w: &mut Work, all_sent: bool) {
         if all_sent && self.waiting.is_empty() {
             return;
         }
-        std::mem::swap(&mut self.waiting, &mut self.w.waited);
+        std::mem::swap(&mut self.waiting, &mut w.waited);
         self.waiting.clear();
-        let mut before = self.w.waited.iter().peekable();
-        for (c, sent) in self.w.candidates.iter().zip(&self.w.chosen) {
+        let mut before = w.waited.iter().peekable();
+        for (c, sent) in w.candidates.iter().zip(&w.chosen) {
             while before.next_if(|(k, _)| *k < c.key).is_some() {}
             let waited = before.next_if(|(k, _)| *k == c.key).map_or(0, |(_, w)| *w);
             if !*sent {

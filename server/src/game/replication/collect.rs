@@ -3,7 +3,7 @@
 //! one by one), and the entities to remove (gone from the world, or out of view).
 
 use super::bits::{self, Bits};
-use super::{Base, Baseline, Candidate, Frame, NewBodies, Removal, Replicator, SnapshotParams, Src, View};
+use super::{Base, Baseline, Candidate, Frame, NewBodies, Removal, Replicator, SnapshotParams, Src, View, Work};
 use arena_shared::codec::delta::encode_update_body;
 
 impl Replicator {
@@ -11,6 +11,7 @@ impl Replicator {
     /// removals (entities the baseline holds that are gone from view, in key order).
     pub(super) fn collect(
         &mut self,
+        w: &mut Work,
         frame: &Frame,
         news: &mut NewBodies,
         visible: &Bits,
@@ -19,28 +20,28 @@ impl Replicator {
     ) {
         let n = frame.entities().len();
         let keys = frame.keys();
-        self.w.local.clear();
-        self.w.candidates.clear();
-        self.w.removals.clear();
-        self.w.base.clear(n);
-        self.w.odd_now.clear(n);
+        w.local.clear();
+        w.candidates.clear();
+        w.removals.clear();
+        w.base.clear(n);
+        w.odd_now.clear(n);
         let empty = View::default();
         let bv = baseline.map_or(&empty, |(at, _)| &self.ring[at]);
         let mut sort_removals = false;
         let same_slots = baseline.is_some_and(|(_, b)| b.same_slots);
         if let Some((_, b)) = baseline {
-            let base = self.w.base.words_mut();
+            let base = w.base.words_mut();
             if same_slots {
                 // One walk over the words: the baseline's exact entities gone from the world or out of view
                 // are removed (in slot, so key, order), the others are the baseline now.
                 let (exact, gone, vis) = (bv.exact.words(), b.gone.words(), visible.words());
-                for (w, ((slot, &e), &g)) in base.iter_mut().zip(exact).zip(gone).enumerate() {
+                for (wi, ((slot, &e), &g)) in base.iter_mut().zip(exact).zip(gone).enumerate() {
                     *slot = e & !g;
-                    let mut word = e & (g | !vis.get(w).copied().unwrap_or(0));
+                    let mut word = e & (g | !vis.get(wi).copied().unwrap_or(0));
                     while word != 0 {
-                        let j = w * 64 + word.trailing_zeros() as usize;
+                        let j = wi * 64 + word.trailing_zeros() as usize;
                         word &= word - 1;
-                        self.w.removals.push(Removal {
+                        w.removals.push(Removal {
                             key: keys[j],
                             base: Base::Then(j as u32),
                         });
@@ -49,23 +50,23 @@ impl Replicator {
             } else {
                 // Laid out afresh since: the baseline's exact entities gone from the world are removed; the
                 // others are found by their slot now, one by one.
-                for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
+                for (wi, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
                     let mut word = e & g;
                     while word != 0 {
-                        let j = w * 64 + word.trailing_zeros() as usize;
+                        let j = wi * 64 + word.trailing_zeros() as usize;
                         word &= word - 1;
                         if let Some(e) = frame.then(b.history, j) {
-                            self.w.removals.push(Removal {
+                            w.removals.push(Removal {
                                 key: e.key,
                                 base: Base::Then(j as u32),
                             });
                         }
                     }
                 }
-                for (w, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
+                for (wi, (&e, &g)) in bv.exact.words().iter().zip(b.gone.words()).enumerate() {
                     let mut word = e & !g;
                     while word != 0 {
-                        let j = w * 64 + word.trailing_zeros() as usize;
+                        let j = wi * 64 + word.trailing_zeros() as usize;
                         word &= word - 1;
                         if let Some(&c) = b.now.get(j)
                             && let Some(slot) = base.get_mut(c as usize / 64)
@@ -82,10 +83,10 @@ impl Replicator {
             for (o, e) in bv.odd.iter().enumerate() {
                 c += keys[c.min(keys.len())..].partition_point(|k| *k < e.key);
                 match keys.get(c) {
-                    Some(k) if *k == e.key && visible.has(c) => self.w.odd_now.set(c),
+                    Some(k) if *k == e.key && visible.has(c) => w.odd_now.set(c),
                     _ => {
                         sort_removals = true;
-                        self.w.removals.push(Removal {
+                        w.removals.push(Removal {
                             key: e.key,
                             base: Base::Odd(o as u32),
                         });
@@ -95,31 +96,31 @@ impl Replicator {
         }
         // Exact entities that left the view (found above when the slots are the baseline's).
         if !same_slots {
-            let gone = self.w.base.words().iter().zip(visible.words()).map(|(b, v)| b & !v);
-            let before = self.w.removals.len();
-            self.w.removals.extend(bits::ones(gone).map(|c| Removal {
+            let gone = w.base.words().iter().zip(visible.words()).map(|(b, v)| b & !v);
+            let before = w.removals.len();
+            w.removals.extend(bits::ones(gone).map(|c| Removal {
                 key: keys[c],
                 base: Base::World,
             }));
-            sort_removals |= before > 0 && self.w.removals.len() > before;
+            sort_removals |= before > 0 && w.removals.len() > before;
         }
         if sort_removals {
-            self.w.removals.sort_unstable_by_key(|r| r.key);
+            w.removals.sort_unstable_by_key(|r| r.key);
         }
 
         // Visible entities that are new, changed since the baseline, or odd: in index (so key) order.
         let empty_changed = Bits::default();
         let changed = baseline.map_or(&empty_changed, |(_, b)| &b.changed);
-        let mut todo = std::mem::take(&mut self.w.todo);
+        let mut todo = std::mem::take(&mut w.todo);
         todo.clear();
-        let (base, odd_now, changed) = (self.w.base.words(), self.w.odd_now.words(), changed.words());
-        for (w, &v) in visible.words().iter().enumerate() {
-            let b = base.get(w).copied().unwrap_or(0);
-            let c = changed.get(w).copied().unwrap_or(0);
-            let o = odd_now.get(w).copied().unwrap_or(0);
+        let (base, odd_now, changed) = (w.base.words(), w.odd_now.words(), changed.words());
+        for (wi, &v) in visible.words().iter().enumerate() {
+            let b = base.get(wi).copied().unwrap_or(0);
+            let c = changed.get(wi).copied().unwrap_or(0);
+            let o = odd_now.get(wi).copied().unwrap_or(0);
             let mut word = v & (!b | c) | o;
             while word != 0 {
-                todo.push((w * 64) as u32 + word.trailing_zeros());
+                todo.push((wi * 64) as u32 + word.trailing_zeros());
                 word &= word - 1;
             }
         }
@@ -127,7 +128,7 @@ impl Replicator {
         for &c in &todo {
             let c = c as usize;
             let key = keys[c];
-            if self.w.odd_now.has(c) || key == p.own.key {
+            if w.odd_now.has(c) || key == p.own.key {
                 // One by one: against the odd state moved on by prediction (the own player: its own state).
                 while bv.odd.get(odd_at).is_some_and(|e| e.key < key) {
                     odd_at += 1;
@@ -136,10 +137,10 @@ impl Replicator {
                 let ticks = baseline.map_or(0, |(_, b)| b.ticks);
                 let predicted = odd.map(|e| e.predicted(ticks, frame.tick_rate()));
                 let cur = if key == p.own.key { &p.own } else { &frame.entities()[c] };
-                let start = self.w.local.len();
-                let len = encode_update_body(predicted.as_ref(), cur, &mut self.w.local);
+                let start = w.local.len();
+                let len = encode_update_body(predicted.as_ref(), cur, &mut w.local);
                 if len > 0 {
-                    self.w.candidates.push(Candidate {
+                    w.candidates.push(Candidate {
                         key,
                         current: c as u32,
                         src: Src::Local,
@@ -151,9 +152,9 @@ impl Replicator {
                         },
                     });
                 }
-            } else if self.w.base.has(c) {
+            } else if w.base.has(c) {
                 let body = baseline.map_or((0, 0), |(_, b)| b.span(c));
-                self.w.candidates.push(Candidate {
+                w.candidates.push(Candidate {
                     key,
                     current: c as u32,
                     src: Src::Shared,
@@ -162,7 +163,7 @@ impl Replicator {
                 });
             } else {
                 let r = news.get(frame, c);
-                self.w.candidates.push(Candidate {
+                w.candidates.push(Candidate {
                     key,
                     current: c as u32,
                     src: Src::New,
@@ -171,6 +172,6 @@ impl Replicator {
                 });
             }
         }
-        self.w.todo = todo;
+        w.todo = todo;
     }
 }

@@ -4,7 +4,7 @@
 //! When the delta turns out not to fit, the output is rolled back and the general path takes over (the
 //! same decision it would make: the same bytes are counted against the same limit).
 
-use super::{Baseline, Frame, NewBodies, Replicator, SnapshotParams, VIEW_RING};
+use super::{Baseline, Frame, NewBodies, Replicator, SnapshotParams, VIEW_RING, Work};
 use arena_shared::codec::delta::{DeltaHeader, DeltaWriter, MAX_DELTA_OVERHEAD, encode_update_body};
 
 impl Replicator {
@@ -12,6 +12,7 @@ impl Replicator {
     /// holds; returns the payload's length and the updates sent, or `None` (nothing written) otherwise.
     pub(super) fn build_fast(
         &mut self,
+        w: &mut Work,
         frame: &Frame,
         news: &mut NewBodies,
         visible: &mut super::Bits,
@@ -23,7 +24,6 @@ impl Replicator {
             ring,
             waiting,
             tokens,
-            w,
             spare,
             ..
         } = self;

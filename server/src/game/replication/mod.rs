@@ -52,8 +52,6 @@ pub struct Replicator {
     waiting: Vec<(u32, u32)>,
     /// Bytes the bandwidth budget allows now.
     tokens: f64,
-    /// The thread's scratch buffers while a snapshot is built (empty otherwise).
-    w: Work,
     /// Cleared views from the ring, reused.
     spare: Vec<View>,
     /// Whether the common case takes the short path ([`fast`]); tests turn it off to compare.
@@ -69,7 +67,6 @@ impl Default for Replicator {
             ring: VecDeque::new(),
             waiting: Vec::new(),
             tokens: 0.0,
-            w: Work::default(),
             spare: Vec::new(),
             fast: true,
             #[cfg(test)]
@@ -79,7 +76,7 @@ impl Default for Replicator {
 }
 
 /// Buffers one snapshot is built in, kept by the thread that builds snapshots (so they stay in its
-/// cache from one client to the next) and lent to each client's [`Replicator`] in turn.
+/// cache from one client to the next) and used for each client's [`Replicator`] in turn.
 #[derive(Debug, Default)]
 pub struct Scratch {
     work: Work,
@@ -190,14 +187,12 @@ impl Replicator {
         p: &SnapshotParams,
         out: &mut Vec<u8>,
     ) -> Built {
-        std::mem::swap(&mut self.w, &mut scratch.work);
-        let built = self.build_with(frame, &mut scratch.news, visible, p, out);
-        std::mem::swap(&mut self.w, &mut scratch.work);
-        built
+        self.build_with(&mut scratch.work, frame, &mut scratch.news, visible, p, out)
     }
 
     fn build_with(
         &mut self,
+        w: &mut Work,
         frame: &Frame,
         news: &mut NewBodies,
         visible: &mut Bits,
@@ -219,7 +214,7 @@ impl Replicator {
             && self.fast
         {
             let entities_visible = visible.count();
-            if let Some((bytes, sent)) = self.build_fast(frame, news, visible, p, b, out) {
+            if let Some((bytes, sent)) = self.build_fast(w, frame, news, visible, p, b, out) {
                 #[cfg(test)]
                 {
                     self.fast_taken += 1;
@@ -233,9 +228,9 @@ impl Replicator {
                 };
             }
         }
-        self.collect(frame, news, visible, p, baseline);
-        let (sent, removals_sent) = self.choose(frame, p);
-        let all_sent = sent == self.w.candidates.len() && removals_sent == self.w.removals.len();
+        self.collect(w, frame, news, visible, p, baseline);
+        let (sent, removals_sent) = self.choose(w, frame, p);
+        let all_sent = sent == w.candidates.len() && removals_sent == w.removals.len();
 
         // The view the client will hold.
         let mut view = self.spare.pop().unwrap_or_default();
@@ -249,9 +244,9 @@ impl Replicator {
         if all_sent {
             view.odd.push(p.own);
         } else {
-            self.view_over_budget(frame, p, baseline, removals_sent, &mut view);
+            self.view_over_budget(w, frame, p, baseline, removals_sent, &mut view);
         }
-        self.account_waiting(all_sent);
+        self.account_waiting(w, all_sent);
 
         let header = DeltaHeader {
             tick: frame.tick(),
@@ -261,7 +256,7 @@ impl Replicator {
         let start = out.len();
         // Where each source's bodies are: spans in candidates index straight into them.
         let shared = baseline.map_or(&[][..], |(_, b)| b.bytes());
-        let (news, local) = (&news.bytes[..], &self.w.local[..]);
+        let (news, local) = (&news.bytes[..], &w.local[..]);
         let body = |c: &Candidate| {
             let bytes = match c.src {
                 Src::Shared => shared,
@@ -270,19 +265,16 @@ impl Replicator {
             };
             bytes.get(c.body.0 as usize..c.body.1 as usize).unwrap_or(&[])
         };
-        let all = sent == self.w.candidates.len();
-        let updates = self
-            .w
+        let all = sent == w.candidates.len();
+        let updates = w
             .candidates
             .iter()
-            .zip(&self.w.chosen)
+            .zip(&w.chosen)
             .filter(|(_, c)| all || **c)
             .map(|(c, _)| (c.key, body(c)));
-        self.w.removed.clear();
-        self.w
-            .removed
-            .extend(self.w.removals[..removals_sent].iter().map(|r| r.key));
-        encode_delta_bodies(&header, ExactLen(updates, sent), &self.w.removed, out);
+        w.removed.clear();
+        w.removed.extend(w.removals[..removals_sent].iter().map(|r| r.key));
+        encode_delta_bodies(&header, ExactLen(updates, sent), &w.removed, out);
         let bytes = out.len() - start;
         self.tokens -= bytes as f64;
         if self.ring.len() == VIEW_RING
@@ -295,7 +287,7 @@ impl Replicator {
             bytes,
             entities_visible,
             updates_sent: sent,
-            updates_left_out: self.w.candidates.len() - sent,
+            updates_left_out: w.candidates.len() - sent,
             full: baseline.is_none(),
         }
     }
