@@ -50,23 +50,38 @@ impl Replicator {
             &mut w.local,
         );
 
-        // Walk 1: removals (exact then, gone from the world or out of view) and the updates' words (visible,
-        // and new to the client or changed since), counted.
-        w.removed.clear();
+        // Walk 1: the updates' words (visible, and new to the client or changed since), counted, then the
+        // removals (exact then, gone from the world or out of view). Over slices of one length and without a
+        // branch, so the compiler vectorizes it; slots added since the baseline hold nothing then.
+        let held_len = exact.len();
+        if gone.len() != held_len || changed.len() != vis.len() {
+            return None;
+        }
         let updates = &mut w.base;
         updates.clear(vis.len() * 64);
+        let (now_held, added) = updates.words_mut().split_at_mut(held_len);
+        let (vis_held, vis_added) = vis.split_at(held_len);
         let mut count = 0;
-        for (i, (slot, &v)) in updates.words_mut().iter_mut().zip(vis).enumerate() {
-            let e = exact.get(i).copied().unwrap_or(0);
-            let g = gone.get(i).copied().unwrap_or(0);
-            let c = changed.get(i).copied().unwrap_or(0);
+        for (((slot, &v), (&e, &g)), &c) in now_held
+            .iter_mut()
+            .zip(vis_held)
+            .zip(exact.iter().zip(gone))
+            .zip(changed)
+        {
+            *slot = v & (!(e & !g) | c);
+            count += slot.count_ones() as usize;
+        }
+        for (slot, &v) in added.iter_mut().zip(vis_added) {
+            *slot = v;
+            count += v.count_ones() as usize;
+        }
+        w.removed.clear();
+        for (i, ((&e, &g), &v)) in exact.iter().zip(gone).zip(vis_held).enumerate() {
             let mut removed = e & (g | !v);
             while removed != 0 {
                 w.removed.push(keys[i * 64 + removed.trailing_zeros() as usize]);
                 removed &= removed - 1;
             }
-            *slot = v & (!(e & !g) | c);
-            count += slot.count_ones() as usize;
         }
         // (Its bit is among the updates: visible and not held.)
         if own_len == 0 {
