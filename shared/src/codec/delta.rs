@@ -193,7 +193,7 @@ impl DeltaWriter {
     }
 
     /// Writes one update; keys must ascend. Returns the bytes written (its key gap and body).
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, key: u32, body: &[u8], out: &mut Vec<u8>) -> usize {
         let start = out.len();
         put_varint(out, (i64::from(key) - self.prev - 1) as u64);
