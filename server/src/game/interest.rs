@@ -104,6 +104,8 @@ impl Grid {
 
     /// Sets bit `i` of `bits` for every entity `i` within `radius` of `center`. Branch-free per entity, so
     /// the scan costs the same whether an entity is in or out; `bits` must have a bit for every entity.
+    /// (Limiting each row to the circle's chord, and marking cells wholly inside without a test, scans a
+    /// third fewer entities but costs 1.8 times as much: the entities are few per row, the bounds many.)
     pub fn mark_within(&self, center: Vec2, radius: f32, bits: &mut [u64]) {
         let r2 = radius * radius;
         for row in self.rows_around(center, radius) {
@@ -165,6 +167,37 @@ mod tests {
                 .filter(|i| bits[*i as usize / 64] >> (i % 64) & 1 == 1)
                 .collect();
             assert_eq!(marked, found);
+        }
+    }
+
+    #[test]
+    fn marking_agrees_with_testing_every_entity() {
+        // Positions on an eighth-unit lattice (as quantized states are), many exactly on cell borders,
+        // some outside the arena; centers anywhere, radii from under a cell to over the arena.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |m: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % u64::from(m)) as f32
+        };
+        for round in 0..200 {
+            let (width, height, cell) = (40.0 + next(80), 40.0 + next(80), [2.0, 2.5, 4.0, 7.0][round % 4]);
+            let positions: Vec<Vec2> = (0..500)
+                .map(|_| Vec2::new(next(8 * 140) / 8.0 - 10.0, next(8 * 140) / 8.0 - 10.0))
+                .collect();
+            let mut grid = Grid::default();
+            grid.rebuild(width, height, cell, positions.iter().copied());
+            for _ in 0..20 {
+                let center = Vec2::new(next(8 * 130) / 8.0 - 5.0, next(8 * 130) / 8.0 - 5.0);
+                let radius = [0.5 + next(40) / 8.0, 2.0 + next(60), next(16) * cell / 4.0][round % 3];
+                let mut bits = vec![0u64; positions.len().div_ceil(64)];
+                grid.mark_within(center, radius, &mut bits);
+                for (i, p) in positions.iter().enumerate() {
+                    let want = (*p - center).length_squared() <= radius * radius;
+                    assert_eq!(bits[i / 64] >> (i % 64) & 1 == 1, want, "{p:?} {center:?} {radius} {cell}");
+                }
+            }
         }
     }
 
