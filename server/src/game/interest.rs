@@ -195,7 +195,11 @@ mod tests {
                 grid.mark_within(center, radius, &mut bits);
                 for (i, p) in positions.iter().enumerate() {
                     let want = (*p - center).length_squared() <= radius * radius;
-                    assert_eq!(bits[i / 64] >> (i % 64) & 1 == 1, want, "{p:?} {center:?} {radius} {cell}");
+                    assert_eq!(
+                        bits[i / 64] >> (i % 64) & 1 == 1,
+                        want,
+                        "{p:?} {center:?} {radius} {cell}"
+                    );
                 }
             }
         }

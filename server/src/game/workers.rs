@@ -118,6 +118,24 @@ impl Workers {
 }
 
 impl Workers {
+    /// Runs `here` on the calling thread and `there` on the pool at the same time (both here, one after the
+    /// other, without a pool), and returns both results.
+    pub fn join<A, B: Send>(&self, here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B) {
+        let Some(pool) = &self.pool else {
+            return (here(), there());
+        };
+        let mut b = None;
+        let a = pool.in_place_scope(|scope| {
+            scope.spawn(|_| b = Some(there()));
+            here()
+        });
+        match b {
+            Some(b) => (a, b),
+            // A job that did not finish panicked, and the scope re-raised that panic above.
+            None => unreachable!("the scope waits for its jobs"),
+        }
+    }
+
     /// Splits `items` into one run per thread and calls `f` on each run (see [`Workers::for_each`]).
     pub fn for_each_run<T: Send>(&self, items: &mut [T], f: impl Fn(&mut [T]) + Sync) {
         let per = items.len().div_ceil(self.threads).max(1);
@@ -146,6 +164,8 @@ mod tests {
             workers.for_each(&mut items, |x| *x += 1);
             drop(awake);
             assert_eq!(items, (2..12).collect::<Vec<_>>());
+            let (a, b) = workers.join(|| items.len(), || (0..10u32).sum::<u32>());
+            assert_eq!((a, b), (10, 45));
         }
     }
 }

@@ -152,6 +152,15 @@ impl Frame {
 
     /// Prepares the baselines `acks` name that are still in the history (each once), on `workers`.
     pub fn prepare(&mut self, acks: impl IntoIterator<Item = u32>, workers: &Workers) {
+        let mut baselines = self.take_baselines(acks);
+        let frame = &*self;
+        workers.for_each_run(&mut baselines, |run| run.iter_mut().for_each(|b| frame.fill(b)));
+        self.baselines = baselines;
+    }
+
+    /// The baselines `acks` name that are still in the history (each once), to [`Frame::fill`] and hand back
+    /// with [`Frame::set_baselines`]: [`Frame::prepare`] in steps, so other work can run beside the fills.
+    pub fn take_baselines(&mut self, acks: impl IntoIterator<Item = u32>) -> Vec<Baseline> {
         let mut baselines = std::mem::take(&mut self.baselines);
         for ack in acks {
             if ack == 0 || baselines.iter().any(|b| b.tick == ack) {
@@ -164,14 +173,17 @@ impl Frame {
             (b.tick, b.history) = (ack, h);
             baselines.push(b);
         }
-        let frame = &*self;
-        workers.for_each_run(&mut baselines, |run| run.iter_mut().for_each(|b| frame.fill(b)));
+        baselines
+    }
+
+    /// The baselines taken with [`Frame::take_baselines`], filled.
+    pub fn set_baselines(&mut self, baselines: Vec<Baseline>) {
         self.baselines = baselines;
     }
 
     /// Where every entity of history snapshot `b.history` is now, and every current entity's body against
     /// it.
-    fn fill(&self, b: &mut Baseline) {
+    pub fn fill(&self, b: &mut Baseline) {
         let then = &self.history[b.history];
         let n = self.keys.len();
         b.tick = then.tick;

@@ -9,7 +9,7 @@ use crate::game::Outbound;
 use crate::game::components::{Body, Client, Player, Projectile, Score};
 use crate::game::input::InputBuffer;
 use crate::game::interest::Grid;
-use crate::game::replication::{Frame, Replicator};
+use crate::game::replication::{Baseline, Frame, Replicator};
 use crate::game::resources::{ArenaMap, Outbox, Settings, TickCount, TickStats};
 use crate::game::workers::Workers;
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
@@ -65,8 +65,8 @@ pub fn replicate(
     if r.full_snapshots || !is_snapshot_tick(tick.0, settings.tick_rate, r.snapshot_rate) {
         return;
     }
-    // The snapshot threads wake while this thread quantizes the entities and builds the grid (when there
-    // will be work for them: with few clients, this thread builds every snapshot).
+    // The snapshot threads wake while this thread quantizes the entities (when there will be work for them:
+    // with few clients, this thread builds every snapshot), and take their share of the preparation.
     let _awake = (clients.iter().len() > CLIENTS_PER_THREAD).then(|| pool.stay_awake(WAKE_AT_MOST));
     let s = &mut *scratch;
     // Every entity once, quantized, then sorted by key (players by id, then projectiles by id). Timers only
@@ -92,68 +92,81 @@ pub fn replicate(
             vel: p.state.vel,
         })
     }));
-    // Sorted by key as (key, index) pairs, not as whole entities: an eighth of the bytes to move.
-    s.order.clear();
-    let players_then_projectiles = s.players.iter().chain(&s.projectiles);
-    s.order.extend(
-        players_then_projectiles
-            .enumerate()
-            .map(|(i, e)| u64::from(e.key) << 32 | i as u64),
+    // While this thread lists the clients (their components), a snapshot thread sorts the entities by key
+    // and lays them out in the frame's slots.
+    let Scratch {
+        players: players_q,
+        projectiles: projectiles_q,
+        order,
+        frame,
+        grid,
+        moving,
+        workers,
+    } = s;
+    let (mut jobs, ()) = pool.join(
+        || {
+            clients
+                .iter_mut()
+                .map(|(client, player, body, score, buffer, replicator)| Job {
+                    client: client.0,
+                    own: QEntity::from_player(&PlayerSnapshot {
+                        id: player.id,
+                        state: body.0,
+                        kills: score.kills,
+                        deaths: score.deaths,
+                    }),
+                    center: body.0.pos,
+                    last_input_seq: buffer.last_applied,
+                    ack_tick: buffer.ack_tick,
+                    replicator: replicator.into_inner(),
+                })
+                .collect::<Vec<Job<'_>>>()
+        },
+        || {
+            // Sorted by key as (key, index) pairs, not as whole entities: an eighth of the bytes to move.
+            order.clear();
+            let players_then_projectiles = players_q.iter().chain(projectiles_q.iter());
+            order.extend(
+                players_then_projectiles
+                    .enumerate()
+                    .map(|(i, e)| u64::from(e.key) << 32 | i as u64),
+            );
+            order.sort_unstable();
+            let at = |i: usize| players_q.get(i).or_else(|| projectiles_q.get(i - players_q.len()));
+            frame.begin(
+                tick.0,
+                settings.tick_rate,
+                order.iter().filter_map(|o| at((o & 0xffff_ffff) as usize)).copied(),
+            );
+        },
     );
-    s.order.sort_unstable();
-    let (players_q, projectiles_q) = (&s.players, &s.projectiles);
-    let at = |i: usize| players_q.get(i).or_else(|| projectiles_q.get(i - players_q.len()));
-    s.frame.begin(
-        tick.0,
-        settings.tick_rate,
-        s.order.iter().filter_map(|o| at((o & 0xffff_ffff) as usize)).copied(),
-    );
-    // The grid and the moving players over the frame's live slots (a dead slot is nobody's to see).
-    let (entities, alive) = (s.frame.entities(), s.frame.alive());
-    // Cells of a quarter of the view radius: a query scans about 1.6 times the entities it finds.
-    s.grid.rebuild_indexed(
-        arena.0.width,
-        arena.0.height,
-        (r.view_radius / 4.0).max(1.0),
-        alive.ones().map(|i| (i as u32, entities[i].pos())),
-    );
-    s.moving.clear();
-    s.moving.resize(entities.len().div_ceil(64), 0);
-    for i in alive.ones() {
-        let e = &entities[i];
-        if !e.is_projectile() && (e.vx, e.vy) != (0, 0) {
-            s.moving[i / 64] |= 1 << (i % 64);
-        }
-    }
 
-    let mut jobs: Vec<Job<'_>> = clients
-        .iter_mut()
-        .map(|(client, player, body, score, buffer, replicator)| Job {
-            client: client.0,
-            own: QEntity::from_player(&PlayerSnapshot {
-                id: player.id,
-                state: body.0,
-                kills: score.kills,
-                deaths: score.deaths,
-            }),
-            center: body.0.pos,
-            last_input_seq: buffer.last_applied,
-            ack_tick: buffer.ack_tick,
-            replicator: replicator.into_inner(),
-        })
-        .collect();
-    s.frame.prepare(jobs.iter().map(|j| j.ack_tick), &pool);
+    // Then the baselines the clients acknowledged are prepared beside the grid.
+    let mut baselines = frame.take_baselines(jobs.iter().map(|j| j.ack_tick));
+    {
+        let frame = &*frame;
+        let mut tasks: Vec<Prep<'_>> = std::iter::once(Prep::Grid(grid, moving))
+            .chain(baselines.iter_mut().map(Prep::Baseline))
+            .collect();
+        // Cells of a quarter of the view radius: a query scans about 1.6 times the entities it finds.
+        let cell = (r.view_radius / 4.0).max(1.0);
+        pool.for_each(&mut tasks, |task| match task {
+            Prep::Grid(grid, moving) => index(frame, grid, moving, arena.0.width, arena.0.height, cell),
+            Prep::Baseline(b) => frame.fill(b),
+        });
+    }
+    frame.set_baselines(baselines);
     let shared = Shared {
-        frame: &s.frame,
-        grid: &s.grid,
-        moving: &s.moving,
+        frame: &*frame,
+        grid: &*grid,
+        moving: &*moving,
         view_radius: r.view_radius,
         refill: f64::from(r.client_bandwidth) / f64::from(r.snapshot_rate.max(1)),
     };
     let threads = pool.threads().min(jobs.len().div_ceil(CLIENTS_PER_THREAD).max(1));
-    s.workers.resize_with(threads.max(s.workers.len()), Worker::default);
+    workers.resize_with(threads.max(workers.len()), Worker::default);
     let per = jobs.len().div_ceil(threads).max(1);
-    let workers = &mut s.workers[..threads];
+    let workers = &mut workers[..threads];
     let mut runs: Vec<(&mut [Job<'_>], &mut Worker)> = jobs.chunks_mut(per).zip(workers.iter_mut()).collect();
     pool.for_each(&mut runs, |(chunk, worker)| worker.run(&shared, chunk));
     drop(runs);
@@ -175,6 +188,27 @@ pub fn replicate(
         stats.moving_visible += w.moving_visible;
         stats.updates_sent += w.updates_sent;
         stats.updates_left_out += w.updates_left_out;
+    }
+}
+
+/// Work done beside the baselines' preparation.
+enum Prep<'a> {
+    /// The interest grid and the moving players.
+    Grid(&'a mut Grid, &'a mut Vec<u64>),
+    Baseline(&'a mut Baseline),
+}
+
+/// The grid and the moving players over the frame's live slots (a dead slot is nobody's to see).
+fn index(frame: &Frame, grid: &mut Grid, moving: &mut Vec<u64>, width: f32, height: f32, cell: f32) {
+    let (entities, alive) = (frame.entities(), frame.alive());
+    grid.rebuild_indexed(width, height, cell, alive.ones().map(|i| (i as u32, entities[i].pos())));
+    moving.clear();
+    moving.resize(entities.len().div_ceil(64), 0);
+    for i in alive.ones() {
+        let e = &entities[i];
+        if !e.is_projectile() && (e.vx, e.vy) != (0, 0) {
+            moving[i / 64] |= 1 << (i % 64);
+        }
     }
 }
 
