@@ -3,6 +3,7 @@
 //! ([`crate::game::replication`]). Clients are independent of one another here, so they are split across
 //! `replication.threads` threads ([`worker`]), each with its own buffers.
 
+mod sort;
 mod worker;
 
 use crate::game::Outbound;
@@ -38,6 +39,8 @@ pub struct Scratch {
     projectiles: Vec<QEntity>,
     /// Every entity's key and index (players first, then projectiles), sorted.
     order: Vec<u64>,
+    /// Scratch for the sort.
+    spare: Vec<u64>,
     frame: Frame,
     grid: Grid,
     /// Moving players among the frame's entities, one bit each.
@@ -98,6 +101,7 @@ pub fn replicate(
         players: players_q,
         projectiles: projectiles_q,
         order,
+        spare,
         frame,
         grid,
         moving,
@@ -131,7 +135,7 @@ pub fn replicate(
                     .enumerate()
                     .map(|(i, e)| u64::from(e.key) << 32 | i as u64),
             );
-            order.sort_unstable();
+            sort::by_key(order, spare);
             let at = |i: usize| players_q.get(i).or_else(|| projectiles_q.get(i - players_q.len()));
             frame.begin(
                 tick.0,
