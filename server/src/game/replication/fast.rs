@@ -4,7 +4,7 @@
 //! When the delta turns out not to fit, the output is rolled back and the general path takes over (the
 //! same decision it would make: the same bytes are counted against the same limit).
 
-use super::{Baseline, Frame, NewBodies, Replicator, SnapshotParams, VIEW_RING, Work};
+use super::{Baseline, Frame, Replicator, Scratch, SnapshotParams, VIEW_RING};
 use arena_shared::codec::delta::{DeltaHeader, DeltaWriter, MAX_DELTA_OVERHEAD, encode_update_body};
 
 impl Replicator {
@@ -12,9 +12,8 @@ impl Replicator {
     /// holds; returns the payload's length and the updates sent, or `None` (nothing written) otherwise.
     pub(super) fn build_fast(
         &mut self,
-        w: &mut Work,
+        scratch: &mut Scratch,
         frame: &Frame,
-        news: &mut NewBodies,
         visible: &mut super::Bits,
         p: &SnapshotParams,
         (at, b): (usize, &Baseline),
@@ -27,6 +26,7 @@ impl Replicator {
             spare,
             ..
         } = self;
+        let Scratch { work: w, news } = scratch;
         let bv = ring.get(at)?;
         let vis = visible.words();
         let (exact, gone, changed) = (bv.exact.words(), b.gone.words(), b.changed.words());

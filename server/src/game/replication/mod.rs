@@ -187,14 +187,13 @@ impl Replicator {
         p: &SnapshotParams,
         out: &mut Vec<u8>,
     ) -> Built {
-        self.build_with(&mut scratch.work, frame, &mut scratch.news, visible, p, out)
+        self.build_with(scratch, frame, visible, p, out)
     }
 
     fn build_with(
         &mut self,
-        w: &mut Work,
+        scratch: &mut Scratch,
         frame: &Frame,
-        news: &mut NewBodies,
         visible: &mut Bits,
         p: &SnapshotParams,
         out: &mut Vec<u8>,
@@ -214,7 +213,7 @@ impl Replicator {
             && self.fast
         {
             let entities_visible = visible.count();
-            if let Some((bytes, sent)) = self.build_fast(w, frame, news, visible, p, b, out) {
+            if let Some((bytes, sent)) = self.build_fast(scratch, frame, visible, p, b, out) {
                 #[cfg(test)]
                 {
                     self.fast_taken += 1;
@@ -228,6 +227,7 @@ impl Replicator {
                 };
             }
         }
+        let Scratch { work: w, news } = scratch;
         self.collect(w, frame, news, visible, p, baseline);
         let (sent, removals_sent) = self.choose(w, frame, p);
         let all_sent = sent == w.candidates.len() && removals_sent == w.removals.len();
