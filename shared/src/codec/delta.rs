@@ -12,6 +12,7 @@
 use super::CodecError;
 use crate::protocol::MAX_DATAGRAM_LEN;
 use crate::quant::{AIM_STEPS, QEntity};
+use std::ops::Range;
 
 /// Most updates, or removals, one delta may carry; more is malformed.
 pub const MAX_DELTA_ENTRIES: usize = MAX_DATAGRAM_LEN;
@@ -205,6 +206,27 @@ impl DeltaWriter {
             out.extend_from_slice(body);
         }
         out.len() - start
+    }
+
+    /// [`DeltaWriter::update`] with the body at `range` in `bytes`. A body of at most 16 bytes with 16 bytes
+    /// readable from its start (callers pad their buffers) is copied as one 16-byte block, the excess then
+    /// dropped: one store instead of a push per byte.
+    #[inline(always)]
+    pub fn update_from(&mut self, key: u32, bytes: &[u8], range: Range<usize>, out: &mut Vec<u8>) -> usize {
+        let len = range.len();
+        let block = bytes.get(range.start..range.start.saturating_add(16));
+        match block.and_then(|b| <&[u8; 16]>::try_from(b).ok()) {
+            Some(block) if len <= 16 => {
+                let start = out.len();
+                put_varint(out, (i64::from(key) - self.prev - 1) as u64);
+                self.prev = i64::from(key);
+                let key_len = out.len() - start;
+                out.extend_from_slice(block);
+                out.truncate(start + key_len + len);
+                key_len + len
+            }
+            _ => self.update(key, bytes.get(range).unwrap_or(&[]), out),
+        }
     }
 
     /// Writes the `count` removed keys (ascending, unique) and ends the delta. Returns the bytes their key gaps

@@ -109,10 +109,10 @@ impl Replicator {
                     writer.update(keys[s], &w.local, out)
                 } else if held >> bit & 1 == 1 {
                     let (from, to) = b.span(s);
-                    writer.update(keys[s], b.bytes().get(from as usize..to as usize).unwrap_or(&[]), out)
+                    writer.update_from(keys[s], b.bytes(), from as usize..to as usize, out)
                 } else {
                     let r = news.get(frame, s);
-                    writer.update(keys[s], news.bytes.get(r).unwrap_or(&[]), out)
+                    writer.update_from(keys[s], &news.bytes, r, out)
                 };
             }
         }

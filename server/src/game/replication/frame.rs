@@ -228,6 +228,8 @@ impl Frame {
         if !b.same_slots {
             b.now.resize(then.entities.len(), NONE);
         }
+        // Room to copy any body as one 16-byte block (`DeltaWriter::update_from`).
+        b.bytes.extend_from_slice(&[0; 16]);
     }
 
     pub fn tick(&self) -> u32 {

@@ -238,3 +238,24 @@ fn regression_fuzz_huge_coordinate_delta_is_an_error() {
     minimal.push(0x01);
     assert!(decode_delta(&minimal, &[], RATE).is_err());
 }
+
+#[test]
+fn a_body_copied_as_a_block_writes_what_a_byte_copy_writes() {
+    // Bodies of 0 to 20 bytes, with and without 16 bytes readable after their start, after key gaps of one
+    // to three varint bytes: the same output, the same count, and the key gaps still count from the last key.
+    let bytes: Vec<u8> = (0..64u8).map(|b| b.wrapping_mul(37)).collect();
+    for len in 0..=20usize {
+        for from in [0, 10, 40, 44, 48, 60, 64 - len] {
+            if from + len > bytes.len() {
+                continue;
+            }
+            let (mut by_block, mut by_byte) = (Vec::new(), Vec::new());
+            let (mut a, mut b) = (DeltaWriter { prev: -1 }, DeltaWriter { prev: -1 });
+            for key in [3u32, 200, 70_000] {
+                let n = a.update_from(key, &bytes, from..from + len, &mut by_block);
+                assert_eq!(n, b.update(key, &bytes[from..from + len], &mut by_byte));
+            }
+            assert_eq!(by_block, by_byte, "{len} bytes from {from}");
+        }
+    }
+}
