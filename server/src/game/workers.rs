@@ -118,10 +118,15 @@ impl Workers {
 }
 
 impl Workers {
-    /// Runs `here` on the calling thread and `there` on the pool at the same time (both here, one after the
-    /// other, without a pool), and returns both results.
-    pub fn join<A, B: Send>(&self, here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B) {
-        let Some(pool) = &self.pool else {
+    /// Runs `here` on the calling thread and `there` on the pool at the same time when `parallel` (both
+    /// here, one after the other, otherwise or without a pool), and returns both results.
+    pub fn join_when<A, B: Send>(
+        &self,
+        parallel: bool,
+        here: impl FnOnce() -> A,
+        there: impl FnOnce() -> B + Send,
+    ) -> (A, B) {
+        let Some(pool) = self.pool.as_ref().filter(|_| parallel) else {
             return (here(), there());
         };
         let mut b = None;
@@ -164,8 +169,10 @@ mod tests {
             workers.for_each(&mut items, |x| *x += 1);
             drop(awake);
             assert_eq!(items, (2..12).collect::<Vec<_>>());
-            let (a, b) = workers.join(|| items.len(), || (0..10u32).sum::<u32>());
-            assert_eq!((a, b), (10, 45));
+            for parallel in [false, true] {
+                let (a, b) = workers.join_when(parallel, || items.len(), || (0..10u32).sum::<u32>());
+                assert_eq!((a, b), (10, 45));
+            }
         }
     }
 }
