@@ -6,7 +6,7 @@
 
 use bevy_ecs::prelude::*;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A pool of `threads - 1` threads; the calling thread is the last one and takes its share of the work.
@@ -108,12 +108,34 @@ impl Workers {
         let Some((first, rest)) = items.split_first_mut() else {
             return;
         };
+        let outstanding = AtomicUsize::new(rest.len());
+        let outstanding = &outstanding;
         pool.in_place_scope(|scope| {
             for item in rest {
-                scope.spawn(move |_| f(item));
+                scope.spawn(move |_| {
+                    f(item);
+                    outstanding.fetch_sub(1, Ordering::Release);
+                });
             }
             f(first);
+            wait_spinning(outstanding);
         });
+    }
+}
+
+/// Longest the calling thread spins for the pool's jobs before it sleeps on the scope's latch instead.
+const SPIN_AT_MOST: Duration = Duration::from_millis(2);
+
+/// Spins until the pool's jobs are done (`outstanding` is zero), and a little longer: the scope counts a job
+/// done just after the job's last step, and a scope that ends before that sleeps on a lock until woken,
+/// which cost about 35 µs per hand-over here (a virtual machine's wake-up), several times a tick.
+fn wait_spinning(outstanding: &AtomicUsize) {
+    let start = Instant::now();
+    while outstanding.load(Ordering::Acquire) != 0 && start.elapsed() < SPIN_AT_MOST {
+        std::hint::spin_loop();
+    }
+    for _ in 0..64 {
+        std::hint::spin_loop();
     }
 }
 
@@ -130,9 +152,15 @@ impl Workers {
             return (here(), there());
         };
         let mut b = None;
+        let outstanding = AtomicUsize::new(1);
         let a = pool.in_place_scope(|scope| {
-            scope.spawn(|_| b = Some(there()));
-            here()
+            scope.spawn(|_| {
+                b = Some(there());
+                outstanding.fetch_sub(1, Ordering::Release);
+            });
+            let a = here();
+            wait_spinning(&outstanding);
+            a
         });
         match b {
             Some(b) => (a, b),
