@@ -77,8 +77,10 @@ pub fn move_projectiles(
     }
 }
 
-/// Cell size of the hit-test grid, in units: a few player diameters.
-const HIT_GRID_CELL: f32 = 4.0;
+/// Cell size of the hit-test grid, in units: a few player diameters. 8 rather than 4: fewer cells to count
+/// players into each tick, and a query still finds few of them (the phase 6 to 9% faster at 1,000 players,
+/// ticks alternating between the two sizes in one process; 12 was no faster than 8).
+const HIT_GRID_CELL: f32 = 8.0;
 
 /// Reusable buffers for hit tests.
 #[derive(Default)]
