@@ -9,7 +9,7 @@ use arena_shared::codec::delta::{DeltaHeader, DeltaWriter, MAX_DELTA_OVERHEAD, e
 
 impl Replicator {
     /// Builds the snapshot against the view at `at` in the ring (prepared as `b`) when the common case
-    /// holds; returns the payload's length and the updates sent, or `None` (nothing written) otherwise.
+    /// holds; returns what it came to, or `None` (nothing written) otherwise.
     pub(super) fn build_fast(
         &mut self,
         scratch: &mut Scratch,
@@ -18,7 +18,7 @@ impl Replicator {
         p: &SnapshotParams,
         (at, b): (usize, &Baseline),
         out: &mut Vec<u8>,
-    ) -> Option<(usize, usize)> {
+    ) -> Option<Fast> {
         let Replicator {
             ring,
             waiting,
@@ -54,26 +54,28 @@ impl Replicator {
         // removals (exact then, gone from the world or out of view). Over slices of one length and without a
         // branch, so the compiler vectorizes it; slots added since the baseline hold nothing then.
         let held_len = exact.len();
-        if gone.len() != held_len || changed.len() != vis.len() {
+        let moving = frame.moving().words();
+        if gone.len() != held_len || changed.len() != vis.len() || moving.len() != vis.len() {
             return None;
         }
         let updates = &mut w.base;
         updates.clear(vis.len() * 64);
         let (now_held, added) = updates.words_mut().split_at_mut(held_len);
         let (vis_held, vis_added) = vis.split_at(held_len);
-        let mut count = 0;
-        for (((slot, &v), (&e, &g)), &c) in now_held
-            .iter_mut()
-            .zip(vis_held)
-            .zip(exact.iter().zip(gone))
-            .zip(changed)
-        {
+        let (moving_held, moving_added) = moving.split_at(held_len);
+        let (mut count, mut seen, mut seen_moving) = (0, 0, 0);
+        let held = exact.iter().zip(gone).zip(changed).zip(moving_held);
+        for ((slot, &v), (((&e, &g), &c), &m)) in now_held.iter_mut().zip(vis_held).zip(held) {
             *slot = v & (!(e & !g) | c);
             count += slot.count_ones() as usize;
+            seen += v.count_ones() as usize;
+            seen_moving += (v & m).count_ones() as usize;
         }
-        for (slot, &v) in added.iter_mut().zip(vis_added) {
+        for ((slot, &v), &m) in added.iter_mut().zip(vis_added).zip(moving_added) {
             *slot = v;
             count += v.count_ones() as usize;
+            seen += v.count_ones() as usize;
+            seen_moving += (v & m).count_ones() as usize;
         }
         w.removed.clear();
         for (i, ((&e, &g), &v)) in exact.iter().zip(gone).zip(vis_held).enumerate() {
@@ -141,6 +143,22 @@ impl Replicator {
             spare.push(old);
         }
         ring.push_back(view);
-        Some((bytes, count))
+        Some(Fast {
+            bytes,
+            sent: count,
+            visible: seen,
+            moving: seen_moving,
+        })
     }
+}
+
+/// What a snapshot built on the short path came to.
+pub(super) struct Fast {
+    /// The payload's length.
+    pub bytes: usize,
+    /// Updates sent.
+    pub sent: usize,
+    /// Visible entities, and moving players among them.
+    pub visible: usize,
+    pub moving: usize,
 }

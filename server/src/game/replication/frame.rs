@@ -38,6 +38,8 @@ pub struct Frame {
     keys: Vec<u32>,
     /// Earlier snapshots, oldest first.
     history: VecDeque<Snap>,
+    /// Moving players among this snapshot's live entities, one bit per slot.
+    moving: Bits,
     /// The baselines prepared for this tick.
     baselines: Vec<Baseline>,
     incoming: Vec<QEntity>,
@@ -127,6 +129,13 @@ impl Frame {
         self.tick = tick;
         self.tick_rate = tick_rate;
         self.incoming = incoming;
+        self.moving.clear(self.keys.len());
+        for i in self.now.alive.ones() {
+            let e = &self.now.entities[i];
+            if !e.is_projectile() && (e.vx, e.vy) != (0, 0) {
+                self.moving.set(i);
+            }
+        }
         self.spare_baselines.append(&mut self.baselines);
     }
 
@@ -254,6 +263,11 @@ impl Frame {
     /// Per slot, its key (ascending).
     pub fn keys(&self) -> &[u32] {
         &self.keys
+    }
+
+    /// The slots holding a moving player this tick.
+    pub fn moving(&self) -> &Bits {
+        &self.moving
     }
 
     /// The slots holding an entity this tick.

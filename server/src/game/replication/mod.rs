@@ -169,6 +169,8 @@ pub struct SnapshotParams {
 pub struct Built {
     pub bytes: usize,
     pub entities_visible: usize,
+    /// Moving players among the visible (the client's own one included).
+    pub moving_visible: usize,
     pub updates_sent: usize,
     pub updates_left_out: usize,
     pub full: bool,
@@ -211,21 +213,20 @@ impl Replicator {
             .and_then(|at| Some((at, frame.baseline(p.ack_tick)?)));
         if let Some(b) = baseline
             && self.fast
+            && let Some(fast) = self.build_fast(scratch, frame, visible, p, b, out)
         {
-            let entities_visible = visible.count();
-            if let Some((bytes, sent)) = self.build_fast(scratch, frame, visible, p, b, out) {
-                #[cfg(test)]
-                {
-                    self.fast_taken += 1;
-                }
-                return Built {
-                    bytes,
-                    entities_visible,
-                    updates_sent: sent,
-                    updates_left_out: 0,
-                    full: false,
-                };
+            #[cfg(test)]
+            {
+                self.fast_taken += 1;
             }
+            return Built {
+                bytes: fast.bytes,
+                entities_visible: fast.visible,
+                moving_visible: fast.moving,
+                updates_sent: fast.sent,
+                updates_left_out: 0,
+                full: false,
+            };
         }
         let Scratch { work: w, news } = scratch;
         self.collect(w, frame, news, visible, p, baseline);
@@ -236,6 +237,8 @@ impl Replicator {
         let mut view = self.spare.pop().unwrap_or_default();
         view.tick = frame.tick();
         let entities_visible = visible.count();
+        let moving = visible.words().iter().zip(frame.moving().words());
+        let moving_visible = moving.map(|(v, m)| (v & m).count_ones() as usize).sum();
         std::mem::swap(&mut view.exact, visible);
         view.odd.clear();
         if let Ok(own_at) = frame.keys().binary_search(&p.own.key) {
@@ -286,6 +289,7 @@ impl Replicator {
         Built {
             bytes,
             entities_visible,
+            moving_visible,
             updates_sent: sent,
             updates_left_out: w.candidates.len() - sent,
             full: baseline.is_none(),

@@ -47,8 +47,6 @@ pub struct Scratch {
     spare: Vec<u64>,
     frame: Frame,
     grid: Grid,
-    /// Moving players among the frame's entities, one bit each.
-    moving: Vec<u64>,
     workers: Vec<Worker>,
 }
 
@@ -110,7 +108,6 @@ pub fn replicate(
         spare,
         frame,
         grid,
-        moving,
         workers,
     } = s;
     let (mut jobs, ()) = pool.join_when(
@@ -156,13 +153,13 @@ pub fn replicate(
     let mut baselines = frame.take_baselines(jobs.iter().map(|j| j.ack_tick));
     {
         let frame = &*frame;
-        let mut tasks: Vec<Prep<'_>> = std::iter::once(Prep::Grid(grid, moving))
+        let mut tasks: Vec<Prep<'_>> = std::iter::once(Prep::Grid(grid))
             .chain(baselines.iter_mut().map(Prep::Baseline))
             .collect();
         // Cells of a quarter of the view radius: a query scans about 1.6 times the entities it finds.
         let cell = (r.view_radius / 4.0).max(1.0);
         let run = |task: &mut Prep<'_>| match task {
-            Prep::Grid(grid, moving) => index(frame, grid, moving, arena.0.width, arena.0.height, cell),
+            Prep::Grid(grid) => index(frame, grid, arena.0.width, arena.0.height, cell),
             Prep::Baseline(b) => frame.fill(b),
         };
         if split {
@@ -175,7 +172,6 @@ pub fn replicate(
     let shared = Shared {
         frame: &*frame,
         grid: &*grid,
-        moving: &*moving,
         view_radius: r.view_radius,
         refill: f64::from(r.client_bandwidth) / f64::from(r.snapshot_rate.max(1)),
     };
@@ -209,23 +205,15 @@ pub fn replicate(
 
 /// Work done beside the baselines' preparation.
 enum Prep<'a> {
-    /// The interest grid and the moving players.
-    Grid(&'a mut Grid, &'a mut Vec<u64>),
+    /// The interest grid.
+    Grid(&'a mut Grid),
     Baseline(&'a mut Baseline),
 }
 
-/// The grid and the moving players over the frame's live slots (a dead slot is nobody's to see).
-fn index(frame: &Frame, grid: &mut Grid, moving: &mut Vec<u64>, width: f32, height: f32, cell: f32) {
+/// The grid over the frame's live slots (a dead slot is nobody's to see).
+fn index(frame: &Frame, grid: &mut Grid, width: f32, height: f32, cell: f32) {
     let (entities, alive) = (frame.entities(), frame.alive());
     grid.rebuild_indexed(width, height, cell, alive.ones().map(|i| (i as u32, entities[i].pos())));
-    moving.clear();
-    moving.resize(entities.len().div_ceil(64), 0);
-    for i in alive.ones() {
-        let e = &entities[i];
-        if !e.is_projectile() && (e.vx, e.vy) != (0, 0) {
-            moving[i / 64] |= 1 << (i % 64);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -14,8 +14,6 @@ use std::ops::Range;
 pub struct Shared<'a> {
     pub frame: &'a Frame,
     pub grid: &'a Grid,
-    /// Moving players among the frame's entities, one bit each.
-    pub moving: &'a [u64],
     pub view_radius: f32,
     /// Bytes per snapshot each client's budget refills.
     pub refill: f64,
@@ -74,10 +72,6 @@ impl Worker {
                 .grid
                 .mark_within(job.center, shared.view_radius, self.visible.words_mut());
             self.visible.set(own_at);
-            let words = self.visible.words().iter().zip(shared.moving);
-            let moving: u32 = words.map(|(v, m)| (v & m).count_ones()).sum();
-            let own_moving = (job.own.vx, job.own.vy) != (0, 0);
-            self.stats.moving_visible += u64::from(moving.saturating_sub(u32::from(own_moving)));
             let params = SnapshotParams {
                 last_input_seq: job.last_input_seq,
                 ack_tick: job.ack_tick,
@@ -102,6 +96,9 @@ impl Worker {
             self.stats.snapshots += 1;
             self.stats.snapshot_bytes += built.bytes as u64;
             self.stats.entities_visible += built.entities_visible as u64;
+            // Other moving players (the frame counts the own player by its shared state).
+            let own_moving = frame.moving().has(own_at);
+            self.stats.moving_visible += built.moving_visible.saturating_sub(usize::from(own_moving)) as u64;
             self.stats.updates_sent += built.updates_sent as u64;
             self.stats.updates_left_out += built.updates_left_out as u64;
         }
