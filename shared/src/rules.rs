@@ -200,10 +200,24 @@ fn move_circle(pos: &mut Vec2, vel: &mut Vec2, delta: Vec2, radius: f32, arena: 
     for _ in 0..n {
         *pos += step;
         seen = [seen[0].min(*pos), seen[1].max(*pos)];
-        for (i, wall) in arena.walls.iter().enumerate() {
-            if !all && (i >= 64 || walls >> i & 1 == 0) {
-                continue;
-            }
+        // Every wall, or the walls of the mask, in index order (the mask's set bits only: a player's path
+        // has a few walls near it of the 64).
+        let mut mask = walls;
+        let mut next = 0;
+        loop {
+            let i = if all {
+                next += 1;
+                next - 1
+            } else if mask != 0 {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                i
+            } else {
+                break;
+            };
+            let Some(wall) = arena.walls.get(i) else {
+                break;
+            };
             let closest = wall.closest_point(*pos);
             let away = *pos - closest;
             let d2 = away.length_squared();
