@@ -26,9 +26,11 @@ const WAKE_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 /// Clients one thread handles at least before another thread is worth starting.
 const CLIENTS_PER_THREAD: usize = 64;
 
-/// Clients from which the preparation is split between threads too: each hand-over costs some 10 to 20 µs
-/// here, which a small world's preparation does not win back (at 100 players the tick took 40 µs longer).
-const CLIENTS_TO_SPLIT_PREPARATION: usize = 256;
+/// Clients from which the preparation is split between threads too. Each hand-over costs some 10 to 20 µs
+/// here, which a small world's preparation does not win back (at 100 players the tick took 40 µs longer),
+/// and on an oversubscribed machine it may wait for a core: the 500-bot load test (server and bots on the 2
+/// cores) gave 3 and 10 overruns of 600 ticks with the split, 0, 0 and 3 without it.
+const CLIENTS_TO_SPLIT_PREPARATION: usize = 768;
 
 /// Whether `tick` is a snapshot tick at `snapshot_rate` out of `tick_rate` (evenly spread).
 pub fn is_snapshot_tick(tick: u32, tick_rate: u16, snapshot_rate: u16) -> bool {
