@@ -5,7 +5,6 @@
 
 use super::VIEW_RING;
 use super::bits::Bits;
-use crate::game::workers::Workers;
 use arena_shared::codec::delta::encode_update_body;
 use arena_shared::quant::QEntity;
 use std::collections::VecDeque;
@@ -159,16 +158,8 @@ impl Frame {
         dead <= (incoming.len() / 2).max(MIN_DEAD_KEPT)
     }
 
-    /// Prepares the baselines `acks` name that are still in the history (each once), on `workers`.
-    pub fn prepare(&mut self, acks: impl IntoIterator<Item = u32>, workers: &Workers) {
-        let mut baselines = self.take_baselines(acks);
-        let frame = &*self;
-        workers.for_each_run(&mut baselines, |run| run.iter_mut().for_each(|b| frame.fill(b)));
-        self.baselines = baselines;
-    }
-
-    /// The baselines `acks` name that are still in the history (each once), to [`Frame::fill`] and hand back
-    /// with [`Frame::set_baselines`]: [`Frame::prepare`] in steps, so other work can run beside the fills.
+    /// The baselines `acks` name that are still in the history (each once), to [`Frame::fill`] (on any
+    /// thread, beside other work) and hand back with [`Frame::set_baselines`].
     pub fn take_baselines(&mut self, acks: impl IntoIterator<Item = u32>) -> Vec<Baseline> {
         let mut baselines = std::mem::take(&mut self.baselines);
         for ack in acks {

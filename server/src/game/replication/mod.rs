@@ -180,7 +180,7 @@ impl Replicator {
     /// Builds the payload for this snapshot into `out`. `visible` holds the visible entities (slots of
     /// `frame`), the client's own player among them, and is left holding anything (it becomes the stored
     /// view, and the buffer of an old view takes its place); the acknowledged baseline must have been
-    /// prepared in `frame` ([`Frame::prepare`]), or the snapshot is a full one.
+    /// prepared in `frame` ([`Frame::take_baselines`], [`Frame::fill`]), or the snapshot is a full one.
     pub fn build(
         &mut self,
         frame: &Frame,

@@ -55,7 +55,9 @@ impl Server {
         out: &mut Vec<u8>,
     ) -> Built {
         self.frame.begin(tick, RATE, current.iter().copied());
-        self.frame.prepare([ack], &crate::game::workers::Workers::new(1));
+        let mut baselines = self.frame.take_baselines([ack]);
+        baselines.iter_mut().for_each(|b| self.frame.fill(b));
+        self.frame.set_baselines(baselines);
         let mut bits = Bits::default();
         bits.clear(self.frame.keys().len());
         for i in visible {

@@ -73,7 +73,8 @@ pub fn replicate(
         return;
     }
     // The snapshot threads wake while this thread quantizes the entities (when there will be work for them:
-    // with few clients, this thread builds every snapshot), and take their share of the preparation.
+    // with few clients, this thread builds every snapshot); in a big world they take a share of the
+    // preparation too.
     let n_clients = clients.iter().len();
     let _awake = (n_clients > CLIENTS_PER_THREAD).then(|| pool.stay_awake(WAKE_AT_MOST));
     let split = n_clients >= CLIENTS_TO_SPLIT_PREPARATION;
