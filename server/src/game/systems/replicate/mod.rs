@@ -152,23 +152,26 @@ pub fn replicate(
         },
     );
 
-    // Then the baselines the clients acknowledged are prepared beside the grid.
+    // Then the grid, and the baselines the clients acknowledged: in a big world beside each other, otherwise
+    // the grid first and the baselines spread over the threads when there are several (clients may
+    // acknowledge up to `VIEW_RING` different ticks).
     let mut baselines = frame.take_baselines(jobs.iter().map(|j| j.ack_tick));
     {
         let frame = &*frame;
-        let mut tasks: Vec<Prep<'_>> = std::iter::once(Prep::Grid(grid))
-            .chain(baselines.iter_mut().map(Prep::Baseline))
-            .collect();
         // Cells of a quarter of the view radius: a query scans about 1.6 times the entities it finds.
         let cell = (r.view_radius / 4.0).max(1.0);
-        let run = |task: &mut Prep<'_>| match task {
-            Prep::Grid(grid) => index(frame, grid, arena.0.width, arena.0.height, cell),
-            Prep::Baseline(b) => frame.fill(b),
-        };
+        let (width, height) = (arena.0.width, arena.0.height);
         if split {
-            pool.for_each(&mut tasks, run);
+            let mut tasks: Vec<Prep<'_>> = std::iter::once(Prep::Grid(grid))
+                .chain(baselines.iter_mut().map(Prep::Baseline))
+                .collect();
+            pool.for_each(&mut tasks, |task| match task {
+                Prep::Grid(grid) => index(frame, grid, width, height, cell),
+                Prep::Baseline(b) => frame.fill(b),
+            });
         } else {
-            tasks.iter_mut().for_each(run);
+            index(frame, grid, width, height, cell);
+            pool.for_each_run(&mut baselines, |run| run.iter_mut().for_each(|b| frame.fill(b)));
         }
     }
     frame.set_baselines(baselines);
