@@ -6,7 +6,8 @@
 
 use anyhow::Context;
 use arena_client::bot::decide;
-use arena_server::game::components::{Body, Player, Projectile, Score};
+use arena_server::game::components::{Body, Player, Score};
+use arena_server::game::resources::Projectiles;
 use arena_server::game::{ClientId, Inbound, Outbound, ReplicationConfig, Sim, SimConfig};
 use arena_shared::arena::Arena;
 use arena_shared::codec::decode_server_frame;
@@ -223,8 +224,9 @@ impl BenchWorld {
             .collect();
         players.sort_unstable_by_key(|p| p.id);
         let projectiles: Vec<ProjectileSnapshot> = world
-            .query::<&Projectile>()
-            .iter(world)
+            .resource::<Projectiles>()
+            .0
+            .iter()
             .map(|p| ProjectileSnapshot {
                 id: p.id,
                 owner: p.owner,

@@ -273,7 +273,7 @@ fn clamp_to_bounds(pos: &mut Vec2, vel: &mut Vec2, radius: f32, arena: &Arena) {
 }
 
 /// A projectile in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProjectileState {
     pub pos: Vec2,
     pub vel: Vec2,

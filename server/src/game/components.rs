@@ -1,5 +1,6 @@
-//! The components of the game world: players (with their connection, body, score and inputs) and
-//! projectiles.
+//! The components of the game world: players (with their connection, body, score and inputs); and the
+//! projectile, which is not a component but a row of the [`Projectiles`](super::resources::Projectiles)
+//! resource.
 
 use super::ClientId;
 use super::input::{Conduct, InputBuffer};
@@ -30,8 +31,11 @@ pub struct Score {
     pub deaths: u32,
 }
 
-/// A projectile in flight and who fired it.
-#[derive(Component, Debug, Clone, Copy)]
+/// A projectile in flight and who fired it. Projectiles are rows of the
+/// [`Projectiles`](super::resources::Projectiles) resource rather than entities: thousands fly, each for a
+/// second or two, and as plain rows they are added and removed without spawning and despawning entities,
+/// and flown on both cores from slices.
+#[derive(Debug, Clone, Copy)]
 pub struct Projectile {
     pub id: u32,
     pub owner: PlayerId,

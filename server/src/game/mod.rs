@@ -21,8 +21,8 @@ use arena_shared::arena::Arena;
 use arena_shared::protocol::{InputDatagram, PlayerId};
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
-use components::{Body, Player, Projectile, Score};
-use resources::{Inbox, Outbox, TickCount, TickStats};
+use components::{Body, Player, Score};
+use resources::{Inbox, Outbox, Projectiles, TickCount, TickStats};
 pub use schedule::TickSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -220,8 +220,9 @@ impl Sim {
         players.sort_unstable_by_key(|p| p.0);
         let mut projectiles: Vec<(u32, [u32; 5])> = self
             .world
-            .query::<&Projectile>()
-            .iter(&self.world)
+            .resource::<Projectiles>()
+            .0
+            .iter()
             .map(|p| {
                 let s = &p.state;
                 (

@@ -78,6 +78,11 @@ impl std::hash::Hasher for IdHasher {
     }
 }
 
+/// Every projectile in flight, oldest first: ids only grow (until they wrap after 2^32 shots), so a new
+/// one goes last and the list stays in id order.
+#[derive(Resource, Debug, Default)]
+pub struct Projectiles(pub Vec<super::components::Projectile>);
+
 /// Id counters; ids are never reused within a run.
 #[derive(Resource, Debug, Default)]
 pub struct Ids {
@@ -145,6 +150,8 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: sup
     world.insert_resource(Outbox::default());
     world.insert_resource(Index::default());
     world.insert_resource(Ids::default());
+    world.insert_resource(Projectiles::default());
     world.insert_resource(TickStats::default());
     world.insert_resource(super::workers::Workers::new(usize::from(replication.threads)));
+    world.insert_resource(super::workers::KeepAwake::default());
 }

@@ -53,7 +53,11 @@ fn new_schedule() -> Schedule {
 /// Adds the systems of one phase, in their order within it.
 fn add_phase(schedule: &mut Schedule, set: TickSet) {
     match set {
-        TickSet::Begin => schedule.add_systems((message_update_system, inbox::begin_tick).chain().in_set(set)),
+        TickSet::Begin => schedule.add_systems(
+            (message_update_system, inbox::begin_tick, combat::wake_for_flights)
+                .chain()
+                .in_set(set),
+        ),
         TickSet::Drain => schedule.add_systems(
             (sessions::handle_sessions, inbox::route_inputs_and_chat)
                 .chain()

@@ -127,6 +127,12 @@ impl Workers {
 /// when the cores are oversubscribed (a loaded server beside its network threads), the job it waits for may
 /// need this very core. With 2 ms, 500 bots on this machine gave 296 and 303 overruns of 600 ticks (the
 /// tick thread at 36% of a core); with 150 µs 3 and 4; with 50 µs 1 and 0 (8%), the benchmarks no slower.
+/// A wake-up of the pool's threads that lasts from one phase of a tick to another: the simulation wakes them
+/// at the start of a tick whose projectiles will be flown on both cores (so they are spinning by then), and
+/// the snapshot phase ends the wake-up (the tick's last phase drops it, if still held).
+#[derive(Resource, Default)]
+pub struct KeepAwake(pub Option<Awake>);
+
 const SPIN_AT_MOST: Duration = Duration::from_micros(50);
 
 /// Spins until the pool's jobs are done (`outstanding` is zero), and a little longer: the scope counts a job

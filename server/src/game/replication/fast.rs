@@ -1,5 +1,6 @@
 //! The common snapshot, built without the general path's lists: the client's baseline has this tick's
-//! slots, its only odd entity is its own player, nothing waits for room, and everything fits. Then one walk
+//! slots (or the layout's before, and its view is translated to these slot by slot), its only odd entity is
+//! its own player, nothing waits for room, and everything fits. Then one walk
 //! over the words finds the removals and the updates, and a second writes the datagram straight from them.
 //! When the delta turns out not to fit, the output is rolled back and the general path takes over (the
 //! same decision it would make: the same bytes are counted against the same limit).
@@ -29,15 +30,32 @@ impl Replicator {
         let Scratch { work: w, news } = scratch;
         let bv = ring.get(at)?;
         let vis = visible.words();
-        let (exact, gone, changed) = (bv.exact.words(), b.gone.words(), b.changed.words());
         let own_at = frame.slot(p.own.key)?;
         let own_odd = match bv.odd.as_slice() {
             [own] if own.key == p.own.key => own,
             _ => return None,
         };
+        if !waiting.is_empty() || !(b.same_slots || b.translatable) {
+            return None;
+        }
+        // The view held, and the entities gone since, in this snapshot's slots.
+        let held_now = &mut w.odd_now;
+        let (exact, gone) = if b.same_slots {
+            (&bv.exact, &b.gone)
+        } else {
+            held_now.clear(vis.len() * 64);
+            for j in bv.exact.ones() {
+                match b.moved.get(j) {
+                    Some(&s) if (s as usize) < vis.len() * 64 => held_now.set(s as usize),
+                    _ => return None,
+                }
+            }
+            (&*held_now, &b.gone_now)
+        };
         // The own player is odd in every stored view, so never held exact; it is always visible.
-        let own_ok = visible.has(own_at) && !bv.exact.has(own_at);
-        if !b.same_slots || !waiting.is_empty() || exact.len() > vis.len() || !own_ok {
+        let own_ok = visible.has(own_at) && !exact.has(own_at);
+        let (exact, gone, changed) = (exact.words(), gone.words(), b.changed.words());
+        if exact.len() > vis.len() || !own_ok {
             return None;
         }
         let keys = frame.keys();

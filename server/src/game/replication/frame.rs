@@ -13,9 +13,9 @@ use std::ops::Range;
 /// Marks an index or a body not known.
 pub(super) const NONE: u32 = u32::MAX;
 
-/// Dead slots a layout keeps before it is rebuilt without them, at least (and at least one per two live
-/// slots). More dead slots make every client's bitsets longer; fewer make fresh layouts, whose first
-/// snapshot translates every client's baseline entity by entity, more frequent.
+/// Dead slots no baseline can hold that a layout keeps before it is rebuilt without them, at least (and at
+/// least one per two live slots). More dead slots make every client's bitsets longer; fewer make new
+/// layouts, whose first snapshot translates every client's baseline view to the new slots, more frequent.
 const MIN_DEAD_KEPT: usize = 256;
 
 /// One snapshot tick's entities and the recent ones before it.
@@ -25,7 +25,10 @@ const MIN_DEAD_KEPT: usize = 256;
 /// slots) compare with this one's word by word. Entities new to the world take slots after the last one
 /// (players' and projectiles' ids only grow, so their keys come after every key there). When a new key
 /// would fall between slots, or dead slots pass their limit, the slots are laid out afresh (a new
-/// *layout*); views from an older layout are translated by key, entity by entity.
+/// *layout*): every entity of this snapshot, and every dead slot a client's baseline may still hold (alive
+/// at or after [`Frame::set_referenced_since`]), in key order. A view from the layout before is then
+/// translated slot by slot ([`Baseline::moved`]); one from an older layout, or holding a slot the new
+/// layout dropped, by key, entity by entity (the general path).
 #[derive(Debug, Default)]
 pub struct Frame {
     tick: u32,
@@ -35,6 +38,10 @@ pub struct Frame {
     now: Snap,
     /// Per slot, its key (ascending; dead slots keep theirs).
     keys: Vec<u32>,
+    /// Per slot, the last snapshot tick its entity was alive.
+    last_alive: Vec<u32>,
+    /// The oldest tick a client may still use as its baseline (0: any in the history).
+    referenced_since: u32,
     /// Earlier snapshots, oldest first.
     history: VecDeque<Snap>,
     /// Moving players among this snapshot's live entities, one bit per slot.
@@ -70,6 +77,13 @@ pub struct Baseline {
     pub now: Vec<u32>,
     /// Slots of that snapshot whose entity is gone now.
     pub gone: Bits,
+    /// When not the same slots: per slot of that snapshot alive then, its slot now, dead or alive, or
+    /// [`NONE`] when the layout dropped it (then views of that snapshot cannot be translated slot by slot).
+    pub moved: Vec<u32>,
+    /// When not the same slots: slots now (dead) of the entities gone since.
+    pub gone_now: Bits,
+    /// Whether every entity alive then has a slot now ([`Baseline::moved`] is complete).
+    pub translatable: bool,
     /// Slots now whose entity's state differs from its state then moved on by prediction.
     pub changed: Bits,
     /// Per slot now: its body (start, end) in `bytes` against that snapshot, empty when unchanged or
@@ -82,13 +96,16 @@ impl Frame {
     /// Starts snapshot `tick`: the current entities become history, and `entities` (sorted by key, unique)
     /// become current.
     pub fn begin(&mut self, tick: u32, tick_rate: u16, entities: impl Iterator<Item = QEntity>) {
+        // Dead slots alive since this tick may be held by a baseline, so they are kept in a new layout.
+        let oldest = self.history.front().map_or(self.now.tick, |s| s.tick);
+        let keep_since = self.referenced_since.max(oldest);
         let mut incoming = std::mem::take(&mut self.incoming);
         incoming.clear();
         incoming.extend(entities);
         debug_assert!(incoming.windows(2).all(|w| w[0].key < w[1].key), "sorted, unique keys");
         let mut next = self.spare.pop().unwrap_or_default();
         next.tick = tick;
-        if self.tick != 0 && self.keeps_layout(&incoming) {
+        if self.tick != 0 && self.keeps_layout(&incoming, keep_since) {
             next.layout = self.now.layout;
             next.entities.clear();
             next.entities.extend_from_slice(&self.now.entities);
@@ -100,21 +117,19 @@ impl Frame {
                 }
                 if slot == self.keys.len() {
                     self.keys.push(e.key);
+                    self.last_alive.push(tick);
                     next.entities.push(*e);
                     next.alive.grow(self.keys.len());
                 } else {
                     next.entities[slot] = *e;
+                    self.last_alive[slot] = tick;
                 }
                 next.alive.set(slot);
                 slot += 1;
             }
         } else {
             next.layout = self.now.layout.wrapping_add(1).max(1);
-            next.entities.clear();
-            next.entities.extend_from_slice(&incoming);
-            next.alive.fill_to(incoming.len());
-            self.keys.clear();
-            self.keys.extend(incoming.iter().map(|e| e.key));
+            self.lay_out(&mut next, &incoming, tick, keep_since);
         }
         let previous = std::mem::replace(&mut self.now, next);
         if self.tick != 0 {
@@ -139,23 +154,73 @@ impl Frame {
     }
 
     /// Whether `incoming` (sorted by key) fits the current slots: every key already has a slot or comes after
-    /// the last one, and the dead slots left would not pass their limit.
-    fn keeps_layout(&self, incoming: &[QEntity]) -> bool {
+    /// the last one, and the dead slots no baseline can hold (dead since before `keep_since`) would not
+    /// pass their limit.
+    fn keeps_layout(&self, incoming: &[QEntity], keep_since: u32) -> bool {
+        let droppable = |s: usize| !self.now.alive.has(s) && self.last_alive.get(s).is_none_or(|t| *t < keep_since);
         let mut slot = 0;
-        let mut kept = 0;
+        let mut dropped = 0;
         for e in incoming {
             while self.keys.get(slot).is_some_and(|k| *k < e.key) {
+                dropped += usize::from(droppable(slot));
                 slot += 1;
             }
             match self.keys.get(slot) {
-                Some(k) if *k == e.key => kept += 1,
+                Some(k) if *k == e.key => {}
                 Some(_) => return false, // a new key between slots
                 None => break,           // the rest come after the last slot
             }
             slot += 1;
         }
-        let dead = self.keys.len() - kept;
-        dead <= (incoming.len() / 2).max(MIN_DEAD_KEPT)
+        dropped += (slot..self.keys.len()).filter(|s| droppable(*s)).count();
+        dropped <= (incoming.len() / 2).max(MIN_DEAD_KEPT)
+    }
+
+    /// A new layout in `next`: the `incoming` entities (alive at `tick`), and the dead slots alive since
+    /// `keep_since`, in key order.
+    fn lay_out(&mut self, next: &mut Snap, incoming: &[QEntity], tick: u32, keep_since: u32) {
+        let old_keys = std::mem::take(&mut self.keys);
+        let old_last = std::mem::take(&mut self.last_alive);
+        let (old, first) = (&self.now.entities, self.tick == 0);
+        next.entities.clear();
+        let mut slot = 0;
+        let mut incoming = incoming.iter().peekable();
+        loop {
+            // The next slot in key order: an old one (kept when it may be held), or an incoming entity.
+            let old_first = match (old_keys.get(slot), incoming.peek()) {
+                (Some(k), Some(e)) => *k < e.key,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if old_first {
+                if !first && old_last[slot] >= keep_since {
+                    self.keys.push(old_keys[slot]);
+                    self.last_alive.push(old_last[slot]);
+                    next.entities.push(old[slot]);
+                }
+                slot += 1;
+            } else if let Some(e) = incoming.next() {
+                if old_keys.get(slot) == Some(&e.key) {
+                    slot += 1; // the same entity, alive now
+                }
+                self.keys.push(e.key);
+                self.last_alive.push(tick);
+                next.entities.push(*e);
+            }
+        }
+        next.alive.clear(self.keys.len());
+        for (s, t) in self.last_alive.iter().enumerate() {
+            if *t == tick {
+                next.alive.set(s);
+            }
+        }
+    }
+
+    /// The oldest tick any client may still use as its baseline from the next snapshot on (the oldest
+    /// acknowledged: acknowledgements only move forward). Slots dead since before it may be dropped.
+    pub fn set_referenced_since(&mut self, tick: u32) {
+        self.referenced_since = tick;
     }
 
     /// The baselines `acks` name that are still in the history (each once), to [`Frame::fill`] (on any
@@ -190,6 +255,9 @@ impl Frame {
         b.ticks = self.tick.wrapping_sub(then.tick);
         b.same_slots = then.layout == self.now.layout;
         b.now.clear();
+        b.moved.clear();
+        b.translatable = !b.same_slots;
+        b.gone_now.clear(if b.same_slots { 0 } else { n });
         b.gone.clear(then.entities.len());
         b.changed.clear(n);
         b.spans.clear();
@@ -202,13 +270,23 @@ impl Frame {
                 j
             } else {
                 b.now.resize(j, NONE);
+                b.moved.resize(j, NONE);
                 while self.keys.get(i).is_some_and(|k| *k < e.key) {
                     i += 1;
+                }
+                if self.keys.get(i) == Some(&e.key) {
+                    b.moved.push(i as u32);
+                } else {
+                    b.moved.push(NONE);
+                    b.translatable = false;
                 }
                 i
             };
             if self.keys.get(at) != Some(&e.key) || !self.now.alive.has(at) {
                 b.gone.set(j);
+                if !b.same_slots && self.keys.get(at) == Some(&e.key) {
+                    b.gone_now.set(at);
+                }
                 continue;
             }
             if !b.same_slots {
@@ -227,6 +305,7 @@ impl Frame {
         }
         if !b.same_slots {
             b.now.resize(then.entities.len(), NONE);
+            b.moved.resize(then.entities.len(), NONE);
         }
         // Room to copy any body as one 16-byte block (`DeltaWriter::update_from`).
         b.bytes.extend_from_slice(&[0; 16]);

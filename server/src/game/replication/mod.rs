@@ -59,6 +59,9 @@ pub struct Replicator {
     /// Snapshots the short path built (tests).
     #[cfg(test)]
     fast_taken: u32,
+    /// Of those, snapshots whose baseline view was translated from the layout before (tests).
+    #[cfg(test)]
+    translated_taken: u32,
 }
 
 impl Default for Replicator {
@@ -71,6 +74,8 @@ impl Default for Replicator {
             fast: true,
             #[cfg(test)]
             fast_taken: 0,
+            #[cfg(test)]
+            translated_taken: 0,
         }
     }
 }
@@ -218,6 +223,7 @@ impl Replicator {
             #[cfg(test)]
             {
                 self.fast_taken += 1;
+                self.translated_taken += u32::from(!b.1.same_slots);
             }
             return Built {
                 bytes: fast.bytes,

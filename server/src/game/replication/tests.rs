@@ -25,6 +25,8 @@ struct Server {
     frame: Frame,
     scratch: Scratch,
     replicator: Replicator,
+    /// The ack of the snapshot before (as the replication system passes the oldest one).
+    last_ack: u32,
 }
 
 impl Server {
@@ -54,6 +56,8 @@ impl Server {
         refill: f64,
         out: &mut Vec<u8>,
     ) -> Built {
+        self.frame.set_referenced_since(self.last_ack);
+        self.last_ack = ack;
         self.frame.begin(tick, RATE, current.iter().copied());
         let mut baselines = self.frame.take_baselines([ack]);
         baselines.iter_mut().for_each(|b| self.frame.fill(b));
@@ -332,6 +336,54 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
         assert!(
             (10..40).contains(&layouts.len()),
             "seed {seed}: {} slot layouts in 300 ticks",
+            layouts.len()
+        );
+    }
+}
+
+#[test]
+fn a_new_layout_translates_views_slot_by_slot_with_the_same_bytes() {
+    // Acked every tick (as on a good network): at every new layout (many dead slots, or a key between
+    // slots) the view held is translated to the new slots, and the bytes are the general path's.
+    for seed in 0..4 {
+        let mut rng = StdRng::seed_from_u64(200 + seed);
+        let (mut server, mut general, mut client) = (Server::default(), Server::default(), Client::default());
+        general.replicator.fast = false;
+        let (mut ack, mut layouts) = (0, std::collections::BTreeSet::new());
+        for tick in 1..400 {
+            let mut current = world(40, tick, &mut rng);
+            // Short-lived entities (dead slots pile up past the limit), and now and then a key between slots.
+            current.extend((tick.saturating_sub(20) * 12..tick * 12).map(|k| QEntity {
+                key: 10_000 + k,
+                x: (k * 37 % 5_000) as i32,
+                vx: 300,
+                health: 1,
+                ..QEntity::default()
+            }));
+            if tick % 29 == 0 {
+                current.push(QEntity {
+                    key: 5_000 + tick,
+                    ..QEntity::default()
+                });
+                current.sort_unstable_by_key(|e| e.key);
+            }
+            let visible: Vec<u32> = (0..current.len() as u32)
+                .filter(|i| current[*i as usize].key == 1 || rng.random_bool(0.3))
+                .collect();
+            let (mut out, mut out_general) = (vec![], vec![]);
+            server.build_seeing(tick, &current, &visible, ack, 1_100, 1e9, &mut out);
+            general.build_seeing(tick, &current, &visible, ack, 1_100, 1e9, &mut out_general);
+            assert_eq!(out, out_general, "seed {seed} tick {tick}");
+            layouts.insert(server.frame.layout());
+            ack = client.receive(&out);
+            assert_eq!(client.views[&ack], server.newest_view(), "seed {seed} tick {tick}");
+        }
+        let (fast, translated) = (server.replicator.fast_taken, server.replicator.translated_taken);
+        assert!(layouts.len() > 20, "seed {seed}: {} layouts", layouts.len());
+        assert!(fast > 300, "seed {seed}: {fast} of 399 by the short path");
+        assert!(
+            translated + 1 >= layouts.len() as u32,
+            "seed {seed}: {translated} translated, {} layouts",
             layouts.len()
         );
     }

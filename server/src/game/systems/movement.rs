@@ -3,6 +3,7 @@
 
 use crate::game::components::{Body, Player, Projectile};
 use crate::game::input::InputBuffer;
+use crate::game::resources::Projectiles;
 use crate::game::resources::{ArenaMap, Ids, Settings};
 use arena_shared::rules::step_player_near;
 use bevy_ecs::prelude::*;
@@ -16,7 +17,7 @@ pub fn select_inputs(mut buffers: Query<&mut InputBuffer>) {
 
 /// Phase 3: the shared movement and firing rules, once per chosen input.
 pub fn move_players(
-    mut commands: Commands,
+    mut projectiles: ResMut<Projectiles>,
     settings: Res<Settings>,
     arena: Res<ArenaMap>,
     mut ids: ResMut<Ids>,
@@ -26,7 +27,7 @@ pub fn move_players(
         for input in buffer.this_tick() {
             // Only the walls near the player's path are tested (the map's wall index; the same outcome).
             if let Some(shot) = step_player_near(&mut body.0, input, settings.dt, &arena.0, Some(&arena.1)) {
-                commands.spawn(Projectile {
+                projectiles.0.push(Projectile {
                     id: ids.next_projectile(),
                     owner: player.id,
                     state: shot.into(),

@@ -4,9 +4,10 @@
 
 use super::replicate::is_snapshot_tick;
 use crate::game::Outbound;
-use crate::game::components::{Body, Client, Player, Projectile, Score};
+use crate::game::components::{Body, Client, Player, Score};
 use crate::game::input::InputBuffer;
-use crate::game::resources::{Outbox, Settings, TickCount, TickStats};
+use crate::game::resources::{Outbox, Projectiles, Settings, TickCount, TickStats};
+use crate::game::workers::KeepAwake;
 use arena_shared::codec::{encode_snapshot_body, encode_snapshot_from_body};
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use bevy_ecs::prelude::*;
@@ -27,7 +28,7 @@ pub fn build_snapshots(
     tick: Res<TickCount>,
     settings: Res<Settings>,
     players: Query<(&Player, &Body, &Score)>,
-    projectiles: Query<&Projectile>,
+    projectiles: Res<Projectiles>,
     clients: Query<(&Client, &InputBuffer)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<TickStats>,
@@ -50,7 +51,7 @@ pub fn build_snapshots(
     }));
     ps.sort_unstable_by_key(|p| p.id);
     js.clear();
-    js.extend(projectiles.iter().map(|p| ProjectileSnapshot {
+    js.extend(projectiles.0.iter().map(|p| ProjectileSnapshot {
         id: p.id,
         owner: p.owner,
         pos: p.state.pos,
@@ -86,8 +87,10 @@ pub fn build_snapshots(
 pub fn record_stats(
     mut stats: ResMut<TickStats>,
     players: Query<(), With<Player>>,
-    projectiles: Query<(), With<Projectile>>,
+    projectiles: Res<Projectiles>,
+    mut keep: ResMut<KeepAwake>,
 ) {
+    keep.0 = None; // the tick's work for the pool is over
     stats.players = players.iter().count() as u32;
-    stats.projectiles = projectiles.iter().count() as u32;
+    stats.projectiles = projectiles.0.len() as u32;
 }

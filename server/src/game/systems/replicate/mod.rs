@@ -7,12 +7,12 @@ mod sort;
 mod worker;
 
 use crate::game::Outbound;
-use crate::game::components::{Body, Client, Player, Projectile, Score};
+use crate::game::components::{Body, Client, Player, Score};
 use crate::game::input::InputBuffer;
 use crate::game::interest::Grid;
 use crate::game::replication::{Baseline, Frame, Replicator};
-use crate::game::resources::{ArenaMap, Outbox, Settings, TickCount, TickStats};
-use crate::game::workers::Workers;
+use crate::game::resources::{ArenaMap, Outbox, Projectiles, Settings, TickCount, TickStats};
+use crate::game::workers::{KeepAwake, Workers};
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
@@ -50,6 +50,9 @@ pub struct Scratch {
     frame: Frame,
     grid: Grid,
     workers: Vec<Worker>,
+    /// The oldest tick a client acknowledged at the last snapshot (acknowledgements only move forward, so
+    /// no client's baseline is older from now on).
+    oldest_ack: u32,
 }
 
 #[expect(
@@ -61,11 +64,12 @@ pub fn replicate(
     settings: Res<Settings>,
     arena: Res<ArenaMap>,
     players: Query<(&Player, &Body, &Score)>,
-    projectiles: Query<&Projectile>,
+    projectiles: Res<Projectiles>,
     mut clients: Query<(&Client, &Player, &Body, &Score, &InputBuffer, &mut Replicator)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<TickStats>,
     pool: Res<Workers>,
+    mut keep: ResMut<KeepAwake>,
     mut scratch: Local<Scratch>,
 ) {
     let r = settings.replication;
@@ -76,7 +80,11 @@ pub fn replicate(
     // with few clients, this thread builds every snapshot); in a big world they take a share of the
     // preparation too.
     let n_clients = clients.iter().len();
-    let _awake = (n_clients > CLIENTS_PER_THREAD).then(|| pool.stay_awake(WAKE_AT_MOST));
+    // (They may be awake since the flights already: then this phase ends that wake-up.)
+    let _awake = keep
+        .0
+        .take()
+        .or_else(|| (n_clients > CLIENTS_PER_THREAD).then(|| pool.stay_awake(WAKE_AT_MOST)));
     let split = n_clients >= CLIENTS_TO_SPLIT_PREPARATION;
     let s = &mut *scratch;
     // Every entity once, quantized, then sorted by key (players by id, then projectiles by id). Timers only
@@ -94,7 +102,7 @@ pub fn replicate(
     }));
 
     s.projectiles.clear();
-    s.projectiles.extend(projectiles.iter().map(|p| {
+    s.projectiles.extend(projectiles.0.iter().map(|p| {
         QEntity::from_projectile(&ProjectileSnapshot {
             id: p.id,
             owner: p.owner,
@@ -112,7 +120,9 @@ pub fn replicate(
         frame,
         grid,
         workers,
+        oldest_ack,
     } = s;
+    frame.set_referenced_since(*oldest_ack);
     let (mut jobs, ()) = pool.join_when(
         split,
         || {
@@ -155,6 +165,12 @@ pub fn replicate(
     // Then the grid, and the baselines the clients acknowledged: in a big world beside each other, otherwise
     // the grid first and the baselines spread over the threads when there are several (clients may
     // acknowledge up to `VIEW_RING` different ticks).
+    *oldest_ack = jobs
+        .iter()
+        .map(|j| j.ack_tick)
+        .filter(|a| *a != 0)
+        .min()
+        .unwrap_or(tick.0);
     let mut baselines = frame.take_baselines(jobs.iter().map(|j| j.ack_tick));
     {
         let frame = &*frame;
