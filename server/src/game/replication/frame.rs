@@ -103,35 +103,26 @@ impl Frame {
         let keep_since = self.referenced_since.max(oldest);
         let mut incoming = std::mem::take(&mut self.incoming);
         incoming.clear();
-        incoming.extend(entities);
-        debug_assert!(incoming.windows(2).all(|w| w[0].key < w[1].key), "sorted, unique keys");
         let mut next = self.spare.pop().unwrap_or_default();
         next.tick = tick;
-        if self.tick != 0 && self.keeps_layout(&incoming, keep_since) {
+        let kept = if self.tick == 0 {
+            incoming.extend(entities);
+            false
+        } else {
+            self.fill_slots(&mut next, &mut incoming, entities, tick, keep_since)
+        };
+        debug_assert!(incoming.windows(2).all(|w| w[0].key < w[1].key), "sorted, unique keys");
+        if kept {
             next.layout = self.now.layout;
-            next.entities.clear();
-            next.entities.extend_from_slice(&self.now.entities);
-            next.alive.clear(self.keys.len());
-            let mut slot = 0;
-            for e in &incoming {
-                while self.keys.get(slot).is_some_and(|k| *k < e.key) {
-                    slot += 1;
-                }
-                if slot == self.keys.len() {
-                    self.keys.push(e.key);
-                    self.last_alive.push(tick);
-                    next.entities.push(*e);
-                    next.alive.grow(self.keys.len());
-                } else {
-                    next.entities[slot] = *e;
-                    self.last_alive[slot] = tick;
-                }
-                next.alive.set(slot);
-                slot += 1;
-            }
         } else {
             next.layout = self.now.layout.wrapping_add(1).max(1);
             self.lay_out(&mut next, &incoming, tick, keep_since);
+            self.moving.clear(self.keys.len());
+            for i in next.alive.ones() {
+                if is_moving(&next.entities[i]) {
+                    self.moving.set(i);
+                }
+            }
         }
         let previous = std::mem::replace(&mut self.now, next);
         if self.tick != 0 {
@@ -145,37 +136,68 @@ impl Frame {
         self.tick = tick;
         self.tick_rate = tick_rate;
         self.incoming = incoming;
-        self.moving.clear(self.keys.len());
-        for i in self.now.alive.ones() {
-            let e = &self.now.entities[i];
-            if !e.is_projectile() && (e.vx, e.vy) != (0, 0) {
-                self.moving.set(i);
-            }
-        }
         self.spare_baselines.append(&mut self.baselines);
     }
 
-    /// Whether `incoming` (sorted by key) fits the current slots: every key already has a slot or comes after
-    /// the last one, and the dead slots no baseline can hold (dead since before `keep_since`) would not
-    /// pass their limit.
-    fn keeps_layout(&self, incoming: &[QEntity], keep_since: u32) -> bool {
-        let droppable = |s: usize| !self.now.alive.has(s) && self.last_alive.get(s).is_none_or(|t| *t < keep_since);
-        let mut slot = 0;
-        let mut dropped = 0;
-        for e in incoming {
-            while self.keys.get(slot).is_some_and(|k| *k < e.key) {
-                dropped += usize::from(droppable(slot));
+    /// Puts `entities` (sorted by key) in the current slots in one walk, gathering them into `incoming` too:
+    /// they fit when every key already has a slot or comes after the last one (and then takes a new slot
+    /// there), and the dead slots no baseline can hold (dead since before `keep_since`) stay within their
+    /// limit. Returns whether they fit; when not, the slots are to be laid out afresh (`keys` and
+    /// `last_alive` then hold what they held, but for ticks of entities alive now).
+    fn fill_slots(
+        &mut self,
+        next: &mut Snap,
+        incoming: &mut Vec<QEntity>,
+        mut entities: impl Iterator<Item = QEntity>,
+        tick: u32,
+        keep_since: u32,
+    ) -> bool {
+        let (held, now) = (self.keys.len(), &self.now);
+        let droppable = |s: usize, last: &[u32]| !now.alive.has(s) && last.get(s).is_none_or(|t| *t < keep_since);
+        next.entities.clear();
+        next.alive.clear(held);
+        self.moving.clear(held);
+        let (mut slot, mut dropped, mut fits) = (0, 0, true);
+        for e in entities.by_ref() {
+            incoming.push(e);
+            // Dead slots before it keep their last state.
+            while slot < held && self.keys[slot] < e.key {
+                next.entities.push(now.entities[slot]);
+                dropped += usize::from(droppable(slot, &self.last_alive));
                 slot += 1;
             }
-            match self.keys.get(slot) {
-                Some(k) if *k == e.key => {}
-                Some(_) => return false, // a new key between slots
-                None => break,           // the rest come after the last slot
+            if slot < held && self.keys[slot] != e.key {
+                fits = false; // a new key between slots
+                break;
+            }
+            if slot == self.keys.len() {
+                self.keys.push(e.key);
+                self.last_alive.push(tick);
+                next.alive.grow(self.keys.len());
+                self.moving.grow(self.keys.len());
+            } else {
+                self.last_alive[slot] = tick;
+            }
+            next.entities.push(e);
+            next.alive.set(slot);
+            if is_moving(&e) {
+                self.moving.set(slot);
             }
             slot += 1;
         }
-        dropped += (slot..self.keys.len()).filter(|s| droppable(*s)).count();
-        dropped <= (incoming.len() / 8).max(MIN_DEAD_KEPT)
+        incoming.extend(entities);
+        if fits {
+            for s in slot..held {
+                next.entities.push(now.entities[s]);
+                dropped += usize::from(droppable(s, &self.last_alive));
+            }
+        }
+        if fits && dropped <= (incoming.len() / 8).max(MIN_DEAD_KEPT) {
+            return true;
+        }
+        self.keys.truncate(held);
+        self.last_alive.truncate(held);
+        false
     }
 
     /// A new layout in `next`: the `incoming` entities (alive at `tick`), and the dead slots alive since
@@ -412,4 +434,9 @@ impl NewBodies {
         self.spans[i] = (start as u32, self.bytes.len() as u32);
         start..self.bytes.len()
     }
+}
+
+/// A player with a velocity (projectiles always move, but predictably).
+fn is_moving(e: &QEntity) -> bool {
+    !e.is_projectile() && (e.vx, e.vy) != (0, 0)
 }

@@ -145,8 +145,20 @@ pub fn replicate(
         },
         || {
             // Sorted by key as (key, index) pairs, not as whole entities: an eighth of the bytes to move.
+            // Projectiles are listed in id order, so in key order, after every player (unless ids
+            // wrapped): then only the players are sorted.
+            let presorted = projectiles_q.windows(2).all(|w| w[0].key < w[1].key)
+                && match (players_q.iter().map(|e| e.key).max(), projectiles_q.first()) {
+                    (Some(last), Some(first)) => last < first.key,
+                    _ => true,
+                };
+            let sorted = if presorted {
+                players_q.len()
+            } else {
+                players_q.len() + projectiles_q.len()
+            };
             order.clear();
-            let players_then_projectiles = players_q.iter().chain(projectiles_q.iter());
+            let players_then_projectiles = players_q.iter().chain(projectiles_q.iter()).take(sorted);
             order.extend(
                 players_then_projectiles
                     .enumerate()
@@ -154,10 +166,15 @@ pub fn replicate(
             );
             sort::by_key(order, spare);
             let at = |i: usize| players_q.get(i).or_else(|| projectiles_q.get(i - players_q.len()));
+            let rest = if presorted { &projectiles_q[..] } else { &[] };
             frame.begin(
                 tick.0,
                 settings.tick_rate,
-                order.iter().filter_map(|o| at((o & 0xffff_ffff) as usize)).copied(),
+                order
+                    .iter()
+                    .filter_map(|o| at((o & 0xffff_ffff) as usize))
+                    .chain(rest)
+                    .copied(),
             );
         },
     );
