@@ -51,17 +51,25 @@ pub struct Worker {
     /// The datagrams built, back to back, and which range is whose.
     pub buf: Vec<u8>,
     pub sent: Vec<(ClientId, Range<usize>)>,
+    /// The runs of clients this thread took this tick: the run's index, and its range in `sent`.
+    pub runs: Vec<(usize, Range<usize>)>,
     pub stats: Counts,
 }
 
 impl Worker {
-    /// Builds the datagram of every job.
-    pub fn run(&mut self, shared: &Shared<'_>, jobs: &mut [Job<'_>]) {
+    /// Empties the buffers for a snapshot tick in which this thread will take about `clients` clients.
+    pub fn begin(&mut self, clients: usize) {
+        self.buf.clear();
+        self.buf.reserve(clients * 256);
+        self.sent.clear();
+        self.runs.clear();
+    }
+
+    /// Builds the datagram of every job of run `index`.
+    pub fn run(&mut self, shared: &Shared<'_>, index: usize, jobs: &mut [Job<'_>]) {
         let frame = shared.frame;
         let n = frame.entities().len();
-        self.buf.clear();
-        self.buf.reserve(jobs.len() * 256);
-        self.sent.clear();
+        let first = self.sent.len();
         let datagram_budget = TARGET_DATAGRAM_LEN - DELTA_PREFIX_MAX;
         for job in jobs {
             let Some(own_at) = frame.slot(job.own.key) else {
@@ -102,5 +110,6 @@ impl Worker {
             self.stats.updates_sent += built.updates_sent as u64;
             self.stats.updates_left_out += built.updates_left_out as u64;
         }
+        self.runs.push((index, first..self.sent.len()));
     }
 }
