@@ -162,22 +162,41 @@ impl QEntity {
     /// This entity `ticks` later if it kept its velocity: what a receiver assumes when a delta leaves it out.
     /// Integer arithmetic, so sender and receiver agree exactly.
     pub fn predicted(&self, ticks: u32, tick_rate: u16) -> Self {
-        if ticks == 0 || (self.vx == 0 && self.vy == 0) {
-            return *self;
-        }
+        Prediction::new(ticks, tick_rate).of(self)
+    }
+}
+
+/// [`QEntity::predicted`] for many entities over the same span: the span's factor worked out once.
+#[derive(Debug, Clone, Copy)]
+pub struct Prediction {
+    /// Position steps per velocity step, or 0 for no time at all.
+    per_step: f64,
+}
+
+impl Prediction {
+    pub fn new(ticks: u32, tick_rate: u16) -> Self {
         // Position steps moved = velocity steps * seconds * POS_SCALE / VEL_SCALE, rounded half away from
         // zero. IEEE division is exactly rounded, so every platform computes the same result.
         let per_step = f64::from(ticks) * f64::from(POS_SCALE) / (f64::from(tick_rate.max(1)) * f64::from(VEL_SCALE));
+        Self { per_step }
+    }
+
+    /// `e` moved on by this span.
+    #[inline]
+    pub fn of(&self, e: &QEntity) -> QEntity {
+        if self.per_step == 0.0 || (e.vx == 0 && e.vy == 0) {
+            return *e;
+        }
         let step = |pos: i32, vel: i32| {
             // Round half away from zero by hand: the cast truncates toward zero (no libm call).
-            let exact = f64::from(vel) * per_step;
+            let exact = f64::from(vel) * self.per_step;
             let moved = (exact + 0.5f64.copysign(exact)) as i64;
             (i64::from(pos) + moved).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
         };
-        Self {
-            x: step(self.x, self.vx),
-            y: step(self.y, self.vy),
-            ..*self
+        QEntity {
+            x: step(e.x, e.vx),
+            y: step(e.y, e.vy),
+            ..*e
         }
     }
 }

@@ -6,7 +6,7 @@
 use super::VIEW_RING;
 use super::bits::Bits;
 use arena_shared::codec::delta::encode_update_body;
-use arena_shared::quant::QEntity;
+use arena_shared::quant::{Prediction, QEntity};
 use std::collections::VecDeque;
 use std::ops::Range;
 
@@ -287,6 +287,7 @@ impl Frame {
         b.spans.clear();
         b.spans.resize(n, (0, 0));
         b.bytes.clear();
+        let prediction = Prediction::new(b.ticks, self.tick_rate);
         let mut i = 0;
         for j in then.alive.ones() {
             let e = &then.entities[j];
@@ -317,11 +318,7 @@ impl Frame {
                 b.now.push(at as u32);
             }
             let start = b.bytes.len();
-            let len = encode_update_body(
-                Some(&e.predicted(b.ticks, self.tick_rate)),
-                &self.now.entities[at],
-                &mut b.bytes,
-            );
+            let len = encode_update_body(Some(&prediction.of(e)), &self.now.entities[at], &mut b.bytes);
             if len > 0 {
                 b.changed.set(at);
                 b.spans[at] = (start as u32, (start + len) as u32);

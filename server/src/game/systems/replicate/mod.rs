@@ -105,18 +105,9 @@ pub fn replicate(
         (q.cooldown, q.respawn) = (0, 0);
         q
     }));
-
-    s.projectiles.clear();
-    s.projectiles.extend(projectiles.0.iter().map(|p| {
-        QEntity::from_projectile(&ProjectileSnapshot {
-            id: p.id,
-            owner: p.owner,
-            pos: p.state.pos,
-            vel: p.state.vel,
-        })
-    }));
-    // While this thread lists the clients (their components), a snapshot thread sorts the entities by key
-    // and lays them out in the frame's slots.
+    // While this thread lists the clients (their components), a snapshot thread quantizes the projectiles,
+    // sorts the entities by key and lays them out in the frame's slots.
+    let flying = &projectiles.0;
     let Scratch {
         players: players_q,
         projectiles: projectiles_q,
@@ -149,6 +140,15 @@ pub fn replicate(
                 .collect::<Vec<Job<'_>>>()
         },
         || {
+            projectiles_q.clear();
+            projectiles_q.extend(flying.iter().map(|p| {
+                QEntity::from_projectile(&ProjectileSnapshot {
+                    id: p.id,
+                    owner: p.owner,
+                    pos: p.state.pos,
+                    vel: p.state.vel,
+                })
+            }));
             // Sorted by key as (key, index) pairs, not as whole entities: an eighth of the bytes to move.
             // Projectiles are listed in id order, so in key order, after every player (unless ids
             // wrapped): then only the players are sorted.
