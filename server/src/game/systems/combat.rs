@@ -22,6 +22,10 @@ use bevy_ecs::prelude::*;
 /// world only through which players are alive, and only a kill changes that: after the first kill of the
 /// phase, a projectile that had a living player near it is flown again against the players still alive,
 /// so the outcome is what flying them one by one in id order gives.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a system's parameters declare the data it touches"
+)]
 pub fn move_projectiles(
     settings: Res<Settings>,
     arena: Res<ArenaMap>,
