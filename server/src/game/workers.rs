@@ -21,6 +21,15 @@ pub struct Workers {
 /// Keeps the pool's threads awake until dropped (see [`Workers::stay_awake`]).
 pub struct Awake {
     released: Option<Arc<AtomicU64>>,
+    /// When the threads stop spinning by themselves.
+    until: Instant,
+}
+
+impl Awake {
+    /// Whether the threads are still kept spinning `for_at_least` from now.
+    pub fn lasts(&self, for_at_least: Duration) -> bool {
+        Instant::now() + for_at_least <= self.until
+    }
 }
 
 impl Drop for Awake {
@@ -72,8 +81,9 @@ impl Workers {
     /// until the guard is dropped or `at_most` has passed: so work handed out soon starts at once instead
     /// of waiting for a thread to wake. Costs the pool's cores for that time.
     pub fn stay_awake(&self, at_most: Duration) -> Awake {
+        let until = Instant::now() + at_most;
         let Some(pool) = &self.pool else {
-            return Awake { released: None };
+            return Awake { released: None, until };
         };
         let seen = self.released.load(Ordering::Acquire);
         for _ in 1..self.threads {
@@ -89,6 +99,7 @@ impl Workers {
         }
         Awake {
             released: Some(Arc::clone(&self.released)),
+            until,
         }
     }
 

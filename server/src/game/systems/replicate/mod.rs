@@ -85,10 +85,12 @@ pub fn replicate(
     // with few clients, this thread builds every snapshot); in a big world they take a share of the
     // preparation too.
     let n_clients = clients.iter().len();
-    // (They may be awake since the flights already: then this phase ends that wake-up.)
+    // (They may be awake since the flights already: then this phase ends that wake-up, unless it is about
+    // to end by itself.)
     let _awake = keep
         .0
         .take()
+        .filter(|awake| awake.lasts(WAKE_AT_MOST / 2))
         .or_else(|| (n_clients > CLIENTS_PER_THREAD).then(|| pool.stay_awake(WAKE_AT_MOST)));
     let split = n_clients >= CLIENTS_TO_SPLIT_PREPARATION;
     let s = &mut *scratch;
