@@ -16,9 +16,9 @@ pub enum TickSet {
     ApplyInputs,
     /// 3. Move players by the shared rules; fire.
     Move,
-    /// 4. Move projectiles (snapped to the wire grid as they land); hits and kills.
+    /// 4. Move projectiles; hits and kills.
     Projectiles,
-    /// 5. Scores, deaths and respawns; then every player snaps to the wire grid (projectiles did in phase 4).
+    /// 5. Scores, deaths and respawns; then every state snaps to the wire grid.
     Deaths,
     /// 6. Turn this tick's game messages into frames for the clients.
     Announce,

@@ -188,10 +188,6 @@ impl Flights<'_> {
             ProjectileOutcome::Expired | ProjectileOutcome::HitWall => Outcome::Gone,
             ProjectileOutcome::HitTarget(n) => near.found.get(n).map_or(Outcome::Gone, |i| Outcome::Hit(*i as usize)),
         };
-        if outcome == Outcome::Flying {
-            // Snapped to the wire grid here rather than in phase 5 with the players: on both cores.
-            state = snap_projectile(&state);
-        }
         Flight {
             state,
             outcome,
@@ -247,13 +243,16 @@ pub fn respawn_players(
     }
 }
 
-/// Phase 5c: every player snaps to the wire grid, so what clients decode is exactly the server's state (see
-/// `arena_shared::quant`); projectiles snapped at the end of their flights in phase 4.
-pub fn snap_to_grid(mut bodies: Query<&mut Body>) {
+/// Phase 5c: every player and projectile snaps to the wire grid, so what clients decode is exactly the
+/// server's state (see `arena_shared::quant`).
+pub fn snap_to_grid(mut bodies: Query<&mut Body>, mut projectiles: ResMut<Projectiles>) {
     for mut body in &mut bodies {
         let snapped = snap_player(&body.0);
         if snapped != body.0 {
             body.0 = snapped;
         }
+    }
+    for projectile in &mut projectiles.0 {
+        projectile.state = snap_projectile(&projectile.state);
     }
 }
