@@ -193,6 +193,30 @@ impl DeltaWriter {
         Self { prev: -1 }
     }
 
+    /// [`DeltaWriter::begin`] for a writer that counts its updates as it writes them: the count is a
+    /// placeholder at the returned position, to be set with [`DeltaWriter::set_count`] before the removals.
+    pub fn begin_uncounted(header: &DeltaHeader, out: &mut Vec<u8>) -> (Self, usize) {
+        let w = Self::begin(header, 0, out);
+        (w, out.len() - 1)
+    }
+
+    /// Sets the update count whose placeholder [`DeltaWriter::begin_uncounted`] left at `at`: the bytes are
+    /// then those [`DeltaWriter::begin`] with the count writes (the updates after it move along when the
+    /// count takes more than one byte).
+    pub fn set_count(at: usize, count: usize, out: &mut Vec<u8>) {
+        let mut varint = Vec::with_capacity(0);
+        if count < 0x80 {
+            if let Some(b) = out.get_mut(at) {
+                *b = count as u8;
+            }
+            return;
+        }
+        put_varint(&mut varint, count as u64);
+        if at < out.len() {
+            out.splice(at..at + 1, varint);
+        }
+    }
+
     /// Writes one update; keys must ascend. Returns the bytes written (its key gap and body).
     #[inline(always)]
     pub fn update(&mut self, key: u32, body: &[u8], out: &mut Vec<u8>) -> usize {

@@ -1,7 +1,7 @@
 //! The common snapshot, built without the general path's lists: the client's baseline has this tick's
 //! slots (or the layout's before, and its view is translated to these slot by slot), its only odd entity is
-//! its own player, nothing waits for room, and everything fits. Then one walk
-//! over the words finds the removals and the updates, and a second writes the datagram straight from them.
+//! its own player, nothing waits for room, and everything fits. Then one walk over the words finds the
+//! removals and writes the updates into the datagram as it finds them.
 //! When the delta turns out not to fit, the output is rolled back and the general path takes over (the
 //! same decision it would make: the same bytes are counted against the same limit).
 
@@ -68,63 +68,44 @@ impl Replicator {
             &mut w.local,
         );
 
-        // Walk 1: the updates' words (visible, and new to the client or changed since), counted, then the
-        // removals (exact then, gone from the world or out of view). Over slices of one length and without a
-        // branch, so the compiler vectorizes it; slots added since the baseline hold nothing then.
+        // One walk over the words: per word, the removals (exact then, gone from the world or out of view)
+        // are listed, and the updates (visible, and new to the client or changed since) written at once;
+        // slots added since the baseline hold nothing then. The header's update count is known only at the
+        // end: a one-byte placeholder, fixed then.
         let held_len = exact.len();
         let moving = frame.moving().words();
         if gone.len() != held_len || changed.len() != vis.len() || moving.len() != vis.len() {
             return None;
         }
-        let updates = &mut w.base;
-        updates.clear(vis.len() * 64);
-        let (now_held, added) = updates.words_mut().split_at_mut(held_len);
-        let (vis_held, vis_added) = vis.split_at(held_len);
-        let (moving_held, moving_added) = moving.split_at(held_len);
-        let (mut count, mut seen, mut seen_moving) = (0, 0, 0);
-        let held = exact.iter().zip(gone).zip(changed).zip(moving_held);
-        for ((slot, &v), (((&e, &g), &c), &m)) in now_held.iter_mut().zip(vis_held).zip(held) {
-            *slot = v & (!(e & !g) | c);
-            count += slot.count_ones() as usize;
-            seen += v.count_ones() as usize;
-            seen_moving += (v & m).count_ones() as usize;
-        }
-        for ((slot, &v), &m) in added.iter_mut().zip(vis_added).zip(moving_added) {
-            *slot = v;
-            count += v.count_ones() as usize;
-            seen += v.count_ones() as usize;
-            seen_moving += (v & m).count_ones() as usize;
-        }
-        w.removed.clear();
-        for (i, ((&e, &g), &v)) in exact.iter().zip(gone).zip(vis_held).enumerate() {
-            let mut removed = e & (g | !v);
-            while removed != 0 {
-                w.removed.push(keys[i * 64 + removed.trailing_zeros() as usize]);
-                removed &= removed - 1;
-            }
-        }
-        // (Its bit is among the updates: visible and not held.)
-        if own_len == 0 {
-            updates.unset(own_at);
-            count = count.saturating_sub(1);
-        }
-
-        // Walk 2: the datagram.
         let start = out.len();
         let header = DeltaHeader {
             tick: frame.tick(),
             baseline_tick: b.tick,
             last_input_seq: p.last_input_seq,
         };
-        let mut writer = DeltaWriter::begin(&header, count, out);
-        let mut total = 0;
-        for (i, &word) in updates.words().iter().enumerate() {
-            let held = exact.get(i).copied().unwrap_or(0) & !gone.get(i).copied().unwrap_or(0);
-            let mut word = word;
+        let (mut writer, count_at) = DeltaWriter::begin_uncounted(&header, out);
+        let (mut count, mut seen, mut seen_moving, mut total) = (0, 0, 0, 0);
+        w.removed.clear();
+        let own_bit = if own_len == 0 { own_at } else { usize::MAX };
+        for (i, ((&v, &c), &m)) in vis.iter().zip(changed).zip(moving).enumerate() {
+            let (e, g) = (exact.get(i).copied().unwrap_or(0), gone.get(i).copied().unwrap_or(0));
+            seen += v.count_ones() as usize;
+            seen_moving += (v & m).count_ones() as usize;
+            let held = e & !g;
+            let mut removed = e & (g | !v);
+            while removed != 0 {
+                w.removed.push(keys[i * 64 + removed.trailing_zeros() as usize]);
+                removed &= removed - 1;
+            }
+            let mut word = v & (!held | c);
             while word != 0 {
                 let bit = word.trailing_zeros();
                 word &= word - 1;
                 let s = i * 64 + bit as usize;
+                if s == own_bit {
+                    continue; // the own player, unchanged (its bit is among the updates: visible, not held)
+                }
+                count += 1;
                 total += if s == own_at {
                     writer.update(keys[s], &w.local, out)
                 } else if held >> bit & 1 == 1 {
@@ -136,6 +117,7 @@ impl Replicator {
                 };
             }
         }
+        DeltaWriter::set_count(count_at, count, out);
         total += writer.removals(w.removed.iter().copied(), w.removed.len(), out);
         let limit = p
             .datagram_budget

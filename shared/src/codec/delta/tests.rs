@@ -259,3 +259,29 @@ fn a_body_copied_as_a_block_writes_what_a_byte_copy_writes() {
         }
     }
 }
+
+#[test]
+fn a_count_set_after_the_updates_writes_what_a_count_given_first_writes() {
+    // Counts of one and of several varint bytes: the updates after a longer count move along.
+    let header = DeltaHeader {
+        tick: 300,
+        baseline_tick: 299,
+        last_input_seq: 7,
+    };
+    for count in [0usize, 1, 5, 127, 128, 129, 300, 20_000] {
+        let bodies: Vec<Vec<u8>> = (0..count).map(|k| vec![1 + (k % 7) as u8; 1 + k % 4]).collect();
+        let (mut first, mut after) = (vec![9u8], vec![9u8]);
+        let mut w = DeltaWriter::begin(&header, count, &mut first);
+        for (k, body) in bodies.iter().enumerate() {
+            w.update(k as u32 * 3, body, &mut first);
+        }
+        w.removals([1_000_000u32].into_iter(), 1, &mut first);
+        let (mut w, at) = DeltaWriter::begin_uncounted(&header, &mut after);
+        for (k, body) in bodies.iter().enumerate() {
+            w.update(k as u32 * 3, body, &mut after);
+        }
+        DeltaWriter::set_count(at, count, &mut after);
+        w.removals([1_000_000u32].into_iter(), 1, &mut after);
+        assert_eq!(first, after, "{count} updates");
+    }
+}
