@@ -167,7 +167,7 @@ impl QEntity {
 }
 
 /// [`QEntity::predicted`] for many entities over the same span: the span's factor worked out once.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Prediction {
     /// Position steps per velocity step, or 0 for no time at all.
     per_step: f64,

@@ -30,7 +30,11 @@ impl Replicator {
         let Scratch { work: w, news } = scratch;
         let bv = ring.get(at)?;
         let vis = visible.words();
-        let own_at = frame.slot(p.own.key)?;
+        let own_at = match p.own_slot {
+            Some(at) => at,
+            None => frame.slot(p.own.key)?,
+        };
+        debug_assert_eq!(Some(own_at), frame.slot(p.own.key));
         let own_odd = match bv.odd.as_slice() {
             [own] if own.key == p.own.key => own,
             _ => return None,
@@ -62,11 +66,7 @@ impl Replicator {
 
         // The own player against its own state then, moved on by prediction.
         w.local.clear();
-        let own_len = encode_update_body(
-            Some(&own_odd.predicted(b.ticks, frame.tick_rate())),
-            &p.own,
-            &mut w.local,
-        );
+        let own_len = encode_update_body(Some(&b.prediction.of(own_odd)), &p.own, &mut w.local);
 
         // One walk over the words: per word, the removals (exact then, gone from the world or out of view)
         // are listed, and the updates (visible, and new to the client or changed since) written at once;
@@ -87,10 +87,14 @@ impl Replicator {
         let (mut count, mut seen, mut seen_moving, mut total) = (0, 0, 0, 0);
         w.removed.clear();
         let own_bit = if own_len == 0 { own_at } else { usize::MAX };
-        for (i, ((&v, &c), &m)) in vis.iter().zip(changed).zip(moving).enumerate() {
+        // Moving players hold the first slots (players' keys come before projectiles').
+        let players = frame.moving_words();
+        for (&v, &m) in vis.iter().zip(moving).take(players) {
+            seen_moving += (v & m).count_ones() as usize;
+        }
+        for (i, (&v, &c)) in vis.iter().zip(changed).enumerate() {
             let (e, g) = (exact.get(i).copied().unwrap_or(0), gone.get(i).copied().unwrap_or(0));
             seen += v.count_ones() as usize;
-            seen_moving += (v & m).count_ones() as usize;
             let held = e & !g;
             let mut removed = e & (g | !v);
             while removed != 0 {

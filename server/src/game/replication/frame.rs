@@ -48,6 +48,8 @@ pub struct Frame {
     history: VecDeque<Snap>,
     /// Moving players among this snapshot's live entities, one bit per slot.
     moving: Bits,
+    /// Words of `moving` up to its last one holding a moving player.
+    moving_words: usize,
     /// The baselines prepared for this tick.
     baselines: Vec<Baseline>,
     incoming: Vec<QEntity>,
@@ -73,6 +75,8 @@ pub struct Baseline {
     pub history: usize,
     /// Ticks from it to now.
     pub ticks: u32,
+    /// Its entities' moves over those ticks.
+    pub prediction: Prediction,
     /// Whether its slots are this snapshot's (else [`Baseline::now`] translates them).
     pub same_slots: bool,
     /// Per slot of that snapshot: its slot now, or [`NONE`] when gone (only when not the same slots).
@@ -133,6 +137,7 @@ impl Frame {
             }
             self.history.push_back(previous);
         }
+        self.moving_words = self.moving.words().iter().rposition(|w| *w != 0).map_or(0, |i| i + 1);
         self.tick = tick;
         self.tick_rate = tick_rate;
         self.incoming = incoming;
@@ -288,6 +293,7 @@ impl Frame {
         b.spans.resize(n, (0, 0));
         b.bytes.clear();
         let prediction = Prediction::new(b.ticks, self.tick_rate);
+        b.prediction = prediction;
         let mut i = 0;
         for j in then.alive.ones() {
             let e = &then.entities[j];
@@ -359,6 +365,11 @@ impl Frame {
     /// The slots holding a moving player this tick.
     pub fn moving(&self) -> &Bits {
         &self.moving
+    }
+
+    /// Words of [`Frame::moving`] up to its last one holding a moving player.
+    pub fn moving_words(&self) -> usize {
+        self.moving_words
     }
 
     /// The slots holding an entity this tick.

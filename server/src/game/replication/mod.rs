@@ -161,6 +161,8 @@ pub struct SnapshotParams {
     pub ack_tick: u32,
     /// The client's own player, timers included (always sent first). It must be among the visible.
     pub own: QEntity,
+    /// Its slot in the frame, when the caller has looked it up already (else it is looked up here).
+    pub own_slot: Option<usize>,
     /// Where the client is, for distance priority.
     pub center: Vec2,
     /// Most payload bytes this snapshot may take (the datagram).

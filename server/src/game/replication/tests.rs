@@ -13,6 +13,7 @@ fn params(tick: u32, ack_tick: u32, datagram_budget: usize, refill: f64, own: QE
         last_input_seq: tick,
         ack_tick,
         own,
+        own_slot: None,
         center: Vec2::new(0.0, 0.0),
         datagram_budget,
         refill,

@@ -84,6 +84,7 @@ impl Worker {
                 last_input_seq: job.last_input_seq,
                 ack_tick: job.ack_tick,
                 own: job.own,
+                own_slot: Some(own_at),
                 center: job.center,
                 datagram_budget,
                 refill: shared.refill,
