@@ -6,6 +6,8 @@
 //! tick thread ([`crate::tick`]) is the only thing that owns it in a running server.
 
 pub mod components;
+#[cfg(test)]
+mod flight_tests;
 pub mod input;
 pub mod interest;
 pub mod messages;

@@ -7,7 +7,7 @@ use arena_shared::protocol::{FRAME_HEADER_LEN, ServerDatagram, ServerFrame, Snap
 use arena_shared::rules::{Input, MAX_HEALTH, buttons};
 use arena_shared::{Vec2, arena::Arena};
 
-fn open_arena() -> Arena {
+pub(super) fn open_arena() -> Arena {
     Arena {
         width: 40.0,
         height: 20.0,
@@ -26,13 +26,13 @@ fn sim(seed: u64, arena: Arena) -> Sim {
 
 /// Everything one tick produced, decoded.
 #[derive(Default)]
-struct Out {
-    frames: Vec<(Option<ClientId>, ServerFrame)>,
+pub(super) struct Out {
+    pub(super) frames: Vec<(Option<ClientId>, ServerFrame)>,
     snapshots: Vec<(ClientId, Snapshot)>,
     kicks: Vec<(ClientId, String)>,
 }
 
-fn step(sim: &mut Sim) -> Out {
+pub(super) fn step(sim: &mut Sim) -> Out {
     sim.tick();
     let mut raw = Vec::new();
     sim.drain_outbox(&mut raw);
@@ -61,7 +61,7 @@ fn step(sim: &mut Sim) -> Out {
     out
 }
 
-fn input(client: u64, seq: u32, move_x: i8, aim: f32, fire: bool) -> Inbound {
+pub(super) fn input(client: u64, seq: u32, move_x: i8, aim: f32, fire: bool) -> Inbound {
     let buttons = if fire { buttons::FIRE } else { 0 };
     Inbound::Input {
         client: ClientId(client),
@@ -78,7 +78,7 @@ fn input(client: u64, seq: u32, move_x: i8, aim: f32, fire: bool) -> Inbound {
     }
 }
 
-fn join(sim: &mut Sim, client: u64, name: &str) {
+pub(super) fn join(sim: &mut Sim, client: u64, name: &str) {
     sim.push(Inbound::Join {
         client: ClientId(client),
         name: name.into(),
@@ -326,126 +326,4 @@ fn despawns_are_not_remembered_forever() {
     }
     assert!(sim.stats().projectiles > 0 || most > 0, "the test fired");
     assert!(most <= 64, "at most a tick or two of removals is kept, not {most}");
-}
-
-/// A crowded firefight of `players` on `threads` threads: the state hash after every tick, the most
-/// projectiles in flight at once, and the deaths.
-fn firefight(players: u64, threads: u16) -> (Vec<u64>, usize, u32) {
-    let config = SimConfig {
-        tick_rate: 60,
-        seed: 7,
-        arena: Arena {
-            width: 60.0,
-            height: 60.0,
-            walls: vec![],
-            spawn_points: (0..9)
-                .map(|i| Vec2::new(10.0 + 20.0 * (i % 3) as f32, 10.0 + 20.0 * (i / 3) as f32))
-                .collect(),
-        },
-    };
-    let mut s = Sim::with_replication(
-        config,
-        ReplicationConfig {
-            threads,
-            ..ReplicationConfig::for_tick_rate(60)
-        },
-    );
-    let (mut hashes, mut most) = (vec![], 0);
-    for t in 0..400u32 {
-        if t == 0 {
-            (1..=players).for_each(|c| join(&mut s, c, &format!("p{c}")));
-        }
-        for c in 1..=players {
-            let aim = (t as f32 * 0.03 + c as f32 * 0.7).sin() * 3.1;
-            let mx = (((t / 20 + c as u32) % 3) as i8 - 1) * 127;
-            s.push(input(c, t + 1, mx, aim, true));
-        }
-        s.tick();
-        s.drain_outbox(&mut Vec::new());
-        hashes.push(s.state_hash());
-        most = most.max(s.stats().projectiles as usize);
-    }
-    let deaths = s
-        .world_mut()
-        .query::<&components::Score>()
-        .iter(&s.world)
-        .map(|sc| sc.deaths)
-        .sum();
-    (hashes, most, deaths)
-}
-
-#[test]
-fn flights_worked_out_on_two_threads_give_the_game_of_one_by_one() {
-    // On one thread every flight is worked out and applied in id order; on two, the flights are split and
-    // those after a kill flown again: the same world every tick, with many projectiles and many kills.
-    let (one, most, deaths) = firefight(80, 1);
-    let (two, _, _) = firefight(80, 2);
-    assert!(
-        most >= systems::combat::PROJECTILES_TO_SPLIT,
-        "{most} projectiles at most: never split"
-    );
-    assert!(deaths > 20, "{deaths} deaths");
-    assert_eq!(one, two);
-}
-
-#[test]
-fn a_projectile_behind_the_killing_one_flies_on_through_the_dead() {
-    use arena_shared::rules::{PROJECTILE_DAMAGE, ProjectileState};
-    // Two projectiles reach a player with one hit left in the same tick: the first (lower id) kills it and
-    // vanishes, the second flies on, on one thread as on two (with enough others in flight to split).
-    for threads in [1, 2] {
-        let mut s = Sim::with_replication(
-            SimConfig {
-                tick_rate: 60,
-                seed: 1,
-                arena: open_arena(),
-            },
-            ReplicationConfig {
-                threads,
-                ..ReplicationConfig::for_tick_rate(60)
-            },
-        );
-        join(&mut s, 1, "shooter");
-        join(&mut s, 2, "victim");
-        step(&mut s);
-        let world = s.world_mut();
-        for (player, mut body) in world
-            .query::<(&components::Player, &mut components::Body)>()
-            .iter_mut(world)
-        {
-            body.0.pos = if player.id == 2 {
-                Vec2::new(20.0, 10.0)
-            } else {
-                Vec2::new(3.0, 3.0)
-            };
-            body.0.health = if player.id == 2 { PROJECTILE_DAMAGE } else { MAX_HEALTH };
-        }
-        let shot = |id, x: f32, y: f32, vy: f32| components::Projectile {
-            id,
-            owner: 1,
-            state: ProjectileState {
-                pos: Vec2::new(x, y),
-                vel: Vec2::new(if vy == 0.0 { 24.0 } else { 0.0 }, vy),
-                life: 1.0,
-            },
-        };
-        let mut list = vec![shot(1_000, 19.0, 10.0, 0.0), shot(1_001, 18.98, 10.0, 0.0)];
-        list.extend((0..100).map(|k| shot(1_002 + k, 30.0 + (k % 10) as f32, 3.0 + (k / 10) as f32, 1.0)));
-        world.resource_mut::<resources::Projectiles>().0 = list;
-        let out = step(&mut s);
-        assert!(
-            out.frames
-                .contains(&(None, ServerFrame::Killed { killer: 1, victim: 2 })),
-            "threads {threads}: the first one killed"
-        );
-        let flying: Vec<u32> = s
-            .world_mut()
-            .resource::<resources::Projectiles>()
-            .0
-            .iter()
-            .map(|p| p.id)
-            .collect();
-        assert_eq!(flying.len(), 101, "threads {threads}: {flying:?}");
-        assert_eq!(flying[0], 1_001, "threads {threads}: the second flies on");
-    }
 }

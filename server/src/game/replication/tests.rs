@@ -120,6 +120,18 @@ fn world(n: u32, tick: u32, rng: &mut StdRng) -> Vec<QEntity> {
         .collect()
 }
 
+/// Entities living `ticks` ticks, `per_tick` new ones each tick, keys from `first` on and ever newer (as
+/// projectiles are): the ones alive at `tick`.
+fn short_lived(tick: u32, ticks: u32, per_tick: u32, first: u32) -> impl Iterator<Item = QEntity> {
+    (tick.saturating_sub(ticks) * per_tick..tick * per_tick).map(move |k| QEntity {
+        key: first + k,
+        x: (k * 37 % 5_000) as i32,
+        vx: 300,
+        health: 1,
+        ..QEntity::default()
+    })
+}
+
 #[test]
 fn the_client_always_rebuilds_the_view_the_server_stored_under_loss() {
     let mut rng = StdRng::seed_from_u64(3);
@@ -278,13 +290,7 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
             // Short-lived entities with ever newer keys (as projectiles are): new slots after the last, dead
             // slots piling up until the slots are laid out afresh; now and then a new key between the
             // existing ones (as a joining player's is), which lays them out afresh at once.
-            current.extend((tick.saturating_sub(15) * 3..tick * 3).map(|k| QEntity {
-                key: 1_000 + k,
-                x: (k * 37 % 5_000) as i32,
-                vx: 300,
-                health: 1,
-                ..QEntity::default()
-            }));
+            current.extend(short_lived(tick, 15, 3, 1_000));
             if tick % 37 == 0 {
                 current.push(QEntity {
                     key: 500 + tick,
@@ -354,13 +360,7 @@ fn a_new_layout_translates_views_slot_by_slot_with_the_same_bytes() {
         for tick in 1..400 {
             let mut current = world(40, tick, &mut rng);
             // Short-lived entities (dead slots pile up past the limit), and now and then a key between slots.
-            current.extend((tick.saturating_sub(20) * 12..tick * 12).map(|k| QEntity {
-                key: 10_000 + k,
-                x: (k * 37 % 5_000) as i32,
-                vx: 300,
-                health: 1,
-                ..QEntity::default()
-            }));
+            current.extend(short_lived(tick, 20, 12, 10_000));
             if tick % 29 == 0 {
                 current.push(QEntity {
                     key: 5_000 + tick,
