@@ -17,15 +17,6 @@ impl Bits {
         self.0.resize(n.div_ceil(64).max(self.0.len()), 0);
     }
 
-    /// Adds every index the set is sized for (after [`Bits::clear`] with `n`, exactly `0..n`).
-    pub fn fill_to(&mut self, n: usize) {
-        self.clear(n);
-        for (w, word) in self.0.iter_mut().enumerate() {
-            let left = n - w * 64;
-            *word = if left >= 64 { u64::MAX } else { (1 << left) - 1 };
-        }
-    }
-
     pub fn set(&mut self, i: usize) {
         if let Some(w) = self.0.get_mut(i / 64) {
             *w |= 1 << (i % 64);

@@ -43,7 +43,7 @@ impl Replicator {
             return None;
         }
         // The view held, and the entities gone since, in this snapshot's slots.
-        let held_now = &mut w.odd_now;
+        let held_now = &mut w.held_now;
         let (exact, gone) = if b.same_slots {
             (&bv.exact, &b.gone)
         } else {

@@ -103,6 +103,8 @@ struct Work {
     /// The baseline's exact entities and its odd entities still visible, by index now.
     base: Bits,
     odd_now: Bits,
+    /// The short path's baseline view translated to this snapshot's slots (after a new layout).
+    held_now: Bits,
     /// The visible entities to look at one by one.
     todo: Vec<u32>,
 }

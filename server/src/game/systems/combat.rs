@@ -18,7 +18,7 @@ use bevy_ecs::prelude::*;
 /// player (never its own shooter) damages it and vanishes; a kill is written as a [`PlayerKilled`].
 ///
 /// The flights are worked out first, for all projectiles, against the players alive at the start of the
-/// phase ([`fly`]; on both cores in a big world), then applied in id order. A flight depends on the
+/// phase ([`Flights::fly`]; on both cores in a big world), then applied in id order. A flight depends on the
 /// world only through which players are alive, and only a kill changes that: after the first kill of the
 /// phase, a projectile that had a living player near it is flown again against the players still alive,
 /// so the outcome is what flying them one by one in id order gives.
