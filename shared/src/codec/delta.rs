@@ -253,6 +253,49 @@ impl DeltaWriter {
         }
     }
 
+    /// [`DeltaWriter::update_from`] into `room` at `at` instead of onto a vector: the caller sets the room
+    /// aside once for all its updates, so no write checks or grows a vector's capacity. Returns where the
+    /// next update goes, or `None` when this one does not fit (then `room` past `at` holds anything).
+    #[inline(always)]
+    pub fn update_at(
+        &mut self,
+        key: u32,
+        bytes: &[u8],
+        range: Range<usize>,
+        room: &mut [u8],
+        at: usize,
+    ) -> Option<usize> {
+        let len = range.len();
+        let gap = (i64::from(key) - self.prev - 1) as u64;
+        self.prev = i64::from(key);
+        // The key gap (at most ten bytes) and, for a short body, one 16-byte block.
+        let head: &mut [u8; 26] = room.get_mut(at..at.checked_add(26)?)?.try_into().ok()?;
+        let key_len = if gap < 0x80 {
+            head[0] = gap as u8;
+            1
+        } else {
+            let mut v = gap;
+            let mut n = 0;
+            while v >= 0x80 {
+                head[n] = (v as u8) | 0x80;
+                v >>= 7;
+                n += 1;
+            }
+            head[n] = v as u8;
+            n + 1
+        };
+        let block = bytes.get(range.start..range.start.saturating_add(16));
+        match block.and_then(|b| <&[u8; 16]>::try_from(b).ok()) {
+            Some(block) if len <= 16 => head.get_mut(key_len..key_len + 16)?.copy_from_slice(block),
+            _ => {
+                let body = bytes.get(range)?;
+                let at = at + key_len;
+                room.get_mut(at..at.checked_add(len)?)?.copy_from_slice(body);
+            }
+        }
+        Some(at + key_len + len)
+    }
+
     /// Writes the `count` removed keys (ascending, unique) and ends the delta. Returns the bytes their key gaps
     /// took (the count aside).
     pub fn removals(self, removed: impl Iterator<Item = u32>, count: usize, out: &mut Vec<u8>) -> usize {

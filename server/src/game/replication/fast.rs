@@ -78,13 +78,24 @@ impl Replicator {
             return None;
         }
         let start = out.len();
+        let limit = p
+            .datagram_budget
+            .min(tokens.max(0.0) as usize)
+            .saturating_sub(MAX_DELTA_OVERHEAD);
+        // The updates go into room set aside for them (one that runs out of it could not fit anyway), then
+        // onto the datagram at once.
+        let room_len = limit + ROOM_PAST_LIMIT;
+        if w.room.len() < room_len {
+            w.room.resize(room_len, 0);
+        }
+        let room = &mut w.room[..room_len];
         let header = DeltaHeader {
             tick: frame.tick(),
             baseline_tick: b.tick,
             last_input_seq: p.last_input_seq,
         };
         let (mut writer, count_at) = DeltaWriter::begin_uncounted(&header, out);
-        let (mut count, mut seen, mut seen_moving, mut total) = (0, 0, 0, 0);
+        let (mut count, mut seen, mut seen_moving, mut at) = (0, 0, 0, 0);
         w.removed.clear();
         let own_bit = if own_len == 0 { own_at } else { usize::MAX };
         // Moving players hold the first slots (players' keys come before projectiles').
@@ -110,23 +121,25 @@ impl Replicator {
                     continue; // the own player, unchanged (its bit is among the updates: visible, not held)
                 }
                 count += 1;
-                total += if s == own_at {
-                    writer.update(keys[s], &w.local, out)
+                let next = if s == own_at {
+                    writer.update_at(keys[s], &w.local, 0..w.local.len(), room, at)
                 } else if held >> bit & 1 == 1 {
                     let (from, to) = b.span(s);
-                    writer.update_from(keys[s], b.bytes(), from as usize..to as usize, out)
+                    writer.update_at(keys[s], b.bytes(), from as usize..to as usize, room, at)
                 } else {
                     let r = news.get(frame, s);
-                    writer.update_from(keys[s], &news.bytes, r, out)
+                    writer.update_at(keys[s], &news.bytes, r, room, at)
                 };
+                let Some(next) = next else {
+                    out.truncate(start);
+                    return None; // over the limit
+                };
+                at = next;
             }
         }
+        out.extend_from_slice(&room[..at]);
         DeltaWriter::set_count(count_at, count, out);
-        total += writer.removals(w.removed.iter().copied(), w.removed.len(), out);
-        let limit = p
-            .datagram_budget
-            .min(tokens.max(0.0) as usize)
-            .saturating_sub(MAX_DELTA_OVERHEAD);
+        let total = at + writer.removals(w.removed.iter().copied(), w.removed.len(), out);
         if total > limit {
             out.truncate(start);
             return None;
@@ -155,6 +168,9 @@ impl Replicator {
         })
     }
 }
+
+/// Room for updates past the limit: one update whose key gap and 16-byte block start just before it.
+const ROOM_PAST_LIMIT: usize = 26;
 
 /// What a snapshot built on the short path came to.
 pub(super) struct Fast {

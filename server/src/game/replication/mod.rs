@@ -95,6 +95,8 @@ struct Work {
     candidates: Vec<Candidate>,
     removals: Vec<Removal>,
     removed: Vec<u32>,
+    /// The short path's updates, before they go onto the datagram.
+    room: Vec<u8>,
     chosen: Vec<bool>,
     priorities: Vec<f32>,
     order: Vec<usize>,

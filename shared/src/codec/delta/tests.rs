@@ -249,13 +249,22 @@ fn a_body_copied_as_a_block_writes_what_a_byte_copy_writes() {
             if from + len > bytes.len() {
                 continue;
             }
-            let (mut by_block, mut by_byte) = (Vec::new(), Vec::new());
+            let (mut by_block, mut by_byte, mut room) = (Vec::new(), Vec::new(), vec![0xee; 128]);
             let (mut a, mut b) = (DeltaWriter { prev: -1 }, DeltaWriter { prev: -1 });
+            let (mut c, mut at) = (DeltaWriter { prev: -1 }, 0);
             for key in [3u32, 200, 70_000] {
                 let n = a.update_from(key, &bytes, from..from + len, &mut by_block);
                 assert_eq!(n, b.update(key, &bytes[from..from + len], &mut by_byte));
+                let next = c.update_at(key, &bytes, from..from + len, &mut room, at);
+                assert_eq!(next, Some(at + n), "{len} bytes from {from}");
+                at += n;
             }
             assert_eq!(by_block, by_byte, "{len} bytes from {from}");
+            assert_eq!(room[..at], by_byte[..], "{len} bytes from {from}, written in place");
+            // Without room for the key gap and a whole block (or the whole body), nothing is promised.
+            let mut short = vec![0u8; at + 25];
+            let mut d = DeltaWriter { prev: -1 };
+            assert_eq!(d.update_at(5, &bytes, from..from + len, &mut short, at), None);
         }
     }
 }
