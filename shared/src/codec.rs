@@ -13,6 +13,7 @@ use crate::protocol::{
 use bincode::config::{self, Config};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::OnceLock;
 
 /// Why bytes could not be encoded or decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -125,14 +126,29 @@ pub const DELTA_PREFIX_MAX: usize = 8;
 /// prefix and the payload together are byte for byte the encoded datagram. Returns the prefix buffer and
 /// how many of its bytes are used.
 pub fn delta_datagram_prefix(len: usize) -> Result<([u8; DELTA_PREFIX_MAX], usize), CodecError> {
-    let mut prefix = [0; DELTA_PREFIX_MAX];
     let encode_err = |e: bincode::error::EncodeError| CodecError::Encode(e.to_string());
-    // The variant alone: an empty payload ends with its one-byte zero length.
-    let empty = ServerDatagram::Delta(Vec::new());
-    let tag = bincode::serde::encode_into_slice(&empty, &mut prefix, config::standard()).map_err(encode_err)? - 1;
-    // A byte vector's length is written as a u64.
-    let n =
-        bincode::serde::encode_into_slice(len as u64, &mut prefix[tag..], config::standard()).map_err(encode_err)?;
+    // The variant alone, worked out once: an empty payload ends with its one-byte zero length.
+    static TAG: OnceLock<Result<([u8; DELTA_PREFIX_MAX], usize), String>> = OnceLock::new();
+    let (mut prefix, tag) = TAG
+        .get_or_init(|| {
+            let mut tag = [0; DELTA_PREFIX_MAX];
+            let empty = ServerDatagram::Delta(Vec::new());
+            let n =
+                bincode::serde::encode_into_slice(&empty, &mut tag, config::standard()).map_err(|e| e.to_string())?;
+            Ok((tag, n - 1))
+        })
+        .clone()
+        .map_err(CodecError::Encode)?;
+    // A byte vector's length is written as a u64: one byte below 251 (every snapshot's), else by bincode.
+    let n = match u8::try_from(len) {
+        Ok(short) if short < 251 => {
+            prefix[tag] = short;
+            1
+        }
+        _ => {
+            bincode::serde::encode_into_slice(len as u64, &mut prefix[tag..], config::standard()).map_err(encode_err)?
+        }
+    };
     if tag + n + len > MAX_DATAGRAM_LEN {
         return Err(CodecError::TooLarge {
             len: tag + n + len,
