@@ -144,11 +144,11 @@ impl Frame {
         self.spare_baselines.append(&mut self.baselines);
     }
 
-    /// Puts `entities` (sorted by key) in the current slots in one walk, gathering them into `incoming` too:
-    /// they fit when every key already has a slot or comes after the last one (and then takes a new slot
-    /// there), and the dead slots no baseline can hold (dead since before `keep_since`) stay within their
-    /// limit. Returns whether they fit; when not, the slots are to be laid out afresh (`keys` and
-    /// `last_alive` then hold what they held, but for ticks of entities alive now).
+    /// Puts `entities` (sorted by key) in the current slots in one walk: they fit when every key already has
+    /// a slot or comes after the last one (and then takes a new slot there), and the dead slots no baseline
+    /// can hold (dead since before `keep_since`) stay within their limit. Returns whether they fit; when
+    /// not, the slots are to be laid out afresh from the entities, then gathered into `incoming` (`keys`
+    /// and `last_alive` then hold what they held, but for ticks of entities alive now).
     fn fill_slots(
         &mut self,
         next: &mut Snap,
@@ -162,9 +162,9 @@ impl Frame {
         next.entities.clear();
         next.alive.clear(held);
         self.moving.clear(held);
-        let (mut slot, mut dropped, mut fits) = (0, 0, true);
+        let (mut slot, mut dropped, mut count, mut unplaced) = (0, 0, 0, None);
         for e in entities.by_ref() {
-            incoming.push(e);
+            count += 1;
             // Dead slots before it keep their last state.
             while slot < held && self.keys[slot] < e.key {
                 next.entities.push(now.entities[slot]);
@@ -172,7 +172,7 @@ impl Frame {
                 slot += 1;
             }
             if slot < held && self.keys[slot] != e.key {
-                fits = false; // a new key between slots
+                unplaced = Some(e); // a new key between slots
                 break;
             }
             if slot == self.keys.len() {
@@ -190,16 +190,20 @@ impl Frame {
             }
             slot += 1;
         }
-        incoming.extend(entities);
+        let fits = unplaced.is_none();
         if fits {
             for s in slot..held {
                 next.entities.push(now.entities[s]);
                 dropped += usize::from(droppable(s, &self.last_alive));
             }
         }
-        if fits && dropped <= (incoming.len() / 8).max(MIN_DEAD_KEPT) {
+        if fits && dropped <= (count / 8).max(MIN_DEAD_KEPT) {
             return true;
         }
+        // For a new layout, every entity: those placed so far (the live slots, in key order), then the rest.
+        incoming.extend(next.alive.ones().filter_map(|s| next.entities.get(s)).copied());
+        incoming.extend(unplaced);
+        incoming.extend(entities);
         self.keys.truncate(held);
         self.last_alive.truncate(held);
         false
