@@ -1,22 +1,24 @@
-//! Tests of the projectiles' phase: flights worked out on two threads give the game of flying them one by
-//! one, kills included.
+//! Tests of the projectiles' phase: flights worked out on two threads, or ahead of the phase, give the game
+//! of flying them one by one, kills included.
 
 use super::tests::{input, join, open_arena, step};
 use super::*;
+use arena_shared::Vec2;
+use arena_shared::arena::{Arena, Wall};
 use arena_shared::protocol::ServerFrame;
 use arena_shared::rules::MAX_HEALTH;
-use arena_shared::{Vec2, arena::Arena};
 
-/// A crowded firefight of `players` on `threads` threads: the state hash after every tick, the most
-/// projectiles in flight at once, and the deaths.
-fn firefight(players: u64, threads: u16) -> (Vec<u64>, usize, u32) {
+/// A crowded firefight of `players` on `threads` threads, among a few walls: the state hash after every
+/// tick, the most projectiles in flight at once, the deaths, and the flights taken from head starts. With
+/// `whole_head_starts`, the phase waits for its head start to work out every flight.
+fn firefight(players: u64, threads: u16, whole_head_starts: bool) -> (Vec<u64>, usize, u32, usize) {
     let config = SimConfig {
         tick_rate: 60,
         seed: 7,
         arena: Arena {
             width: 60.0,
             height: 60.0,
-            walls: vec![],
+            walls: vec![Wall::new(18.0, 18.0, 22.0, 22.0), Wall::new(38.0, 39.0, 39.0, 42.0)],
             spawn_points: (0..9)
                 .map(|i| Vec2::new(10.0 + 20.0 * (i % 3) as f32, 10.0 + 20.0 * (i / 3) as f32))
                 .collect(),
@@ -29,6 +31,7 @@ fn firefight(players: u64, threads: u16) -> (Vec<u64>, usize, u32) {
             ..ReplicationConfig::for_tick_rate(60)
         },
     );
+    s.world_mut().resource_mut::<systems::ahead::HeadStart>().complete = whole_head_starts;
     let (mut hashes, mut most) = (vec![], 0);
     for t in 0..400u32 {
         if t == 0 {
@@ -50,21 +53,33 @@ fn firefight(players: u64, threads: u16) -> (Vec<u64>, usize, u32) {
         .iter(&s.world)
         .map(|sc| sc.deaths)
         .sum();
-    (hashes, most, deaths)
+    let matched = s.world_mut().resource::<systems::ahead::HeadStart>().matched;
+    (hashes, most, deaths, matched)
 }
 
 #[test]
 fn flights_worked_out_on_two_threads_give_the_game_of_one_by_one() {
     // On one thread every flight is worked out and applied in id order; on two, the flights are split and
     // those after a kill flown again: the same world every tick, with many projectiles and many kills.
-    let (one, most, deaths) = firefight(80, 1);
-    let (two, _, _) = firefight(80, 2);
+    let (one, most, deaths, _) = firefight(80, 1, false);
+    let (two, ..) = firefight(80, 2, false);
     assert!(
         most >= systems::combat::PROJECTILES_TO_SPLIT,
         "{most} projectiles at most: never split"
     );
     assert!(deaths > 20, "{deaths} deaths");
     assert_eq!(one, two);
+}
+
+#[test]
+fn flights_worked_out_ahead_give_the_game_of_flying_them_in_the_phase() {
+    // Each head start flies every projectile as if no player were near it (lifetime and walls); the phase
+    // takes those flights for the projectiles with no living player near, and flies the others: the same
+    // world every tick as flying them all in the phase on one thread.
+    let (one, ..) = firefight(80, 1, false);
+    let (ahead, most, _, matched) = firefight(80, 2, true);
+    assert!(matched > 10 * most, "{matched} flights taken from head starts");
+    assert_eq!(one, ahead);
 }
 
 #[test]

@@ -154,4 +154,5 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: sup
     world.insert_resource(TickStats::default());
     world.insert_resource(super::workers::Workers::new(usize::from(replication.threads)));
     world.insert_resource(super::workers::KeepAwake::default());
+    world.insert_resource(super::systems::ahead::HeadStart::default());
 }

@@ -103,6 +103,17 @@ impl Workers {
         }
     }
 
+    /// Runs `job` on a pool thread (at once on one kept awake); false, and `job` dropped, without a pool.
+    pub fn spawn(&self, job: impl FnOnce() + Send + 'static) -> bool {
+        match &self.pool {
+            Some(pool) => {
+                pool.spawn(job);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Threads in all, the calling thread included.
     pub fn threads(&self) -> usize {
         self.threads

@@ -4,6 +4,7 @@ use crate::game::components::{Body, Player, Projectile, Score};
 use crate::game::interest::Grid;
 use crate::game::messages::PlayerKilled;
 use crate::game::resources::{ArenaMap, GameRng, Index, Projectiles, Settings};
+use crate::game::systems::ahead::HeadStart;
 use crate::game::workers::{KeepAwake, Workers};
 use arena_shared::Vec2;
 use arena_shared::arena::{Arena, WallIndex};
@@ -18,7 +19,8 @@ use bevy_ecs::prelude::*;
 /// player (never its own shooter) damages it and vanishes; a kill is written as a [`PlayerKilled`].
 ///
 /// The flights are worked out first, for all projectiles, against the players alive at the start of the
-/// phase ([`Flights::fly`]; on both cores in a big world), then applied in id order. A flight depends on the
+/// phase ([`Flights::fly`]; on both cores in a big world, taking the flights of projectiles with no player
+/// near from the tick's head start, [`super::ahead`]), then applied in id order. A flight depends on the
 /// world only through which players are alive, and only a kill changes that: after the first kill of the
 /// phase, a projectile that had a living player near it is flown again against the players still alive,
 /// so the outcome is what flying them one by one in id order gives.
@@ -34,8 +36,12 @@ pub fn move_projectiles(
     mut killed: MessageWriter<PlayerKilled>,
     pool: Res<Workers>,
     keep: Res<KeepAwake>,
+    mut head: ResMut<HeadStart>,
     mut scratch: Local<HitScratch>,
 ) {
+    let ahead = head.finish().unwrap_or_default();
+    #[cfg(test)]
+    head.count(&ahead, &projectiles.0);
     let s = &mut *scratch;
     s.targets.clear();
     s.entities.clear();
@@ -76,19 +82,20 @@ pub fn move_projectiles(
         .chunks(per)
         .zip(s.flights.chunks_mut(per))
         .zip(s.near.iter_mut())
+        .enumerate()
         .collect();
-    let alive = &s.alive;
-    pool.for_each(&mut runs, |((from, to), near)| {
-        for (p, f) in from.iter().zip(to.iter_mut()) {
-            *f = world.fly(p, alive, near);
+    let (alive, worked_out) = (&s.alive, &ahead);
+    pool.for_each(&mut runs, |(run, ((from, to), near))| {
+        for (k, (p, f)) in from.iter().zip(to.iter_mut()).enumerate() {
+            *f = world.fly(p, alive, near, worked_out.get(*run * per + k, p));
         }
     });
     drop(runs);
 
     let mut any_killed = false;
-    for (p, f) in list.iter_mut().zip(s.flights.iter_mut()) {
+    for (i, (p, f)) in list.iter_mut().zip(s.flights.iter_mut()).enumerate() {
         if any_killed && f.near {
-            *f = world.fly(p, &s.alive, &mut s.near[0]);
+            *f = world.fly(p, &s.alive, &mut s.near[0], ahead.get(i, p));
         }
         p.state = f.state;
         let Outcome::Hit(i) = f.outcome else {
@@ -107,6 +114,7 @@ pub fn move_projectiles(
     }
     let mut flights = s.flights.iter();
     list.retain(|_| flights.next().is_some_and(|f| f.outcome == Outcome::Flying));
+    head.recycle(ahead);
 }
 
 /// Projectiles from which their flights are split between threads (fewer are not worth a hand-over); fewer
@@ -118,12 +126,21 @@ pub(crate) const PROJECTILES_TO_SPLIT: usize = if cfg!(test) { 64 } else { 512 }
 const WAKE_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Phase 0: when the projectiles will be flown on several threads this tick, the threads are woken now, so
-/// they are spinning by then (waking one takes 50 to 110 µs on a virtual machine, about the phases before).
-/// (Moving the players on both threads too was tried: 58 against 65 µs at 1,000 players, as the other
-/// thread first has to fetch their components into its cache; not worth its code.)
-pub fn wake_for_flights(projectiles: Res<Projectiles>, pool: Res<Workers>, mut keep: ResMut<KeepAwake>) {
+/// they are spinning by then (waking one takes 30 to 110 µs on a virtual machine, about the phases before),
+/// and handed the flights' head start ([`super::ahead`]), which they start on once awake. (Moving the
+/// players on both threads too was tried: 58 against 65 µs at 1,000 players, as the other thread first has
+/// to fetch their components into its cache; not worth its code.)
+pub fn wake_for_flights(
+    projectiles: Res<Projectiles>,
+    pool: Res<Workers>,
+    settings: Res<Settings>,
+    arena: Res<ArenaMap>,
+    mut keep: ResMut<KeepAwake>,
+    mut head: ResMut<HeadStart>,
+) {
     if pool.threads() > 1 && projectiles.0.len() >= PROJECTILES_TO_SPLIT {
         keep.0 = Some(pool.stay_awake(WAKE_AT_MOST));
+        head.start(&pool, &projectiles.0, &arena, settings.dt);
     }
 }
 
@@ -148,6 +165,17 @@ enum Outcome {
     Hit(usize),
 }
 
+impl Outcome {
+    /// What a step's outcome against the targets `found` (indices into the phase's targets) means here.
+    fn of(outcome: ProjectileOutcome, found: &[u32]) -> Self {
+        match outcome {
+            ProjectileOutcome::Flying => Outcome::Flying,
+            ProjectileOutcome::Expired | ProjectileOutcome::HitWall => Outcome::Gone,
+            ProjectileOutcome::HitTarget(n) => found.get(n).map_or(Outcome::Gone, |i| Outcome::Hit(*i as usize)),
+        }
+    }
+}
+
 /// One projectile's flight, worked out.
 #[derive(Debug, Clone, Copy, Default)]
 struct Flight {
@@ -165,29 +193,42 @@ pub struct Near {
 }
 
 impl Flights<'_> {
-    /// Where `p` is after this tick's flight, against the targets `alive` marks.
-    fn fly(&self, p: &Projectile, alive: &[bool], near: &mut Near) -> Flight {
+    /// Where `p` is after this tick's flight, against the targets `alive` marks; `ahead` is its flight with
+    /// no player near, when worked out already.
+    fn fly(
+        &self,
+        p: &Projectile,
+        alive: &[bool],
+        near: &mut Near,
+        ahead: Option<(ProjectileState, ProjectileOutcome)>,
+    ) -> Flight {
         let mut state = p.state;
         let reach = state.vel.length() * self.dt + PLAYER_RADIUS + PROJECTILE_RADIUS + 0.1;
         near.found.clear();
         self.grid.query(state.pos, reach, &mut near.found);
         near.found.retain(|i| alive.get(*i as usize).copied().unwrap_or(false));
+        if near.found.is_empty()
+            && let Some((state, outcome)) = ahead
+        {
+            return Flight {
+                state,
+                outcome: Outcome::of(outcome, &[]),
+                near: false,
+            };
+        }
         near.found.sort_unstable(); // the same order every run
         near.targets.clear();
         near.targets
             .extend(near.found.iter().filter_map(|i| self.targets.get(*i as usize)));
-        let outcome = match step_projectile_near(
+        let outcome = step_projectile_near(
             &mut state,
             self.dt,
             self.arena,
             Some(self.index),
             &near.targets,
             p.owner,
-        ) {
-            ProjectileOutcome::Flying => Outcome::Flying,
-            ProjectileOutcome::Expired | ProjectileOutcome::HitWall => Outcome::Gone,
-            ProjectileOutcome::HitTarget(n) => near.found.get(n).map_or(Outcome::Gone, |i| Outcome::Hit(*i as usize)),
-        };
+        );
+        let outcome = Outcome::of(outcome, &near.found);
         Flight {
             state,
             outcome,

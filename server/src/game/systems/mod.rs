@@ -1,5 +1,6 @@
 //! The systems of a tick, one module per phase of [`super::TickSet`].
 
+pub mod ahead;
 pub mod announce;
 pub mod combat;
 pub mod inbox;
