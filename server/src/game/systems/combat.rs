@@ -285,15 +285,30 @@ pub fn respawn_players(
 }
 
 /// Phase 5c: every player and projectile snaps to the wire grid, so what clients decode is exactly the
-/// server's state (see `arena_shared::quant`).
-pub fn snap_to_grid(mut bodies: Query<&mut Body>, mut projectiles: ResMut<Projectiles>) {
-    for mut body in &mut bodies {
-        let snapped = snap_player(&body.0);
-        if snapped != body.0 {
-            body.0 = snapped;
-        }
-    }
-    for projectile in &mut projectiles.0 {
-        projectile.state = snap_projectile(&projectile.state);
-    }
+/// server's state (see `arena_shared::quant`). The projectiles snap on a pool thread beside the players when
+/// the threads are awake for this tick (at 1,000 players, 27 to 16 µs, ticks alternating in one process).
+pub fn snap_to_grid(
+    mut bodies: Query<&mut Body>,
+    mut projectiles: ResMut<Projectiles>,
+    pool: Res<Workers>,
+    keep: Res<KeepAwake>,
+) {
+    let list = &mut projectiles.0;
+    let split = keep.0.is_some() && list.len() >= PROJECTILES_TO_SPLIT;
+    pool.join_when(
+        split,
+        || {
+            for mut body in &mut bodies {
+                let snapped = snap_player(&body.0);
+                if snapped != body.0 {
+                    body.0 = snapped;
+                }
+            }
+        },
+        || {
+            for projectile in list.iter_mut() {
+                projectile.state = snap_projectile(&projectile.state);
+            }
+        },
+    );
 }
