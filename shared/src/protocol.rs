@@ -11,8 +11,11 @@
 use crate::arena::Arena;
 use crate::codec::bounded;
 use crate::math::Vec2;
-use crate::rules::Input;
 use serde::{Deserialize, Serialize};
+
+mod inputs;
+
+pub use inputs::Inputs;
 
 /// Bumped on every incompatible change; a `Hello` with another version gets `Reject { VersionMismatch }`.
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -153,8 +156,7 @@ pub enum ClientDatagram {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputDatagram {
     pub ack_tick: u32,
-    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_INPUTS_PER_DATAGRAM>")]
-    pub inputs: Vec<Input>,
+    pub inputs: Inputs,
 }
 
 /// A datagram from the server.

@@ -3,7 +3,7 @@
 use super::*;
 use arena_shared::codec::delta::{decode_delta, snapshot_of};
 use arena_shared::codec::{decode_server_datagram, decode_server_frame, decode_snapshot};
-use arena_shared::protocol::{FRAME_HEADER_LEN, ServerDatagram, ServerFrame, Snapshot};
+use arena_shared::protocol::{FRAME_HEADER_LEN, Inputs, ServerDatagram, ServerFrame, Snapshot};
 use arena_shared::rules::{Input, MAX_HEALTH, buttons};
 use arena_shared::{Vec2, arena::Arena};
 
@@ -67,13 +67,15 @@ pub(super) fn input(client: u64, seq: u32, move_x: i8, aim: f32, fire: bool) -> 
         client: ClientId(client),
         datagram: InputDatagram {
             ack_tick: 0,
-            inputs: vec![Input {
+            inputs: [Input {
                 seq,
                 move_x,
                 move_y: 0,
                 aim,
                 buttons,
-            }],
+            }]
+            .into_iter()
+            .collect(),
         },
     }
 }
@@ -267,7 +269,7 @@ fn speed_and_rate_cheats_are_clamped_counted_and_move_nobody_else() {
     let mut seq = 0;
     for _ in 0..60 {
         // Five inputs per tick, each asking for a 1.4x diagonal.
-        let inputs: Vec<Input> = (0..5)
+        let inputs: Inputs = (0..5)
             .map(|_| {
                 seq += 1;
                 Input {

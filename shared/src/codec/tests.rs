@@ -185,8 +185,16 @@ fn oversized_inputs_are_refused_before_decoding() {
 
 #[test]
 fn too_many_inputs_is_invalid() {
-    let bytes = encode_datagram(&input_datagram(MAX_INPUTS_PER_DATAGRAM + 1)).unwrap();
-    assert!(matches!(decode_client_datagram(&bytes), Err(CodecError::Malformed(_))));
+    // A datagram holds at most the limit, so the longer one is written by hand: the variant, the ack and
+    // the count take a byte each here, then inputs of eight bytes each; one more input, and a count to match.
+    let full = encode_datagram(&input_datagram(MAX_INPUTS_PER_DATAGRAM)).unwrap();
+    assert!(decode_client_datagram(&full).is_ok());
+    let one = (full.len() - 3) / MAX_INPUTS_PER_DATAGRAM;
+    assert_eq!((full[2], one), (MAX_INPUTS_PER_DATAGRAM as u8, 8));
+    let mut over = full.clone();
+    over[2] += 1;
+    over.extend_from_slice(&full[full.len() - one..]);
+    assert!(matches!(decode_client_datagram(&over), Err(CodecError::Malformed(_))));
 }
 
 #[test]
