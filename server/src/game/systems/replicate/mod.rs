@@ -17,8 +17,8 @@ use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use worker::{Job, Shared, Worker};
 
 /// Longest the snapshot threads spin waiting for their work: a safety bound, well over the tick thread's
@@ -107,8 +107,10 @@ pub fn replicate(
         (q.cooldown, q.respawn) = (0, 0);
         q
     }));
-    // While this thread lists the clients (their components), a snapshot thread quantizes the projectiles,
-    // sorts the entities by key and lays them out in the frame's slots.
+    // While this thread quantizes the projectiles, then lists the clients (their components), a snapshot
+    // thread sorts the entities by key and lays them out in the frame's slots, the projectiles last (by then
+    // they are ready): the two sides take about as long (in one process, ticks alternating, at 1,000
+    // players: 53 → 39 µs median, 105 → 59 µs p90, against this thread only listing the clients).
     let flying = &projectiles.0;
     let Scratch {
         players: players_q,
@@ -121,9 +123,28 @@ pub fn replicate(
         oldest_ack,
     } = s;
     frame.set_referenced_since(*oldest_ack);
+    // Projectiles are listed in id order, so in key order, after every player (unless ids wrapped): then
+    // only the players are sorted.
+    let presorted = flying.windows(2).all(|w| key_of(&w[0]) < key_of(&w[1]))
+        && match (players_q.iter().map(|e| e.key).max(), flying.first()) {
+            (Some(last), Some(first)) => last < key_of(first),
+            _ => true,
+        };
+    let quantized = Handoff::default();
     let (mut jobs, ()) = pool.join_when(
         split,
         || {
+            let mut published = Publish(&quantized);
+            projectiles_q.clear();
+            projectiles_q.extend(flying.iter().map(|p| {
+                QEntity::from_projectile(&ProjectileSnapshot {
+                    id: p.id,
+                    owner: p.owner,
+                    pos: p.state.pos,
+                    vel: p.state.vel,
+                })
+            }));
+            published.set(projectiles_q);
             clients
                 .iter_mut()
                 .map(|(client, player, body, score, buffer, replicator)| Job {
@@ -142,47 +163,28 @@ pub fn replicate(
                 .collect::<Vec<Job<'_>>>()
         },
         || {
-            projectiles_q.clear();
-            projectiles_q.extend(flying.iter().map(|p| {
-                QEntity::from_projectile(&ProjectileSnapshot {
-                    id: p.id,
-                    owner: p.owner,
-                    pos: p.state.pos,
-                    vel: p.state.vel,
-                })
-            }));
             // Sorted by key as (key, index) pairs, not as whole entities: an eighth of the bytes to move.
-            // Projectiles are listed in id order, so in key order, after every player (unless ids
-            // wrapped): then only the players are sorted.
-            let presorted = projectiles_q.windows(2).all(|w| w[0].key < w[1].key)
-                && match (players_q.iter().map(|e| e.key).max(), projectiles_q.first()) {
-                    (Some(last), Some(first)) => last < first.key,
-                    _ => true,
-                };
-            let sorted = if presorted {
-                players_q.len()
-            } else {
-                players_q.len() + projectiles_q.len()
-            };
             order.clear();
-            let players_then_projectiles = players_q.iter().chain(projectiles_q.iter()).take(sorted);
-            order.extend(
-                players_then_projectiles
-                    .enumerate()
-                    .map(|(i, e)| u64::from(e.key) << 32 | i as u64),
-            );
-            sort::by_key(order, spare);
-            let at = |i: usize| players_q.get(i).or_else(|| projectiles_q.get(i - players_q.len()));
-            let rest = if presorted { &projectiles_q[..] } else { &[] };
-            frame.begin(
-                tick.0,
-                settings.tick_rate,
-                order
-                    .iter()
-                    .filter_map(|o| at((o & 0xffff_ffff) as usize))
-                    .chain(rest)
-                    .copied(),
-            );
+            if presorted {
+                order.extend(
+                    players_q
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| u64::from(e.key) << 32 | i as u64),
+                );
+                sort::by_key(order, spare);
+                let players = order.iter().filter_map(|o| players_q.get((o & 0xffff_ffff) as usize));
+                let projectiles = std::iter::once(()).flat_map(|()| quantized.wait());
+                frame.begin(tick.0, settings.tick_rate, players.chain(projectiles).copied());
+            } else {
+                let projectiles_q = quantized.wait();
+                let all = players_q.iter().chain(projectiles_q);
+                order.extend(all.enumerate().map(|(i, e)| u64::from(e.key) << 32 | i as u64));
+                sort::by_key(order, spare);
+                let at = |i: usize| players_q.get(i).or_else(|| projectiles_q.get(i - players_q.len()));
+                let sorted = order.iter().filter_map(|o| at((o & 0xffff_ffff) as usize));
+                frame.begin(tick.0, settings.tick_rate, sorted.copied());
+            }
         },
     );
 
@@ -270,6 +272,51 @@ pub fn replicate(
         stats.moving_visible += w.moving_visible;
         stats.updates_sent += w.updates_sent;
         stats.updates_left_out += w.updates_left_out;
+    }
+}
+
+/// A projectile's key (as [`QEntity::from_projectile`] gives it).
+fn key_of(p: &crate::game::components::Projectile) -> u32 {
+    p.id | arena_shared::quant::PROJECTILE_KEY
+}
+
+/// The quantized projectiles, handed from the thread that makes them to the one laying out the frame.
+#[derive(Default)]
+struct Handoff<'a> {
+    ready: OnceLock<&'a [QEntity]>,
+    /// Set when the maker gave up without handing them over (it panicked, and the join re-raises that).
+    abandoned: AtomicBool,
+}
+
+impl<'a> Handoff<'a> {
+    /// Waits for the projectiles (spinning: they are due within microseconds); none when abandoned.
+    fn wait(&self) -> &'a [QEntity] {
+        loop {
+            if let Some(ready) = self.ready.get() {
+                return ready;
+            }
+            if self.abandoned.load(Ordering::Acquire) {
+                return &[];
+            }
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// The maker's side of a [`Handoff`]: dropped without [`Publish::set`], it marks the handoff abandoned.
+struct Publish<'h, 'a>(&'h Handoff<'a>);
+
+impl<'a> Publish<'_, 'a> {
+    fn set(&mut self, projectiles: &'a [QEntity]) {
+        let _ = self.0.ready.set(projectiles);
+    }
+}
+
+impl Drop for Publish<'_, '_> {
+    fn drop(&mut self) {
+        if self.0.ready.get().is_none() {
+            self.0.abandoned.store(true, Ordering::Release);
+        }
     }
 }
 
