@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 /// Projectiles flown between two looks at the stop flag (a few microseconds of work).
 const CHUNK: usize = 64;
 
-/// Longest phase 4 waits for the head start to hand its work back (it stops after the chunk in hand)
-/// before it flies every projectile itself.
-const WAIT_AT_MOST: Duration = Duration::from_micros(200);
+/// Longest phase 4 waits for the head start to hand its work back (it stops after the chunk in hand, a few
+/// microseconds of work) before it flies every projectile itself: short, since a pool thread that has not
+/// handed back by then was most likely preempted (a loaded machine), and the tick should not spin for it.
+const WAIT_AT_MOST: Duration = Duration::from_micros(50);
 
 /// Flights worked out ahead, for the projectiles as they were at the start of the tick.
 #[derive(Debug, Default)]

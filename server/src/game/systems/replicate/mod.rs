@@ -275,6 +275,9 @@ pub fn replicate(
     }
 }
 
+/// Longest a snapshot thread spins for the quantized projectiles before it yields between looks.
+const SPIN_AT_MOST: std::time::Duration = std::time::Duration::from_micros(50);
+
 /// A projectile's key (as [`QEntity::from_projectile`] gives it).
 fn key_of(p: &crate::game::components::Projectile) -> u32 {
     p.id | arena_shared::quant::PROJECTILE_KEY
@@ -289,8 +292,10 @@ struct Handoff<'a> {
 }
 
 impl<'a> Handoff<'a> {
-    /// Waits for the projectiles (spinning: they are due within microseconds); none when abandoned.
+    /// Waits for the projectiles (spinning: they are due within microseconds; after [`SPIN_AT_MOST`] it
+    /// yields its core between looks, as the maker may be waiting for one); none when abandoned.
     fn wait(&self) -> &'a [QEntity] {
+        let start = std::time::Instant::now();
         loop {
             if let Some(ready) = self.ready.get() {
                 return ready;
@@ -298,7 +303,11 @@ impl<'a> Handoff<'a> {
             if self.abandoned.load(Ordering::Acquire) {
                 return &[];
             }
-            std::hint::spin_loop();
+            if start.elapsed() < SPIN_AT_MOST {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
         }
     }
 }
