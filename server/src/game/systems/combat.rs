@@ -149,8 +149,9 @@ pub fn wake_for_flights(
 
 /// Players from which the simulation also hands work to the pool before phase 4 (the flights' head start)
 /// and in phase 5 (the projectiles' snap). On an oversubscribed machine each hand-over may wait for a core:
-/// the 500-bot load test (bots and server on the 2 cores) gave a tick p99 of 14.4 against 12.2 ms with
-/// them (median of 10 runs each, alternating with the code before them); a world this big wins it back.
+/// on the 500-bot load test (bots and server on the 2 cores) the tick's p99 was 14.4 ms with them against
+/// 12.2 ms for the code before them (medians of 10 alternating runs); with them off below this size, 11.9
+/// against 10.5 ms (4 runs each, the same load generator). A world this big wins the hand-overs back.
 pub(crate) const PLAYERS_TO_HAND_OUT_EARLY: usize = if cfg!(test) { 8 } else { 768 };
 
 /// What a projectile's flight needs to know about the world.
