@@ -20,9 +20,11 @@ mod budget;
 mod collect;
 mod fast;
 mod frame;
+mod news;
 
 pub use bits::Bits;
-pub use frame::{Baseline, Frame, NewBodies};
+pub use frame::{Baseline, Frame};
+pub use news::NewBodies;
 
 use arena_shared::Vec2;
 use arena_shared::codec::delta::{DeltaHeader, encode_delta_bodies};
