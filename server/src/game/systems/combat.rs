@@ -93,9 +93,9 @@ pub fn move_projectiles(
     drop(runs);
 
     let mut any_killed = false;
-    for (i, (p, f)) in list.iter_mut().zip(s.flights.iter_mut()).enumerate() {
+    for (at, (p, f)) in list.iter_mut().zip(s.flights.iter_mut()).enumerate() {
         if any_killed && f.near {
-            *f = world.fly(p, &s.alive, &mut s.near[0], ahead.get(i, p));
+            *f = world.fly(p, &s.alive, &mut s.near[0], ahead.get(at, p));
         }
         p.state = f.state;
         let Outcome::Hit(i) = f.outcome else {
