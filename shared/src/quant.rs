@@ -118,9 +118,14 @@ impl QEntity {
         }
     }
 
+    /// The key of projectile `id` (its id with [`PROJECTILE_KEY`] set).
+    pub fn projectile_key(id: u32) -> u32 {
+        id | PROJECTILE_KEY
+    }
+
     pub fn from_projectile(p: &ProjectileSnapshot) -> Self {
         Self {
-            key: p.id | PROJECTILE_KEY,
+            key: Self::projectile_key(p.id),
             x: q(p.pos.x, POS_SCALE),
             y: q(p.pos.y, POS_SCALE),
             vx: q(p.vel.x, VEL_SCALE),

@@ -43,7 +43,8 @@ impl Ahead {
         }
     }
 
-    /// Flights worked out.
+    /// Flights worked out (tests).
+    #[cfg(test)]
     pub fn worked_out(&self) -> usize {
         self.flights.len()
     }

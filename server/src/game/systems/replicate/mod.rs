@@ -125,9 +125,11 @@ pub fn replicate(
     frame.set_referenced_since(*oldest_ack);
     // Projectiles are listed in id order, so in key order, after every player (unless ids wrapped): then
     // only the players are sorted.
-    let presorted = flying.windows(2).all(|w| key_of(&w[0]) < key_of(&w[1]))
+    let presorted = flying
+        .windows(2)
+        .all(|w| QEntity::projectile_key(w[0].id) < QEntity::projectile_key(w[1].id))
         && match (players_q.iter().map(|e| e.key).max(), flying.first()) {
-            (Some(last), Some(first)) => last < key_of(first),
+            (Some(last), Some(first)) => last < QEntity::projectile_key(first.id),
             _ => true,
         };
     let quantized = Handoff::default();
@@ -277,11 +279,6 @@ pub fn replicate(
 
 /// Longest a snapshot thread spins for the quantized projectiles before it yields between looks.
 const SPIN_AT_MOST: std::time::Duration = std::time::Duration::from_micros(50);
-
-/// A projectile's key (as [`QEntity::from_projectile`] gives it).
-fn key_of(p: &crate::game::components::Projectile) -> u32 {
-    p.id | arena_shared::quant::PROJECTILE_KEY
-}
 
 /// The quantized projectiles, handed from the thread that makes them to the one laying out the frame.
 #[derive(Default)]
