@@ -6,6 +6,7 @@
 //! tick thread ([`crate::tick`]) is the only thing that owns it in a running server.
 
 pub mod components;
+pub mod cover;
 #[cfg(test)]
 mod flight_tests;
 pub mod input;

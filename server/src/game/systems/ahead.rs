@@ -3,10 +3,17 @@
 //! nothing the phases in between change). Phase 4 then flies again only the projectiles with a living
 //! player near them, or that the head start did not reach in time; the outcome is the same either way,
 //! since a flight with no player near is exactly the flight worked out ahead.
+//!
+//! First it marks the cells near the living players as they were at the start of the tick, widened by how
+//! far a player can move before phase 4 ([`Cover`]), and with each flight it notes whether the projectile
+//! is far from all of them. Phase 4 checks that every player it sees is one of them, moved no farther than
+//! that, before it takes a flight worked out ahead without looking for players near the projectile.
 
 use crate::game::components::Projectile;
+use crate::game::cover::Cover;
 use crate::game::resources::ArenaMap;
 use crate::game::workers::Workers;
+use arena_shared::Vec2;
 use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::rules::{ProjectileOutcome, ProjectileState, step_projectile_near};
 use bevy_ecs::prelude::*;
@@ -28,19 +35,52 @@ pub struct Ahead {
     /// The projectiles then, in list order.
     from: Vec<Projectile>,
     /// For the first of them: where each is after this tick's flight with no player near, and how it ended.
-    flights: Vec<(ProjectileState, ProjectileOutcome)>,
+    flights: Vec<Worked>,
+    /// The living players then (entity, position), in the order the players' query gave them.
+    players: Vec<(Entity, Vec2)>,
+    /// The cells within the cover's reach of them, plus [`MOVED_AT_MOST`]; when `covered`.
+    cover: Cover,
+    covered: bool,
+}
+
+/// A flight worked out ahead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Worked {
+    /// Where the projectile is after this tick's flight with no player near, and how the flight ended.
+    pub state: ProjectileState,
+    pub outcome: ProjectileOutcome,
+    /// Whether no living player was within the cover's reach of it (plus [`MOVED_AT_MOST`]) at the start of
+    /// the tick, its speed at most the cover's: then none is at phase 4 when [`Ahead::players_stayed`].
+    pub far: bool,
 }
 
 impl Ahead {
     /// The flight worked out ahead (with no player near) for `p`, the `i`th projectile of the list, when it
     /// was worked out for this very projectile in this very state.
-    pub fn get(&self, i: usize, p: &Projectile) -> Option<(ProjectileState, ProjectileOutcome)> {
+    pub fn get(&self, i: usize, p: &Projectile) -> Option<Worked> {
         let from = self.from.get(i)?;
         if from.id == p.id && from.state == p.state {
             self.flights.get(i).copied()
         } else {
             None
         }
+    }
+
+    /// Whether the cover was worked out and the living players now (`entities` and `targets`, from the same
+    /// query) are the players then, in the same order, each moved at most [`MOVED_AT_MOST`] along each axis:
+    /// then no living player is within the cover's reach of a projectile whose flight is [`Worked::far`].
+    pub fn players_stayed(&self, entities: &[Entity], targets: &[(u32, Vec2)]) -> bool {
+        self.covered
+            && entities.len() == self.players.len()
+            && targets.len() == self.players.len()
+            && self
+                .players
+                .iter()
+                .zip(entities.iter().zip(targets))
+                .all(|((e0, p0), (e, (_, p)))| {
+                    let d = *p - *p0;
+                    e0 == e && d.x.abs() <= MOVED_AT_MOST && d.y.abs() <= MOVED_AT_MOST
+                })
     }
 
     /// Flights worked out (tests).
@@ -50,12 +90,27 @@ impl Ahead {
     }
 }
 
+/// Farthest a living player moves along either axis between the start of the tick and phase 4 (one step
+/// at full speed is 8 / 60 of a unit), for the cover worked out ahead; phase 4 checks it.
+pub const MOVED_AT_MOST: f32 = 0.25;
+
 /// A head start handed to the pool.
 #[derive(Debug)]
 struct Job {
     stop: AtomicBool,
     /// The work, before the pool thread takes it and after it hands it back.
     slot: Mutex<Option<Ahead>>,
+    /// The cover's cell size and reach, and the fastest projectile it covers.
+    cover: CoverShape,
+}
+
+/// What the cover worked out ahead is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct CoverShape {
+    pub cell: f32,
+    /// How far from a player a projectile may be and still be near it (for projectiles up to `speed`).
+    pub reach: f32,
+    pub speed: f32,
 }
 
 impl Job {
@@ -63,15 +118,26 @@ impl Job {
         let Some(mut work) = self.slot.lock().ok().and_then(|mut slot| slot.take()) else {
             return; // taken back before it started
         };
-        let Ahead { from, flights } = &mut work;
+        let Ahead {
+            from,
+            flights,
+            players,
+            cover,
+            covered,
+        } = &mut work;
+        let CoverShape { cell, reach, speed } = self.cover;
+        let positions = players.iter().map(|p| p.1);
+        cover.rebuild(map.0.width, map.0.height, cell, reach + MOVED_AT_MOST, positions);
+        *covered = true;
         for chunk in from.chunks(CHUNK) {
             if self.stop.load(Ordering::Acquire) {
                 break;
             }
             flights.extend(chunk.iter().map(|p| {
                 let mut state = p.state;
+                let far = state.vel.length_squared() <= speed * speed && !cover.near(state.pos);
                 let outcome = step_projectile_near(&mut state, dt, &map.0, Some(&map.1), &[], p.owner);
-                (state, outcome)
+                Worked { state, outcome, far }
             }));
         }
         if let Ok(mut slot) = self.slot.lock() {
@@ -90,14 +156,26 @@ pub struct HeadStart {
     /// Tests: wait for the whole head start instead of stopping it (so phase 4 takes every flight from it).
     #[cfg(test)]
     pub(crate) complete: bool,
-    /// Tests: flights worked out ahead that matched a projectile of phase 4 (see [`HeadStart::count`]).
+    /// Tests: flights worked out ahead that matched a projectile of phase 4, and were taken as far from
+    /// every player (see [`HeadStart::count`]).
     #[cfg(test)]
     pub(crate) matched: usize,
+    #[cfg(test)]
+    pub(crate) taken_far: usize,
 }
 
 impl HeadStart {
-    /// Hands the flights of `projectiles` over `dt` to a pool thread (one kept awake takes them at once).
-    pub fn start(&mut self, pool: &Workers, projectiles: &[Projectile], arena: &ArenaMap, dt: f32) {
+    /// Hands the flights of `projectiles` over `dt` to a pool thread (one kept awake takes them at once), and
+    /// the cover of the living `players` (entity, position).
+    pub fn start(
+        &mut self,
+        pool: &Workers,
+        projectiles: &[Projectile],
+        players: impl Iterator<Item = (Entity, Vec2)>,
+        arena: &ArenaMap,
+        dt: f32,
+        cover: CoverShape,
+    ) {
         let map = match &self.map {
             Some(map) if map.0 == arena.0 => Arc::clone(map),
             _ => Arc::clone(self.map.insert(Arc::new((arena.0.clone(), arena.1.clone())))),
@@ -106,9 +184,13 @@ impl HeadStart {
         work.from.clear();
         work.from.extend_from_slice(projectiles);
         work.flights.clear();
+        work.players.clear();
+        work.players.extend(players);
+        work.covered = false;
         let job = Arc::new(Job {
             stop: AtomicBool::new(false),
             slot: Mutex::new(Some(work)),
+            cover,
         });
         let theirs = Arc::clone(&job);
         if pool.spawn(move || theirs.run(&map, dt)) {
@@ -147,14 +229,15 @@ impl HeadStart {
         }
     }
 
-    /// Tests: counts the projectiles of `list` whose flights were worked out ahead.
+    /// Tests: counts the projectiles of `list` whose flights were worked out ahead, and of those the ones
+    /// taken as far from every player without a look (when `far_known`).
     #[cfg(test)]
-    pub(crate) fn count(&mut self, ahead: &Ahead, list: &[Projectile]) {
-        self.matched += list
-            .iter()
-            .enumerate()
-            .filter(|(i, p)| ahead.get(*i, p).is_some())
-            .count();
+    pub(crate) fn count(&mut self, ahead: &Ahead, list: &[Projectile], far_known: bool) {
+        let worked = list.iter().enumerate().filter_map(|(i, p)| ahead.get(i, p));
+        for w in worked {
+            self.matched += 1;
+            self.taken_far += usize::from(far_known && w.far);
+        }
     }
 
     /// Keeps a finished head start's buffers for the next one.
@@ -167,6 +250,12 @@ impl HeadStart {
 mod tests {
     use super::*;
     use arena_shared::Vec2;
+
+    const SHAPE: CoverShape = CoverShape {
+        cell: 2.0,
+        reach: 1.0,
+        speed: 30.0,
+    };
 
     #[test]
     fn a_flight_worked_out_ahead_is_given_only_for_the_projectile_it_was_worked_out_for() {
@@ -187,13 +276,14 @@ mod tests {
             complete: true,
             ..HeadStart::default()
         };
-        head.start(&pool, &list, &map, 1.0 / 60.0);
+        head.start(&pool, &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
         let ahead = head.finish().expect("the pool hands the work back");
         assert_eq!(ahead.worked_out(), list.len());
         for (i, p) in list.iter().enumerate() {
             let mut state = p.state;
             let outcome = step_projectile_near(&mut state, 1.0 / 60.0, &arena, None, &[], p.owner);
-            assert_eq!(ahead.get(i, p), Some((state, outcome)), "projectile {i}");
+            let got = ahead.get(i, p).map(|w| (w.state, w.outcome));
+            assert_eq!(got, Some((state, outcome)), "projectile {i}");
         }
         // Another projectile at that index, or the same one moved since, or one past the list: nothing.
         assert_eq!(ahead.get(3, &shot(999, 8.0)), None);
@@ -201,9 +291,24 @@ mod tests {
         moved.state.pos.x += 0.125;
         assert_eq!(ahead.get(3, &moved), None);
         assert_eq!(ahead.get(200, &list[0]), None);
+        // The players' check: the players seen then, in that order, each moved at most MOVED_AT_MOST.
+        let mut world = World::new();
+        let entities: Vec<Entity> = (0..3).map(|_| world.spawn_empty().id()).collect();
+        let at = |i: usize, dx: f32| (i as u32, Vec2::new(10.0 * i as f32 + dx, 5.0 - dx));
+        let players: Vec<(Entity, Vec2)> = (0..3).map(|i| (entities[i], at(i, 0.0).1)).collect();
+        head.start(&pool, &list, players.into_iter(), &map, 1.0 / 60.0, SHAPE);
+        let ahead = head.finish().expect("the pool hands the work back");
+        let moved = |dx| [at(0, dx), at(1, -dx), at(2, dx)];
+        assert!(ahead.players_stayed(&entities, &moved(0.0)));
+        assert!(ahead.players_stayed(&entities, &moved(MOVED_AT_MOST)));
+        assert!(!ahead.players_stayed(&entities, &moved(MOVED_AT_MOST + 0.01)));
+        assert!(!ahead.players_stayed(&entities[..2], &moved(0.0)[..2]));
+        let swapped = [entities[1], entities[0], entities[2]];
+        assert!(!ahead.players_stayed(&swapped, &moved(0.0)));
+        assert!(!Ahead::default().players_stayed(&[], &[]), "no cover worked out");
         // Without a pool, nothing is started and nothing is waited for.
         let mut alone = HeadStart::default();
-        alone.start(&Workers::new(1), &list, &map, 1.0 / 60.0);
+        alone.start(&Workers::new(1), &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
         assert!(alone.finish().is_none());
     }
 }
