@@ -66,11 +66,7 @@ fn add_phase(schedule: &mut Schedule, set: TickSet) {
         TickSet::ApplyInputs => schedule.add_systems(movement::select_inputs.in_set(set)),
         TickSet::Move => schedule.add_systems(movement::move_players.in_set(set)),
         TickSet::Projectiles => schedule.add_systems(combat::move_projectiles.in_set(set)),
-        TickSet::Deaths => schedule.add_systems(
-            (combat::score_kills, combat::respawn_players, combat::snap_to_grid)
-                .chain()
-                .in_set(set),
-        ),
+        TickSet::Deaths => schedule.add_systems((combat::score_kills, combat::respawn_players).chain().in_set(set)),
         TickSet::Announce => schedule.add_systems(announce::announce.in_set(set)),
         TickSet::Snapshot => {
             schedule.add_systems((snapshot::build_snapshots, replicate::replicate).chain().in_set(set))

@@ -15,6 +15,7 @@ use crate::game::resources::ArenaMap;
 use crate::game::workers::Workers;
 use arena_shared::Vec2;
 use arena_shared::arena::{Arena, WallIndex};
+use arena_shared::quant::snap_projectile;
 use arena_shared::rules::{ProjectileOutcome, ProjectileState, step_projectile_near};
 use bevy_ecs::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +47,8 @@ pub struct Ahead {
 /// A flight worked out ahead.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Worked {
-    /// Where the projectile is after this tick's flight with no player near, and how the flight ended.
+    /// Where the projectile is after this tick's flight with no player near (snapped to the wire grid), and
+    /// how the flight ended.
     pub state: ProjectileState,
     pub outcome: ProjectileOutcome,
     /// Whether no living player was within the cover's reach of it (plus [`MOVED_AT_MOST`]) at the start of
@@ -137,6 +139,7 @@ impl Job {
                 let mut state = p.state;
                 let far = state.vel.length_squared() <= speed * speed && !cover.near(state.pos);
                 let outcome = step_projectile_near(&mut state, dt, &map.0, Some(&map.1), &[], p.owner);
+                let state = snap_projectile(&state);
                 Worked { state, outcome, far }
             }));
         }
@@ -283,7 +286,7 @@ mod tests {
             let mut state = p.state;
             let outcome = step_projectile_near(&mut state, 1.0 / 60.0, &arena, None, &[], p.owner);
             let got = ahead.get(i, p).map(|w| (w.state, w.outcome));
-            assert_eq!(got, Some((state, outcome)), "projectile {i}");
+            assert_eq!(got, Some((snap_projectile(&state), outcome)), "projectile {i}");
         }
         // Another projectile at that index, or the same one moved since, or one past the list: nothing.
         assert_eq!(ahead.get(3, &shot(999, 8.0)), None);

@@ -1,4 +1,5 @@
-//! Phases 4 and 5: projectiles fly and hit, kills are scored, the dead respawn.
+//! Phases 4 and 5: projectiles fly and hit, kills are scored, the dead respawn, and every state snaps to the
+//! wire grid.
 
 use crate::game::components::{Body, Player, Projectile, Score};
 use crate::game::cover::Cover;
@@ -188,8 +189,8 @@ pub fn wake_for_flights(
     }
 }
 
-/// Players from which the simulation also hands work to the pool before phase 4 (the flights' head start)
-/// and in phase 5 (the projectiles' snap). On an oversubscribed machine each hand-over may wait for a core:
+/// Players from which the simulation also hands work to the pool before phase 4 (the flights' head start).
+/// On an oversubscribed machine each hand-over may wait for a core:
 /// on the 500-bot load test (bots and server on the 2 cores) the tick's p99 was 14.4 ms with them against
 /// 12.2 ms for the code before them (medians of 10 alternating runs); with them off below this size, 11.9
 /// against 10.5 ms (4 runs each, the same load generator). A world this big wins the hand-overs back.
@@ -252,6 +253,7 @@ impl Flights<'_> {
     /// Where `p` is after this tick's flight, against the targets `alive` marks; `ahead` is its flight with
     /// no player near, when worked out already.
     fn fly(&self, p: &Projectile, alive: &[bool], near: &mut Near, ahead: Option<Worked>) -> Flight {
+        // (Worked out ahead, the state has snapped to the wire grid already.)
         let far = |state, outcome| Flight {
             state,
             outcome: Outcome::of(outcome, &[]),
@@ -272,7 +274,7 @@ impl Flights<'_> {
                 Some(w) => far(w.state, w.outcome),
                 None => {
                     let outcome = step_projectile_near(&mut state, self.dt, self.arena, Some(self.index), &[], p.owner);
-                    far(state, outcome)
+                    far(snap_projectile(&state), outcome)
                 }
             };
         }
@@ -302,7 +304,7 @@ impl Flights<'_> {
         );
         let outcome = Outcome::of(outcome, &near.found);
         Flight {
-            state,
+            state: snap_projectile(&state),
             outcome,
             near: !near.found.is_empty(),
         }
@@ -359,7 +361,9 @@ pub fn score_kills(mut killed: MessageReader<PlayerKilled>, index: Res<Index>, m
     }
 }
 
-/// Phase 5b: the dead count down, then come back at full health at a spawn point the seeded RNG picks.
+/// Phase 5b: the dead count down, then come back at full health at a spawn point the seeded RNG picks; then
+/// every player snaps to the wire grid, so what clients decode is exactly the server's state (see
+/// `arena_shared::quant`; the projectiles snapped at the end of their flights in phase 4).
 pub fn respawn_players(
     settings: Res<Settings>,
     arena: Res<ArenaMap>,
@@ -367,42 +371,16 @@ pub fn respawn_players(
     mut bodies: Query<&mut Body>,
 ) {
     for mut body in &mut bodies {
-        if tick_respawn(&mut body.0, settings.dt) {
-            let aim = body.0.aim;
-            body.0 = PlayerState {
-                aim,
+        let mut state = body.0;
+        if tick_respawn(&mut state, settings.dt) {
+            state = PlayerState {
+                aim: state.aim,
                 ..PlayerState::spawned(pick_spawn(&arena.0, &mut rng.0))
             };
         }
+        let snapped = snap_player(&state);
+        if snapped != body.0 {
+            body.0 = snapped; // (only then marked changed)
+        }
     }
-}
-
-/// Phase 5c: every player and projectile snaps to the wire grid, so what clients decode is exactly the
-/// server's state (see `arena_shared::quant`). In a big world the projectiles snap on a pool thread beside
-/// the players (at 1,000 players, 27 to 16 µs, ticks alternating in one process).
-pub fn snap_to_grid(
-    mut bodies: Query<&mut Body>,
-    mut projectiles: ResMut<Projectiles>,
-    pool: Res<Workers>,
-    keep: Res<KeepAwake>,
-) {
-    let list = &mut projectiles.0;
-    let split =
-        keep.0.is_some() && list.len() >= PROJECTILES_TO_SPLIT && bodies.iter().len() >= PLAYERS_TO_HAND_OUT_EARLY;
-    pool.join_when(
-        split,
-        || {
-            for mut body in &mut bodies {
-                let snapped = snap_player(&body.0);
-                if snapped != body.0 {
-                    body.0 = snapped;
-                }
-            }
-        },
-        || {
-            for projectile in list.iter_mut() {
-                projectile.state = snap_projectile(&projectile.state);
-            }
-        },
-    );
 }
