@@ -5,7 +5,7 @@
 //! When the delta turns out not to fit, the output is rolled back and the general path takes over (the
 //! same decision it would make: the same bytes are counted against the same limit).
 
-use super::{Baseline, Frame, Replicator, Scratch, SnapshotParams, VIEW_RING};
+use super::{Baseline, Frame, Replicator, Scratch, SnapshotParams, VIEW_RING, translate};
 use arena_shared::codec::delta::{DeltaHeader, DeltaWriter, MAX_DELTA_OVERHEAD, encode_update_body};
 
 impl Replicator {
@@ -47,12 +47,13 @@ impl Replicator {
         let (exact, gone) = if b.same_slots {
             (&bv.exact, &b.gone)
         } else {
-            held_now.clear(vis.len() * 64);
-            for j in bv.exact.ones() {
-                match b.moved.get(j) {
-                    Some(&s) if (s as usize) < vis.len() * 64 => held_now.set(s as usize),
-                    _ => return None,
-                }
+            let translated = if translate::WORD_WIDE {
+                translate::by_words(&bv.exact, &b.landing, vis.len(), held_now, &mut w.dense)
+            } else {
+                translate::by_bits(&bv.exact, &b.moved, vis.len(), held_now)
+            };
+            if !translated {
+                return None;
             }
             (&*held_now, &b.gone_now)
         };

@@ -21,6 +21,7 @@ mod collect;
 mod fast;
 mod frame;
 mod news;
+mod translate;
 
 pub use bits::Bits;
 pub use frame::{Baseline, Frame};
@@ -107,8 +108,10 @@ struct Work {
     /// The baseline's exact entities and its odd entities still visible, by index now.
     base: Bits,
     odd_now: Bits,
-    /// The short path's baseline view translated to this snapshot's slots (after a new layout).
+    /// The short path's baseline view translated to this snapshot's slots (after a new layout), and
+    /// scratch for that.
     held_now: Bits,
+    dense: Vec<u64>,
     /// The visible entities to look at one by one.
     todo: Vec<u32>,
 }

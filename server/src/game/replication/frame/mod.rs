@@ -3,10 +3,14 @@
 //! use, which of its entities are gone and the update body of every entity against it. A body depends only on the
 //! entity and the baseline, so each is encoded once per tick however many clients need it.
 
+mod layout;
+
 use super::VIEW_RING;
 use super::bits::Bits;
+use super::translate::Landing;
 use arena_shared::codec::delta::encode_update_body;
 use arena_shared::quant::{Prediction, QEntity};
+use layout::Fit;
 use std::collections::VecDeque;
 
 /// Marks an index or a body not known.
@@ -89,6 +93,8 @@ pub struct Baseline {
     pub gone_now: Bits,
     /// Whether every entity alive then has a slot now ([`Baseline::moved`] is complete).
     pub translatable: bool,
+    /// The same as bitsets, for translating a view a word at a time.
+    pub landing: Landing,
     /// Slots now whose entity's state differs from its state then moved on by prediction.
     pub changed: Bits,
     /// Per slot now: its body (start, end) in `bytes` against that snapshot, empty when unchanged or
@@ -108,18 +114,22 @@ impl Frame {
         incoming.clear();
         let mut next = self.spare.pop().unwrap_or_default();
         next.tick = tick;
-        let kept = if self.tick == 0 {
+        let fit = if self.tick == 0 {
             incoming.extend(entities);
-            false
+            Fit::No
         } else {
             self.fill_slots(&mut next, &mut incoming, entities, tick, keep_since)
         };
         debug_assert!(incoming.windows(2).all(|w| w[0].key < w[1].key), "sorted, unique keys");
-        if kept {
+        if fit == Fit::Yes {
             next.layout = self.now.layout;
         } else {
             next.layout = self.now.layout.wrapping_add(1).max(1);
-            self.lay_out(&mut next, &incoming, tick, keep_since);
+            if fit == Fit::TooManyDead {
+                self.compact(&mut next, tick, keep_since);
+            } else {
+                self.lay_out(&mut next, &incoming, tick, keep_since);
+            }
             self.moving.clear(self.keys.len());
             for i in next.alive.ones() {
                 if is_moving(&next.entities[i]) {
@@ -141,112 +151,6 @@ impl Frame {
         self.tick_rate = tick_rate;
         self.incoming = incoming;
         self.spare_baselines.append(&mut self.baselines);
-    }
-
-    /// Puts `entities` (sorted by key) in the current slots in one walk: they fit when every key already has
-    /// a slot or comes after the last one (and then takes a new slot there), and the dead slots no baseline
-    /// can hold (dead since before `keep_since`) stay within their limit. Returns whether they fit; when
-    /// not, the slots are to be laid out afresh from the entities, then gathered into `incoming` (`keys`
-    /// and `last_alive` then hold what they held, but for ticks of entities alive now).
-    fn fill_slots(
-        &mut self,
-        next: &mut Snap,
-        incoming: &mut Vec<QEntity>,
-        mut entities: impl Iterator<Item = QEntity>,
-        tick: u32,
-        keep_since: u32,
-    ) -> bool {
-        let (held, now) = (self.keys.len(), &self.now);
-        let droppable = |s: usize, last: &[u32]| !now.alive.has(s) && last.get(s).is_none_or(|t| *t < keep_since);
-        next.entities.clear();
-        next.alive.clear(held);
-        self.moving.clear(held);
-        let (mut slot, mut dropped, mut count, mut unplaced) = (0, 0, 0, None);
-        for e in entities.by_ref() {
-            count += 1;
-            // Dead slots before it keep their last state.
-            while slot < held && self.keys[slot] < e.key {
-                next.entities.push(now.entities[slot]);
-                dropped += usize::from(droppable(slot, &self.last_alive));
-                slot += 1;
-            }
-            if slot < held && self.keys[slot] != e.key {
-                unplaced = Some(e); // a new key between slots
-                break;
-            }
-            if slot == self.keys.len() {
-                self.keys.push(e.key);
-                self.last_alive.push(tick);
-                next.alive.grow(self.keys.len());
-                self.moving.grow(self.keys.len());
-            } else {
-                self.last_alive[slot] = tick;
-            }
-            next.entities.push(e);
-            next.alive.set(slot);
-            if is_moving(&e) {
-                self.moving.set(slot);
-            }
-            slot += 1;
-        }
-        let fits = unplaced.is_none();
-        if fits {
-            for s in slot..held {
-                next.entities.push(now.entities[s]);
-                dropped += usize::from(droppable(s, &self.last_alive));
-            }
-        }
-        if fits && dropped <= (count / 8).max(MIN_DEAD_KEPT) {
-            return true;
-        }
-        // For a new layout, every entity: those placed so far (the live slots, in key order), then the rest.
-        incoming.extend(next.alive.ones().filter_map(|s| next.entities.get(s)).copied());
-        incoming.extend(unplaced);
-        incoming.extend(entities);
-        self.keys.truncate(held);
-        self.last_alive.truncate(held);
-        false
-    }
-
-    /// A new layout in `next`: the `incoming` entities (alive at `tick`), and the dead slots alive since
-    /// `keep_since`, in key order.
-    fn lay_out(&mut self, next: &mut Snap, incoming: &[QEntity], tick: u32, keep_since: u32) {
-        let old_keys = std::mem::take(&mut self.keys);
-        let old_last = std::mem::take(&mut self.last_alive);
-        let (old, first) = (&self.now.entities, self.tick == 0);
-        next.entities.clear();
-        let mut slot = 0;
-        let mut incoming = incoming.iter().peekable();
-        loop {
-            // The next slot in key order: an old one (kept when it may be held), or an incoming entity.
-            let old_first = match (old_keys.get(slot), incoming.peek()) {
-                (Some(k), Some(e)) => *k < e.key,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => break,
-            };
-            if old_first {
-                if !first && old_last[slot] >= keep_since {
-                    self.keys.push(old_keys[slot]);
-                    self.last_alive.push(old_last[slot]);
-                    next.entities.push(old[slot]);
-                }
-                slot += 1;
-            } else if let Some(e) = incoming.next() {
-                if old_keys.get(slot) == Some(&e.key) {
-                    slot += 1; // the same entity, alive now
-                }
-                self.keys.push(e.key);
-                self.last_alive.push(tick);
-                next.entities.push(*e);
-            }
-        }
-        next.alive.clear(self.keys.len());
-        for (s, t) in self.last_alive.iter().enumerate() {
-            if *t == tick {
-                next.alive.set(s);
-            }
-        }
     }
 
     /// The oldest tick any client may still use as its baseline from the next snapshot on (the oldest
@@ -289,6 +193,8 @@ impl Frame {
         b.now.clear();
         b.moved.clear();
         b.translatable = !b.same_slots;
+        b.landing.kept.clear(if b.same_slots { 0 } else { then.entities.len() });
+        b.landing.lands.clear(if b.same_slots { 0 } else { n });
         b.gone_now.clear(if b.same_slots { 0 } else { n });
         b.gone.clear(then.entities.len());
         b.changed.clear(n);
@@ -310,6 +216,8 @@ impl Frame {
                 }
                 if self.keys.get(i) == Some(&e.key) {
                     b.moved.push(i as u32);
+                    b.landing.kept.set(j);
+                    b.landing.lands.set(i);
                 } else {
                     b.moved.push(NONE);
                     b.translatable = false;
