@@ -6,7 +6,6 @@
 mod sort;
 mod worker;
 
-use crate::game::Outbound;
 use crate::game::components::{Body, Client, Player, Score};
 use crate::game::input::InputBuffer;
 use crate::game::interest::Grid;
@@ -16,7 +15,6 @@ use crate::game::workers::{KeepAwake, Workers};
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
-use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use worker::{Job, Shared, Worker};
@@ -242,30 +240,26 @@ pub fn replicate(
             let Ok(mut run) = run.lock() else { break };
             worker.run(&shared, at, &mut run);
         }
+        worker.finish(tick.0);
     });
     drop(threads);
     drop(runs);
 
-    // Each worker's datagrams are one buffer; the outbox gets slices of them, run after run (client order).
-    let buffers: Vec<Bytes> = workers
-        .iter_mut()
-        .map(|w| Bytes::from(std::mem::take(&mut w.buf)))
-        .collect();
-    let mut order: Vec<(usize, usize, std::ops::Range<usize>)> = workers
+    // Each worker addressed its datagrams (slices of its one buffer); the outbox takes them run after run
+    // (client order). Each worker's runs ascend, so its datagrams are taken from the front.
+    let mut order: Vec<(usize, usize, usize)> = workers
         .iter()
         .enumerate()
-        .flat_map(|(w, worker)| worker.runs.iter().map(move |(run, sent)| (*run, w, sent.clone())))
+        .flat_map(|(w, worker)| worker.runs.iter().map(move |(run, sent)| (*run, w, sent.len())))
         .collect();
     order.sort_unstable_by_key(|o| o.0);
-    for (_, w, sent) in order {
-        outbox
-            .0
-            .extend(workers[w].sent[sent].iter().map(|(client, range)| Outbound::Delta {
-                client: *client,
-                tick: tick.0,
-                datagram: buffers[w].slice(range.clone()),
-            }));
+    let mut addressed: Vec<_> = workers.iter_mut().map(|w| w.out.drain(..)).collect();
+    for (_, w, len) in order {
+        if let Some(datagrams) = addressed.get_mut(w) {
+            outbox.0.extend(datagrams.by_ref().take(len));
+        }
     }
+    drop(addressed);
     for worker in workers.iter_mut() {
         let w = std::mem::take(&mut worker.stats);
         stats.snapshots += w.snapshots;

@@ -1,13 +1,14 @@
 //! One replication thread's share of the clients: for each, the visible set from the grid, the delta from
 //! its [`Replicator`], and the datagram, written into the thread's own buffer.
 
-use crate::game::ClientId;
 use crate::game::interest::Grid;
 use crate::game::replication::{Bits, Frame, Replicator, Scratch, SnapshotParams};
+use crate::game::{ClientId, Outbound};
 use arena_shared::Vec2;
 use arena_shared::codec::{DELTA_PREFIX_MAX, delta_datagram_prefix};
 use arena_shared::protocol::TARGET_DATAGRAM_LEN;
 use arena_shared::quant::QEntity;
+use bytes::Bytes;
 use std::ops::Range;
 
 /// What every thread reads.
@@ -53,6 +54,8 @@ pub struct Worker {
     pub sent: Vec<(ClientId, Range<usize>)>,
     /// The runs of clients this thread took this tick: the run's index, and its range in `sent`.
     pub runs: Vec<(usize, Range<usize>)>,
+    /// The datagrams addressed, in the order of `sent` (made by [`Worker::finish`]).
+    pub out: Vec<Outbound>,
     pub stats: Counts,
 }
 
@@ -112,5 +115,16 @@ impl Worker {
             self.stats.updates_left_out += built.updates_left_out as u64;
         }
         self.runs.push((index, first..self.sent.len()));
+    }
+
+    /// Addresses this thread's datagrams of snapshot `tick` (slices of its one buffer), on this thread.
+    pub fn finish(&mut self, tick: u32) {
+        let buf = Bytes::from(std::mem::take(&mut self.buf));
+        self.out.clear();
+        self.out.extend(self.sent.iter().map(|(client, range)| Outbound::Delta {
+            client: *client,
+            tick,
+            datagram: buf.slice(range.clone()),
+        }));
     }
 }
