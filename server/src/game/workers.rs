@@ -151,34 +151,21 @@ impl Workers {
 #[derive(Resource, Default)]
 pub struct KeepAwake(pub Option<Awake>);
 
-/// Longest the calling thread spins for the pool's jobs before it yields its core between looks. Short:
+/// Longest the calling thread spins for the pool's jobs before it sleeps on the scope's latch. Short:
 /// when the cores are oversubscribed (a loaded server beside its network threads), the job it waits for may
 /// need this very core. With 2 ms of spinning, 500 bots on this machine gave 296 and 303 overruns of 600
 /// ticks (the tick thread at 36% of a core); with 150 µs 3 and 4; with 50 µs 1 and 0 (8%), the benchmarks
-/// no slower.
+/// no slower. (Yielding the core between looks for up to 1 ms after the spin, instead of sleeping, made
+/// that load test's tick p50 5.6 and 5.7 ms in two of three runs against 3.0 to 3.4 without it.)
 const SPIN_AT_MOST: Duration = Duration::from_micros(50);
-
-/// Longest the calling thread waits for the pool's jobs yielding its core between looks, after spinning;
-/// then it sleeps on the scope's latch.
-const YIELD_AT_MOST: Duration = Duration::from_millis(1);
 
 /// Spins until the pool's jobs are done (`outstanding` is zero), and a little longer: the scope counts a job
 /// done just after the job's last step, and a scope that ends before that sleeps on a lock until woken,
 /// which cost about 35 µs per hand-over here (a virtual machine's wake-up), several times a tick.
 fn wait_spinning(outstanding: &AtomicUsize) {
     let start = Instant::now();
-    while outstanding.load(Ordering::Acquire) != 0 {
-        let waited = start.elapsed();
-        if waited < SPIN_AT_MOST {
-            std::hint::spin_loop();
-        } else if waited < YIELD_AT_MOST {
-            // Longer jobs (a new slot layout's frame took 135 µs at 1,000 players): the core is offered to
-            // anything else between looks, and a job done is seen at once, where the latch's wake-up took
-            // 80 µs here.
-            std::thread::yield_now();
-        } else {
-            break;
-        }
+    while outstanding.load(Ordering::Acquire) != 0 && start.elapsed() < SPIN_AT_MOST {
+        std::hint::spin_loop();
     }
     for _ in 0..64 {
         std::hint::spin_loop();
