@@ -89,18 +89,14 @@ impl Cover {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::game::test_rng::XorShift;
 
     #[test]
     fn a_position_with_a_point_within_reach_is_always_near() {
         // Points and positions on an eighth-unit lattice (as quantized states are) and off it, many on
         // cell borders, some outside the arena; every position within reach of a point must be near.
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |m: u32| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % u64::from(m)) as f32
-        };
+        let mut rng = XorShift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = move |m: u32| rng.below(u64::from(m)) as f32;
         let (mut near, mut far) = (0, 0);
         for round in 0..100 {
             let (width, height) = (60.0 + next(60), 60.0 + next(60));

@@ -184,6 +184,7 @@ fn within(xs: &[f32], ys: &[f32], center: Vec2, r2: f32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::game::test_rng::XorShift;
 
     #[test]
     fn a_query_finds_exactly_the_entities_in_the_radius() {
@@ -231,13 +232,8 @@ mod tests {
     fn marking_agrees_with_testing_every_entity() {
         // Positions on an eighth-unit lattice (as quantized states are), many exactly on cell borders,
         // some outside the arena; centers anywhere, radii from under a cell to over the arena.
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move |m: u32| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % u64::from(m)) as f32
-        };
+        let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |m: u32| rng.below(u64::from(m)) as f32;
         for round in 0..200 {
             let (width, height, cell) = (40.0 + next(80), 40.0 + next(80), [2.0, 2.5, 4.0, 7.0][round % 4]);
             let positions: Vec<Vec2> = (0..500)

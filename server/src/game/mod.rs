@@ -17,6 +17,8 @@ pub mod resources;
 mod schedule;
 pub mod systems;
 #[cfg(test)]
+pub(crate) mod test_rng;
+#[cfg(test)]
 mod tests;
 pub mod workers;
 

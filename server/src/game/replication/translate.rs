@@ -147,6 +147,7 @@ fn pdep(x: u64, mask: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::game::replication::frame::NONE;
+    use crate::game::test_rng::XorShift;
 
     #[test]
     fn pext_and_pdep_pack_and_spread_the_bits_under_the_mask() {
@@ -156,11 +157,9 @@ mod tests {
         assert_eq!(pdep(0b0101, 0b0101_0101), 0b0001_0001);
         assert_eq!(pext(u64::MAX, 1 << 63), 1);
         assert_eq!(pdep(1, 1 << 63), 1 << 63);
-        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
         for _ in 0..1_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next_u64();
             let (v, m) = (x, x.rotate_left(17) ^ x.rotate_left(41));
             assert_eq!(pdep(pext(v, m), m), v & m);
         }
@@ -168,13 +167,8 @@ mod tests {
 
     #[test]
     fn word_wide_translation_is_the_translation_bit_by_bit() {
-        let mut x = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
+        let mut rng = XorShift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = move |m: u64| rng.below(m);
         let (mut words, mut bits) = (Bits::default(), Bits::default());
         let mut dense = Vec::new();
         for round in 0..300 {

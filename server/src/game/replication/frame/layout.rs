@@ -154,6 +154,7 @@ impl Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::game::test_rng::XorShift;
     use std::collections::BTreeSet;
 
     #[test]
@@ -162,13 +163,8 @@ mod tests {
         // key between the others: every tick the slots hold the live entities, in key order, and on a tick
         // with a new layout the dead slots are exactly those alive at the tick before (the oldest a client
         // may hold, here), whichever way the layout was made.
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % m
-        };
+        let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |m: u64| rng.below(m);
         let mut frame = Frame::default();
         let (mut alive, mut last_key) = (BTreeSet::new(), 0u32);
         let (mut before, mut layouts, mut compactions) = (BTreeSet::new(), 0, 0);
