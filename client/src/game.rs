@@ -38,6 +38,8 @@ pub struct ClientGame {
     pub me: PlayerId,
     pub arena: Arena,
     pub tick_rate: u16,
+    /// Snapshots per second the server sends this client (from `Welcome`, at least 1, at most `tick_rate`).
+    pub snapshot_rate: u16,
     pub names: BTreeMap<PlayerId, String>,
     scores: BTreeMap<PlayerId, (u32, u32)>,
     /// The server's newest word on this player (health, respawn timer).
@@ -60,6 +62,7 @@ impl ClientGame {
             me: welcome.player_id,
             arena: welcome.arena.clone(),
             tick_rate: welcome.tick_rate,
+            snapshot_rate: snapshot_rate(welcome),
             names: BTreeMap::new(),
             scores: BTreeMap::new(),
             server_me: None,
@@ -74,9 +77,10 @@ impl ClientGame {
         }
     }
 
-    /// The default interpolation delay: about two snapshot intervals.
-    pub fn default_interp_delay(tick_rate: u16) -> Duration {
-        Duration::from_secs_f64(2.0 / f64::from(tick_rate.max(1)))
+    /// The default interpolation delay: two intervals between the snapshots the server sends (the rate in
+    /// its `Welcome`), so one late or lost snapshot still leaves one to draw towards.
+    pub fn default_interp_delay(welcome: &Welcome) -> Duration {
+        Duration::from_secs_f64(2.0 / f64::from(snapshot_rate(welcome)))
     }
 
     pub fn name(&self, id: PlayerId) -> String {
@@ -147,11 +151,12 @@ impl ClientGame {
         self.predictor.apply_local(input);
     }
 
-    /// Fraction of server ticks since the first snapshot whose snapshot never arrived.
+    /// Fraction of the snapshots sent since the first one received that never arrived.
     pub fn snapshot_loss(&self) -> f64 {
         match self.first_tick {
             Some(first) if self.server_tick > first => {
-                let expected = f64::from(self.server_tick - first + 1);
+                let per_tick = f64::from(self.snapshot_rate) / f64::from(self.tick_rate.max(1));
+                let expected = f64::from(self.server_tick - first) * per_tick + 1.0;
                 (1.0 - self.snapshots as f64 / expected).max(0.0)
             }
             _ => 0.0,
@@ -185,5 +190,60 @@ impl ClientGame {
     /// This player's kills and deaths.
     pub fn my_score(&self) -> (u32, u32) {
         self.scores.get(&self.me).copied().unwrap_or((0, 0))
+    }
+}
+
+/// The snapshot rate `welcome` announces, kept between 1 and the tick rate whatever the server said.
+fn snapshot_rate(welcome: &Welcome) -> u16 {
+    welcome.snapshot_rate.clamp(1, welcome.tick_rate.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arena_shared::protocol::Snapshot;
+
+    fn welcome(tick_rate: u16, snapshot_rate: u16) -> Welcome {
+        Welcome {
+            player_id: 1,
+            tick_rate,
+            snapshot_rate,
+            arena: Arena::standard(),
+            session_token: [0; 16],
+        }
+    }
+
+    #[test]
+    fn others_are_drawn_two_snapshot_intervals_back() {
+        let ms =
+            |tick_rate, snapshot_rate| ClientGame::default_interp_delay(&welcome(tick_rate, snapshot_rate)).as_millis();
+        assert_eq!(ms(60, 20), 100, "20 Hz snapshots: 2 × 50 ms");
+        assert_eq!(ms(60, 60), 33);
+        assert_eq!(ms(120, 30), 66);
+        // A nonsense rate from the server is kept within 1 and the tick rate.
+        assert_eq!(ms(60, 0), 2_000);
+        assert_eq!(ms(60, 600), 33);
+    }
+
+    #[test]
+    fn loss_counts_the_snapshots_sent_not_the_ticks() {
+        let epoch = Instant::now();
+        let mut game = ClientGame::new(&welcome(60, 20), Duration::from_millis(100), epoch);
+        let snapshot = |tick| Snapshot {
+            tick,
+            last_input_seq: 0,
+            players: vec![],
+            projectiles: vec![],
+        };
+        // Every third tick, all of them: nothing lost.
+        for tick in (3..=300).step_by(3) {
+            game.on_event(Event::Snapshot(snapshot(tick)), epoch);
+        }
+        assert!(game.snapshot_loss() < 1e-9, "{}", game.snapshot_loss());
+        // Then only every other one of the next 100.
+        for tick in (306..=600).step_by(6) {
+            game.on_event(Event::Snapshot(snapshot(tick)), epoch);
+        }
+        assert!((game.snapshot_loss() - 0.25).abs() < 0.01, "{}", game.snapshot_loss());
     }
 }

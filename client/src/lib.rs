@@ -5,10 +5,12 @@
 //!   the system's roots.
 //! - [`session`]: connecting, the handshake, sending inputs (each datagram repeats the newest ones) and
 //!   chat, and receiving snapshots (reassembled from datagram parts) and control frames as [`session::Event`]s.
+//! - [`congestion`]: QUIC congestion control for a client's inputs (Cubic with a floor under its window).
 //! - [`bot`]: a headless player that moves, aims at the nearest player, fires and chats, and reports what it
 //!   saw as one JSON line.
 
 pub mod bot;
+pub mod congestion;
 pub mod game;
 pub mod interp;
 pub mod predict;

@@ -27,7 +27,7 @@ struct Args {
     /// TLS server name to ask for (only matters with --cert or system roots).
     #[arg(long, default_value = "localhost")]
     server_name: String,
-    /// Your player name (1 to 24 printable characters).
+    /// Your player name (1 to 24 printable characters); when another player holds it, you play as "name 2".
     #[arg(long, default_value = "player")]
     name: String,
     /// Play headless: move, aim at the nearest player, fire, chat; print a JSON report at the end.

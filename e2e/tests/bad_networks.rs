@@ -15,6 +15,9 @@ const LINES: usize = 5;
 /// Sends an input every tick and a chat line every 600 ms; collects the chat lines and snapshots per second.
 async fn play(mut s: Session, me: &str) -> anyhow::Result<(Vec<String>, Vec<u32>)> {
     let mut tick = tokio::time::interval(Duration::from_secs(1) / 60);
+    // As the real clients do (bot, terminal UI): a stalled client skips the ticks it missed. A burst of nine
+    // or more inputs sent at one instant would be reordered by the link's jitter past the redundancy window.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut chat_every = tokio::time::interval(Duration::from_millis(600));
     let start = tokio::time::Instant::now();
     let (mut heard, mut per_second) = (vec![], vec![0u32; PLAY.as_secs() as usize + 1]);

@@ -174,3 +174,27 @@ async fn extra_streams_are_never_granted() -> anyhow::Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_takes_no_datagrams_is_closed_at_hello_with_the_reason() -> anyhow::Result<()> {
+    use arena_shared::codec;
+    use arena_shared::protocol::{ClientFrame, Hello, PROTOCOL_VERSION};
+    let server = start_server(|_| {}).await?;
+    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse()?)?;
+    let mut transport = quinn::TransportConfig::default();
+    transport.datagram_receive_buffer_size(None);
+    let config = arena_client::Verification::from_sha256_hex(&server.cert_sha256)?.client_config(transport)?;
+    let conn = endpoint.connect_with(config, server.local_addr, "localhost")?.await?;
+    let (mut send, _recv) = conn.open_bi().await?;
+    let hello = ClientFrame::Hello(Hello {
+        protocol_version: PROTOCOL_VERSION,
+        name: "nodgram".into(),
+        resume: None,
+    });
+    send.write_all(&codec::encode_frame(&hello)?).await?;
+    let closed = tokio::time::timeout(3 * SECOND, conn.closed()).await?;
+    let reason = arena_client::session::describe(&closed);
+    assert!(reason.contains("does not accept QUIC datagrams"), "{reason}");
+    server.shutdown().await;
+    Ok(())
+}

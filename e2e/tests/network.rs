@@ -21,8 +21,15 @@ struct Seen {
 /// Plays for `secs`: walks a square, says `line` after one second, and records what it sees.
 async fn play(mut session: Session, line: &str, secs: u64, phase: u32) -> anyhow::Result<Seen> {
     let start = Instant::now();
-    let mut game = ClientGame::new(session.welcome(), ClientGame::default_interp_delay(60), start);
+    let mut game = ClientGame::new(
+        session.welcome(),
+        ClientGame::default_interp_delay(session.welcome()),
+        start,
+    );
     let mut tick = tokio::time::interval(Duration::from_secs(1) / 60);
+    // As the real clients do (bot, terminal UI): a stalled client skips the ticks it missed. A burst of nine
+    // or more inputs sent at one instant would be reordered by the link's jitter past the redundancy window.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut seen = Seen::default();
     let mut said = false;
     let mut t = 0u32;

@@ -1,4 +1,5 @@
-//! What an operator or orchestrator reads: Prometheus metrics and the health check over HTTP.
+//! What an operator or orchestrator reads: Prometheus metrics, liveness (`/healthz`) and readiness
+//! (`/readyz`) over HTTP, and how the server ends when its tick does.
 
 use arena_client::Event;
 use arena_e2e::{join, start_server, wait_for};
@@ -29,6 +30,11 @@ async fn metrics_and_health_are_served_over_http() -> anyhow::Result<()> {
         health.starts_with("HTTP/1.1 200 OK") && health.ends_with("ok\n"),
         "{health}"
     );
+    let ready = get(addr, "/readyz").await?;
+    assert!(
+        ready.starts_with("HTTP/1.1 200 OK") && ready.ends_with("ok\n"),
+        "{ready}"
+    );
     let metrics = get(addr, "/metrics").await?;
     assert!(metrics.contains("arena_players_joined_total 1"), "{metrics}");
     assert!(
@@ -38,4 +44,57 @@ async fn metrics_and_health_are_served_over_http() -> anyhow::Result<()> {
     assert!(get(addr, "/nope").await?.starts_with("HTTP/1.1 404"));
     server.shutdown().await;
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_while_the_world_is_full_and_passes_again_when_a_seat_frees() -> anyhow::Result<()> {
+    let server = start_server(|c| {
+        c.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        c.max_players = 1;
+    })
+    .await?;
+    let addr = server.metrics_addr.expect("metrics endpoint bound");
+    let player = join(&server, "only").await?;
+    let full = eventually(addr, "/readyz", |r| r.starts_with("HTTP/1.1 503")).await?;
+    assert!(full.ends_with("full: 1 of 1 players\n"), "{full}");
+    assert!(
+        get(addr, "/healthz").await?.starts_with("HTTP/1.1 200 OK"),
+        "full is still alive"
+    );
+    player.close().await;
+    eventually(addr, "/readyz", |r| r.starts_with("HTTP/1.1 200 OK")).await?;
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_whose_tick_stopped_is_not_alive_nor_ready_and_says_why() -> anyhow::Result<()> {
+    let server = start_server(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await?;
+    let addr = server.metrics_addr.expect("metrics endpoint bound");
+    eventually(addr, "/readyz", |r| r.starts_with("HTTP/1.1 200 OK")).await?;
+    server.stop_ticking();
+    let end = tokio::time::timeout(Duration::from_secs(2), server.tick_ended()).await?;
+    assert_eq!(end, arena_server::health::TickEnd::Stopped);
+    let health = get(addr, "/healthz").await?;
+    assert!(health.starts_with("HTTP/1.1 503 Service Unavailable"), "{health}");
+    assert!(health.contains("the tick thread stopped"), "{health}");
+    let ready = get(addr, "/readyz").await?;
+    assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
+    server.shutdown().await;
+    Ok(())
+}
+
+/// Asks `path` every 50 ms until `done` says yes (at most 3 s); the last answer.
+async fn eventually(addr: std::net::SocketAddr, path: &str, done: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let answer = get(addr, path).await?;
+        if done(&answer) {
+            return Ok(answer);
+        }
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!("{path} never became what was expected: {answer}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

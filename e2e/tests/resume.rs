@@ -116,3 +116,33 @@ async fn a_bot_resumes_by_itself_when_its_network_drops() -> anyhow::Result<()> 
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_players_counts_players_away_and_a_resume_is_never_refused_as_full() -> anyhow::Result<()> {
+    use arena_client::session::ClientError;
+    use arena_shared::protocol::RejectReason;
+    let server = start_server(|c| c.max_players = 2).await?;
+    let ana = join(&server, "ana").await?;
+    let ben = join(&server, "ben").await?;
+    let ben_id = ben.player_id();
+    lose(&ben);
+    tokio::time::sleep(SECOND / 4).await;
+    // Ben is away, held for a resume: the world still holds two players.
+    match join(&server, "carl").await {
+        Err(e) => match e.downcast_ref::<ClientError>() {
+            Some(ClientError::Rejected(RejectReason::Full)) => {}
+            _ => anyhow::bail!("carl should be refused as Full: {e:#}"),
+        },
+        Ok(carl) => anyhow::bail!("carl joined a full world as player {}", carl.player_id()),
+    }
+    // Ana quits for good, and Dora takes her seat: the world is full again, with Ben still away.
+    ana.close().await;
+    tokio::time::sleep(SECOND / 4).await;
+    let _dora = join(&server, "dora").await?;
+    let back = ben.resume().await?;
+    assert_eq!(back.player_id(), ben_id, "Ben took his player back in a full world");
+    let full = server.metrics.rejected.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(full, 1, "only Carl was refused");
+    server.shutdown().await;
+    Ok(())
+}

@@ -55,7 +55,7 @@ pub struct Config {
     #[arg(long, env = "ARENA_SNAPSHOT_THREADS", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub snapshot_threads: Option<u16>,
 
-    /// Connections one IP address may hold at once; more are refused.
+    /// Connections one IPv4 address or IPv6 /64 may hold at once; more are refused.
     #[arg(long, env = "ARENA_MAX_CONNECTIONS_PER_IP", default_value_t = crate::net::MAX_CONNECTIONS_PER_IP,
           value_parser = parse_connections)]
     pub max_connections_per_ip: usize,
@@ -64,6 +64,17 @@ pub struct Config {
     #[arg(long, env = "ARENA_HANDSHAKE_TIMEOUT_MS", default_value_t = 5_000,
           value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub handshake_timeout_ms: u64,
+
+    /// Connections that may be waiting to say Hello at once; a new one beyond closes the oldest.
+    #[arg(long, env = "ARENA_MAX_PENDING_HANDSHAKES", default_value_t = crate::net::MAX_PENDING_HANDSHAKES,
+          value_parser = parse_connections)]
+    pub max_pending_handshakes: usize,
+
+    /// Pending handshakes from which new connections must first prove their address with a QUIC Retry (one
+    /// more round trip); 0 asks it of every connection.
+    #[arg(long, env = "ARENA_RETRY_ABOVE", default_value_t = crate::net::RETRY_ABOVE,
+          value_parser = parse_threshold)]
+    pub retry_above: usize,
 
     /// Seconds a player whose connection was lost is held, so its client can resume it.
     #[arg(long, env = "ARENA_RESUME_GRACE_SECS", default_value_t = 10,
@@ -105,6 +116,13 @@ fn parse_connections(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if (1..=100_000).contains(&n) => Ok(n),
         _ => Err(format!("{s:?} is not a number of connections between 1 and 100000")),
+    }
+}
+
+fn parse_threshold(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= 100_000 => Ok(n),
+        _ => Err(format!("{s:?} is not a number of connections between 0 and 100000")),
     }
 }
 

@@ -111,6 +111,11 @@ impl Dispatcher {
                         send_frame(handle, ToConn::Kick(reason), &self.metrics);
                     }
                 }
+                Outbound::Reject { client, reason } => {
+                    if let Some(handle) = self.clients.get(&client) {
+                        send_frame(handle, ToConn::Reject(reason), &self.metrics);
+                    }
+                }
             }
         }
     }
@@ -135,7 +140,12 @@ fn send_frame(handle: &ClientHandle, message: ToConn, metrics: &Metrics) {
 
 fn send_one(handle: &ClientHandle, datagram: bytes::Bytes, metrics: &Metrics) {
     let len = datagram.len() as u64;
-    match handle.conn.send_datagram(datagram) {
+    count_sent(handle.conn.send_datagram(datagram), len, metrics);
+}
+
+/// Counts what became of one datagram of `len` bytes. A lost connection is not an error of ours.
+fn count_sent(result: Result<(), quinn::SendDatagramError>, len: u64, metrics: &Metrics) {
+    match result {
         Ok(()) => {
             inc(&metrics.snapshot_datagrams_sent);
             metrics.snapshot_bytes_sent.fetch_add(len, Ordering::Relaxed);
@@ -163,6 +173,32 @@ fn send_snapshot(handle: &ClientHandle, tick: u32, bytes: &[u8], metrics: &Metri
         match encode_datagram(&ServerDatagram::Snapshot(part)) {
             Ok(datagram) => send_one(handle, datagram.into(), metrics),
             Err(_) => inc(&metrics.snapshot_send_errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quinn::SendDatagramError;
+
+    #[test]
+    fn a_refused_datagram_is_counted() {
+        let m = Metrics::default();
+        count_sent(Ok(()), 40, &m);
+        count_sent(Err(SendDatagramError::TooLarge), 40, &m);
+        count_sent(
+            Err(SendDatagramError::ConnectionLost(quinn::ConnectionError::TimedOut)),
+            40,
+            &m,
+        );
+        let text = m.render_prometheus();
+        for line in [
+            "arena_snapshot_datagrams_sent_total 1",
+            "arena_snapshot_bytes_sent_total 40",
+            "arena_snapshot_send_errors_total 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }
     }
 }

@@ -11,12 +11,14 @@
 //!   a fixed rate, runs the tick, and queues the encoded frames and snapshots for [`dispatch`].
 //! - [`dispatch`]: a task on the network runtime that hands each tick's frames and snapshots to the
 //!   connections.
-//! - [`metrics`]: counters and the tick-time histogram.
+//! - [`metrics`]: counters and the tick-time histogram, served over HTTP with the health checks.
+//! - [`health`]: liveness (the tick is alive) and readiness (a new player could join).
 //! - [`server`]: starting and stopping all of the above.
 
 pub mod config;
 pub mod dispatch;
 pub mod game;
+pub mod health;
 pub mod metrics;
 pub mod net;
 pub mod server;

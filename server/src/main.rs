@@ -1,5 +1,7 @@
 //! `arena-server`: starts the server from flags or `ARENA_*` environment variables and runs it until Ctrl-C
-//! or SIGTERM, then closes every connection with a reason and exits 0.
+//! or SIGTERM, then closes every connection with a reason and exits 0. If the tick thread ends on its own (a
+//! panic), the server cannot be played: it closes every connection with a reason and exits 1, so an
+//! orchestrator restarts it.
 
 use anyhow::Context;
 use arena_server::Config;
@@ -63,10 +65,18 @@ async fn run(config: Config) -> anyhow::Result<()> {
     };
     tracing::info!("players connect with: arena-client --server {reachable} --cert-sha256 {hash} --name <name>");
     tracing::info!("a headless bot: arena-client --server {reachable} --cert-sha256 {hash} --bot --duration 30");
-    signals.wait().await?;
-    tracing::info!("shutting down");
-    server.shutdown().await;
-    Ok(())
+    tokio::select! {
+        signal = signals.wait() => {
+            signal?;
+            tracing::info!("shutting down");
+            server.shutdown().await;
+            Ok(())
+        }
+        end = server.tick_ended() => {
+            server.shutdown().await;
+            anyhow::bail!("{end}; every connection was closed")
+        }
+    }
 }
 
 /// Ctrl-C and (on Unix) SIGTERM, listened for from the moment they are installed.

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::game::{Sim, SimConfig};
+use crate::health::{Health, TickEnd};
 use crate::metrics::{Metrics, http};
 use crate::net::{self, Edge, EdgeLimits, TO_TICK_QUEUE};
 use crate::tick::TickLoop;
@@ -45,7 +46,10 @@ pub struct RunningServer {
     /// Whether a certificate was generated and saved at this start (never for `--ephemeral-cert`).
     pub cert_created: bool,
     pub metrics: Arc<Metrics>,
+    /// Liveness and readiness, as `/healthz` and `/readyz` report them.
+    pub health: Arc<Health>,
     endpoint: quinn::Endpoint,
+    tick_ended: watch::Receiver<Option<TickEnd>>,
     shutdown: watch::Sender<bool>,
     stop_tick: Arc<AtomicBool>,
     tick_thread: Option<std::thread::JoinHandle<()>>,
@@ -71,6 +75,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     })?;
 
     let metrics = Arc::new(Metrics::default());
+    let health = Arc::new(Health::new(usize::from(config.max_players)));
     let metrics_addr = match config.metrics_bind {
         Some(addr) => {
             let listener = http::bind(addr)
@@ -79,8 +84,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             let bound = listener
                 .local_addr()
                 .map_err(|source| StartError::Bind { addr, source })?;
-            tokio::spawn(http::serve(listener, metrics.clone()));
-            tracing::info!("metrics on http://{bound}/metrics, health on http://{bound}/healthz");
+            tokio::spawn(http::serve(listener, metrics.clone(), health.clone()));
+            tracing::info!("metrics on http://{bound}/metrics, health on http://{bound}/healthz and /readyz");
             Some(bound)
         }
         None => None,
@@ -102,6 +107,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     );
     let mut sim = sim;
     sim.set_resume_grace(Duration::from_secs(config.resume_grace_secs));
+    sim.set_max_players(usize::from(config.max_players));
     let (to_tick, from_edge) = mpsc::channel(TO_TICK_QUEUE);
     let (shutdown, shutdown_rx) = watch::channel(false);
     let stop_tick = Arc::new(AtomicBool::new(false));
@@ -111,18 +117,30 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         from_edge,
         to_dispatch,
         metrics.clone(),
+        health.clone(),
         config.tick_rate,
         stop_tick.clone(),
     );
+    let (ended_tx, tick_ended) = watch::channel(None);
+    let tick_health = health.clone();
     let tick_thread = std::thread::Builder::new()
         .name("arena-tick".into())
-        .spawn(move || tick_loop.run())
+        .spawn(move || {
+            let end = crate::tick::supervise(|| tick_loop.run());
+            if let TickEnd::Panicked(_) = &end {
+                tracing::error!("{end}; the server cannot run without it");
+            }
+            tick_health.tick_ended(end.clone());
+            let _ = ended_tx.send(Some(end));
+        })
         .map_err(StartError::Thread)?;
     let limits = EdgeLimits {
         max_players: usize::from(config.max_players),
         max_connections_per_ip: config.max_connections_per_ip,
         handshake_timeout: Duration::from_millis(config.handshake_timeout_ms),
         tick_rate: config.tick_rate,
+        max_pending_handshakes: config.max_pending_handshakes,
+        retry_above: config.retry_above,
     };
     let edge = Arc::new(Edge::new(to_tick, metrics.clone(), limits, shutdown_rx));
     tokio::spawn(net::accept_loop(endpoint.clone(), edge));
@@ -133,7 +151,9 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         metrics_addr,
         cert_created,
         metrics,
+        health,
         endpoint,
+        tick_ended,
         shutdown,
         stop_tick,
         tick_thread: Some(tick_thread),
@@ -141,9 +161,26 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
 }
 
 impl RunningServer {
+    /// Completes when the tick thread has ended, and says how. Before a shutdown that is a failure: a
+    /// server that cannot tick cannot be played, and the binary exits non-zero.
+    pub async fn tick_ended(&self) -> TickEnd {
+        let mut ended = self.tick_ended.clone();
+        match ended.wait_for(Option::is_some).await {
+            Ok(end) => end.clone().unwrap_or(TickEnd::Stopped),
+            Err(_) => TickEnd::Stopped,
+        }
+    }
+
+    /// Stops the tick loop and nothing else, as a stuck or crashed tick would leave the server: the
+    /// liveness check's failure, seen from outside (tests of `/healthz` and of the supervisor use it).
+    pub fn stop_ticking(&self) {
+        self.stop_tick.store(true, Ordering::Relaxed);
+    }
+
     /// Closes every connection with the reason "server shutting down", stops the tick thread and waits (up
     /// to [`SHUTDOWN_GRACE`]) for the close frames to leave.
     pub async fn shutdown(mut self) {
+        self.health.drain();
         let _ = self.shutdown.send(true);
         self.endpoint
             .close(VarInt::from_u32(close_code::SHUTTING_DOWN), b"server shutting down");

@@ -2,8 +2,10 @@
 //! simulation, runs one tick, and hands the outbox to the [`crate::dispatch`] task, which sends it.
 
 use crate::dispatch::{Dispatch, DispatchSender, close_conn};
+use crate::game::resources::TickStats;
 use crate::game::{ClientId, Inbound, Outbound, Sim};
-use crate::metrics::Metrics;
+use crate::health::{Health, TickEnd};
+use crate::metrics::{Metrics, add};
 use crate::net::{ClientHandle, ToTick};
 use arena_shared::protocol::close_code;
 use std::collections::HashMap;
@@ -21,6 +23,7 @@ pub struct TickLoop {
     clients: HashMap<ClientId, ClientHandle>,
     to_dispatch: DispatchSender,
     metrics: Arc<Metrics>,
+    health: Arc<Health>,
     period: Duration,
     stop: Arc<AtomicBool>,
     outbox: Vec<Outbound>,
@@ -32,6 +35,7 @@ impl TickLoop {
         from_edge: mpsc::Receiver<ToTick>,
         to_dispatch: DispatchSender,
         metrics: Arc<Metrics>,
+        health: Arc<Health>,
         tick_rate: u16,
         stop: Arc<AtomicBool>,
     ) -> Self {
@@ -42,6 +46,7 @@ impl TickLoop {
             clients: HashMap::new(),
             to_dispatch,
             metrics,
+            health,
             period,
             stop,
             outbox: Vec::new(),
@@ -61,11 +66,11 @@ impl TickLoop {
             let capacity = self.outbox.len();
             let outbox = std::mem::replace(&mut self.outbox, Vec::with_capacity(capacity));
             self.to_dispatch.send(Dispatch::Out(outbox));
-            self.metrics
-                .players
-                .store(u64::from(self.sim.stats().players), Ordering::Relaxed);
+            let stats = self.sim.stats();
+            record_stats(&self.metrics, &stats);
             self.metrics.record_tick(started.elapsed(), self.period);
             let now = Instant::now();
+            self.health.ticked(now, stats.players as usize);
             if now < next {
                 std::thread::sleep(next - now);
                 next += self.period;
@@ -106,6 +111,82 @@ impl TickLoop {
                 Err(TryRecvError::Empty) => return true,
                 Err(TryRecvError::Disconnected) => return false,
             }
+        }
+    }
+}
+
+/// Runs the tick loop `run` on the calling thread and says how it ended: a panic is caught here (after the
+/// panic hook printed it) so the process can report it and exit instead of lingering without a tick.
+pub fn supervise(run: impl FnOnce()) -> TickEnd {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(()) => TickEnd::Stopped,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".into());
+            TickEnd::Panicked(message)
+        }
+    }
+}
+
+/// Adds what one tick counted to the server's running totals.
+fn record_stats(metrics: &Metrics, stats: &TickStats) {
+    metrics.players.store(u64::from(stats.players), Ordering::Relaxed);
+    add(&metrics.players_joined, stats.players_joined);
+    add(&metrics.players_resumed, stats.players_resumed);
+    // `rejected_full` is counted by the edge when it sends the `Reject`, with every other refusal.
+    add(&metrics.inputs_invalid, stats.inputs_invalid);
+    add(&metrics.inputs_overflowed, stats.inputs_overflowed);
+    add(&metrics.inputs_lost, stats.inputs_lost);
+    add(&metrics.inputs_too_fast, stats.inputs_too_fast);
+    add(&metrics.chat_refused, stats.chat_refused);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_loop_is_reported_with_its_message() {
+        assert_eq!(supervise(|| {}), TickEnd::Stopped);
+        assert_eq!(
+            supervise(|| panic!("the world fell over at tick {}", 7)),
+            TickEnd::Panicked("the world fell over at tick 7".into())
+        );
+        assert_eq!(supervise(|| panic!("plain")), TickEnd::Panicked("plain".into()));
+    }
+
+    #[test]
+    fn every_counter_of_a_tick_reaches_the_metrics() {
+        let m = Metrics::default();
+        let stats = TickStats {
+            players: 9,
+            players_joined: 1,
+            players_resumed: 2,
+            rejected_full: 3,
+            inputs_invalid: 4,
+            inputs_overflowed: 5,
+            inputs_lost: 6,
+            inputs_too_fast: 7,
+            chat_refused: 8,
+            ..TickStats::default()
+        };
+        record_stats(&m, &stats);
+        record_stats(&m, &stats);
+        let text = m.render_prometheus();
+        for line in [
+            "arena_players 9",
+            "arena_players_joined_total 2",
+            "arena_players_resumed_total 4",
+            "arena_inputs_invalid_total 8",
+            "arena_inputs_overflowed_total 10",
+            "arena_inputs_lost_total 12",
+            "arena_inputs_too_fast_total 14",
+            "arena_chat_refused_total 16",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }
     }
 }

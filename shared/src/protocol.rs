@@ -14,11 +14,14 @@ use crate::math::Vec2;
 use serde::{Deserialize, Serialize};
 
 mod inputs;
+mod text;
 
 pub use inputs::Inputs;
+pub use text::{FORMAT_CHARACTERS, TextError, clean_chat, clean_name, is_format};
 
 /// Bumped on every incompatible change; a `Hello` with another version gets `Reject { VersionMismatch }`.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// Version 2: `Welcome` carries the snapshot rate.
+pub const PROTOCOL_VERSION: u16 = 2;
 /// The ALPN both ends offer in the TLS handshake; a peer without it fails the handshake.
 pub const ALPN: &[u8] = b"arena/1";
 
@@ -111,6 +114,9 @@ pub struct Welcome {
     pub player_id: PlayerId,
     /// World ticks per second.
     pub tick_rate: u16,
+    /// Snapshots per second this client is sent (at most `tick_rate`): clients draw others two snapshot
+    /// intervals in the past.
+    pub snapshot_rate: u16,
     pub arena: Arena,
     /// The token to resume this player with after a lost connection.
     pub session_token: SessionToken,
@@ -123,7 +129,7 @@ pub enum RejectReason {
     VersionMismatch { server: u16 },
     /// The server is at its player limit.
     Full,
-    /// The name is empty, too long, or has control characters.
+    /// The name is empty (once format characters are dropped), too long, or has control characters.
     BadName,
     /// The server is shutting down.
     ShuttingDown,
@@ -206,64 +212,4 @@ pub struct ProjectileSnapshot {
     pub owner: PlayerId,
     pub pos: Vec2,
     pub vel: Vec2,
-}
-
-/// Why a name or chat line was refused, see [`clean_name`] and [`clean_chat`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    #[error("empty")]
-    Empty,
-    #[error("too long")]
-    TooLong,
-    #[error("has control characters")]
-    ControlCharacters,
-}
-
-/// A player name as the server accepts it: trimmed, 1 to [`MAX_NAME_CHARS`] characters, none of them control
-/// characters.
-pub fn clean_name(name: &str) -> Result<String, TextError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(TextError::Empty);
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(TextError::TooLong);
-    }
-    if name.chars().any(char::is_control) {
-        return Err(TextError::ControlCharacters);
-    }
-    Ok(name.to_owned())
-}
-
-/// A chat line as the server relays it: control characters removed, trimmed, 1 to [`MAX_CHAT_CHARS`] characters.
-pub fn clean_chat(text: &str) -> Result<String, TextError> {
-    let cleaned: String = text.chars().filter(|c| !c.is_control()).collect();
-    let cleaned = cleaned.trim();
-    if cleaned.is_empty() {
-        return Err(TextError::Empty);
-    }
-    if cleaned.chars().count() > MAX_CHAT_CHARS {
-        return Err(TextError::TooLong);
-    }
-    Ok(cleaned.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_trimmed_and_checked() {
-        assert_eq!(clean_name("  ada "), Ok("ada".into()));
-        assert_eq!(clean_name("   "), Err(TextError::Empty));
-        assert_eq!(clean_name(&"x".repeat(MAX_NAME_CHARS + 1)), Err(TextError::TooLong));
-        assert_eq!(clean_name("a\u{1b}[2J"), Err(TextError::ControlCharacters));
-    }
-
-    #[test]
-    fn chat_loses_control_characters() {
-        assert_eq!(clean_chat("hi\u{7}\u{1b} there\n"), Ok("hi there".into()));
-        assert_eq!(clean_chat("\n\t"), Err(TextError::Empty));
-        assert_eq!(clean_chat(&"é".repeat(MAX_CHAT_CHARS + 1)), Err(TextError::TooLong));
-    }
 }

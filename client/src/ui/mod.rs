@@ -54,8 +54,8 @@ impl Drop for TerminalGuard {
 pub async fn play(mut session: Session, name: String, interp_delay: Option<Duration>) -> Result<Outcome, ClientError> {
     let tick_rate = session.welcome().tick_rate.max(1);
     let start = Instant::now();
-    let delay = interp_delay.unwrap_or_else(|| ClientGame::default_interp_delay(tick_rate));
-    let mut game = ClientGame::new(session.welcome(), delay, start);
+    let delay = |session: &Session| interp_delay.unwrap_or_else(|| ClientGame::default_interp_delay(session.welcome()));
+    let mut game = ClientGame::new(session.welcome(), delay(&session), start);
     let mut terminal = ratatui::init(); // also installs a panic hook that restores the terminal
     let enhanced = terminal::supports_keyboard_enhancement().unwrap_or(false)
         && execute!(
@@ -126,7 +126,7 @@ pub async fn play(mut session: Session, name: String, interp_delay: Option<Durat
                     match crate::bot::resume(&session, reason).await {
                         Ok(new) => {
                             session = new;
-                            let mut fresh = ClientGame::new(session.welcome(), delay, start);
+                            let mut fresh = ClientGame::new(session.welcome(), delay(&session), start);
                             fresh.chat = std::mem::take(&mut game.chat);
                             fresh.kill_feed = std::mem::take(&mut game.kill_feed);
                             game = fresh;

@@ -26,6 +26,7 @@ fn game() -> (ClientGame, Instant) {
     let welcome = Welcome {
         player_id: 1,
         tick_rate: 60,
+        snapshot_rate: 60,
         arena: Arena::standard(),
         session_token: [0; 16],
     };

@@ -74,6 +74,11 @@ pub enum Outbound {
     },
     /// Disconnect this client, telling it why.
     Kick { client: ClientId, reason: String },
+    /// Refuse this client's `Hello` (it never joined the world): a `Reject` frame, then the connection closes.
+    Reject {
+        client: ClientId,
+        reason: arena_shared::protocol::RejectReason,
+    },
 }
 
 /// How a simulation is set up.
@@ -151,6 +156,13 @@ impl Sim {
     pub fn set_resume_grace(&mut self, grace: std::time::Duration) {
         let mut settings = self.world.resource_mut::<resources::Settings>();
         settings.resume_grace_ticks = (grace.as_secs_f64() * f64::from(settings.tick_rate)).round() as u32;
+    }
+
+    /// Sets the most players the world holds at once, connected or away (held for a resume); a join beyond
+    /// is refused with [`Outbound::Reject`] `Full`, while a resume of a held player always succeeds. The
+    /// default is no limit.
+    pub fn set_max_players(&mut self, max_players: usize) {
+        self.world.resource_mut::<resources::Settings>().max_players = max_players;
     }
 
     /// Uses `source` for session tokens instead of the OS RNG (tests).

@@ -18,6 +18,9 @@ pub struct Settings {
     pub replication: super::ReplicationConfig,
     /// Ticks a player whose connection was lost is held for a resume.
     pub resume_grace_ticks: u32,
+    /// Most players the world holds at once, connected or away (held for a resume); joins beyond are
+    /// refused with `Reject { Full }`. Unlimited ([`usize::MAX`]) unless set with `Sim::set_max_players`.
+    pub max_players: usize,
 }
 
 /// Default seconds a player whose connection was lost is held for a resume.
@@ -129,6 +132,12 @@ pub struct TickStats {
     pub inputs_lost: u32,
     /// Chat lines refused this tick (empty or too long).
     pub chat_refused: u32,
+    /// New players spawned this tick.
+    pub players_joined: u32,
+    /// Resumes this tick that took back a held (or still connected) player.
+    pub players_resumed: u32,
+    /// Joins refused this tick because the world held `max_players` already.
+    pub rejected_full: u32,
 }
 
 pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: super::ReplicationConfig) {
@@ -141,8 +150,10 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: sup
         dt: 1.0 / f32::from(tick_rate),
         replication,
         resume_grace_ticks,
+        max_players: usize::MAX,
     });
     world.insert_resource(super::systems::sessions::Sessions::from_os());
+    world.insert_resource(super::systems::sessions::Names::default());
     world.insert_resource(TickCount::default());
     world.insert_resource(ArenaMap(config.arena.clone(), WallIndex::new(&config.arena)));
     world.insert_resource(GameRng(StdRng::seed_from_u64(config.seed)));

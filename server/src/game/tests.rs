@@ -7,6 +7,8 @@ use arena_shared::protocol::{FRAME_HEADER_LEN, Inputs, ServerDatagram, ServerFra
 use arena_shared::rules::{Input, MAX_HEALTH, buttons};
 use arena_shared::{Vec2, arena::Arena};
 
+mod sessions;
+
 pub(super) fn open_arena() -> Arena {
     Arena {
         width: 40.0,
@@ -30,6 +32,7 @@ pub(super) struct Out {
     pub(super) frames: Vec<(Option<ClientId>, ServerFrame)>,
     snapshots: Vec<(ClientId, Snapshot)>,
     kicks: Vec<(ClientId, String)>,
+    pub(super) rejects: Vec<(ClientId, arena_shared::protocol::RejectReason)>,
 }
 
 pub(super) fn step(sim: &mut Sim) -> Out {
@@ -56,6 +59,7 @@ pub(super) fn step(sim: &mut Sim) -> Out {
                 out.snapshots.push((client, snapshot_of(&header, &view)));
             }
             Outbound::Kick { client, reason } => out.kicks.push((client, reason)),
+            Outbound::Reject { client, reason } => out.rejects.push((client, reason)),
         }
     }
     out

@@ -1,8 +1,10 @@
-//! A minimal HTTP endpoint for operators and orchestrators: `GET /metrics` (Prometheus text) and
-//! `GET /healthz` (200 while the server runs). It reads at most [`MAX_REQUEST`] bytes per request within
+//! A minimal HTTP endpoint for operators and orchestrators: `GET /metrics` (Prometheus text), `GET /healthz`
+//! (liveness: 200 while the tick loop ticks, else 503 with the reason) and `GET /readyz` (readiness: 200 when
+//! a new player could join, else 503 with the reason: starting, draining, full or not alive). It reads at most [`MAX_REQUEST`] bytes per request within
 //! [`REQUEST_TIMEOUT`] and serves at most [`MAX_CONNECTIONS`] at once; anything else is closed.
 
 use super::Metrics;
+use crate::health::Health;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +25,7 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Serves requests until the task is dropped.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<Health>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -32,15 +34,15 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             continue;
         };
-        let metrics = metrics.clone();
+        let (metrics, health) = (metrics.clone(), health.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &metrics)).await;
+            let _ = tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &metrics, &health)).await;
             drop(slot);
         });
     }
 }
 
-async fn answer(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
+async fn answer(mut stream: TcpStream, metrics: &Metrics, health: &Health) -> std::io::Result<()> {
     let mut buf = vec![0u8; MAX_REQUEST];
     let mut len = 0;
     while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && !buf[..len].ends_with(b"\n\n") {
@@ -57,8 +59,17 @@ async fn answer(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()>
     let mut words = request.split_whitespace();
     match (words.next(), words.next()) {
         (Some("GET"), Some("/metrics")) => respond(&mut stream, "200 OK", &metrics.render_prometheus()).await,
-        (Some("GET"), Some("/healthz")) => respond(&mut stream, "200 OK", "ok\n").await,
-        _ => respond(&mut stream, "404 Not Found", "try /metrics or /healthz\n").await,
+        (Some("GET"), Some("/healthz")) => check(&mut stream, health.liveness(std::time::Instant::now())).await,
+        (Some("GET"), Some("/readyz")) => check(&mut stream, health.readiness(std::time::Instant::now())).await,
+        _ => respond(&mut stream, "404 Not Found", "try /metrics, /healthz or /readyz\n").await,
+    }
+}
+
+/// 200 "ok", or 503 with the reason.
+async fn check(stream: &mut TcpStream, verdict: Result<(), String>) -> std::io::Result<()> {
+    match verdict {
+        Ok(()) => respond(stream, "200 OK", "ok\n").await,
+        Err(reason) => respond(stream, "503 Service Unavailable", &format!("{reason}\n")).await,
     }
 }
 

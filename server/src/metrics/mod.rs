@@ -110,12 +110,18 @@ pub struct Metrics {
     pub connections_accepted: AtomicU64,
     /// Connection attempts refused before the handshake (at the connection cap, or shutting down).
     pub connections_refused: AtomicU64,
-    /// Connections that failed or timed out in the QUIC/TLS handshake or before `Hello`.
+    /// Connections that failed or timed out in the QUIC/TLS handshake or before `Hello` (evicted ones too).
     pub handshakes_failed: AtomicU64,
+    /// Pending handshakes closed to make room for a newer one (the pending bound was reached).
+    pub handshakes_evicted: AtomicU64,
+    /// QUIC Retry packets sent: new connections asked to prove their address while many handshakes pend.
+    pub retries_sent: AtomicU64,
     /// `Hello`s answered with `Reject`.
     pub rejected: AtomicU64,
-    /// Players that joined the world.
+    /// Players that joined the world (new players, not resumes).
     pub players_joined: AtomicU64,
+    /// Players taken back by a new connection within the resume grace window.
+    pub players_resumed: AtomicU64,
     /// Clients disconnected for breaking the protocol (malformed frames, too many bad datagrams, ...).
     pub protocol_violations: AtomicU64,
     /// Clients kicked by the game (invalid inputs) or for not reading their control stream.
@@ -136,6 +142,10 @@ pub struct Metrics {
     pub inputs_overflowed: AtomicU64,
     /// Inputs refused by validation (impossible sequence jumps, non-finite aims).
     pub inputs_invalid: AtomicU64,
+    /// Inputs that asked to move faster than allowed (clamped, not refused).
+    pub inputs_too_fast: AtomicU64,
+    /// Chat lines the game refused (empty or too long after cleaning).
+    pub chat_refused: AtomicU64,
     /// Snapshot datagrams handed to QUIC.
     pub snapshot_datagrams_sent: AtomicU64,
     /// Snapshot bytes handed to QUIC (datagram payloads).
@@ -157,6 +167,11 @@ pub fn inc(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Adds `n` to a counter.
+pub fn add(counter: &AtomicU64, n: impl Into<u64>) {
+    counter.fetch_add(n.into(), Ordering::Relaxed);
+}
+
 impl Metrics {
     /// Records one tick's duration and whether it overran the period.
     pub fn record_tick(&self, took: Duration, period: Duration) {
@@ -176,17 +191,22 @@ impl Metrics {
 
     /// Every counter and the tick-time quantiles in the Prometheus text format.
     pub fn render_prometheus(&self) -> String {
-        let counters: [(&str, &AtomicU64); 20] = [
+        let counters: [(&str, &AtomicU64); 25] = [
             ("inputs_overflowed_total", &self.inputs_overflowed),
             ("inputs_rate_limited_total", &self.inputs_rate_limited),
             ("chat_rate_limited_total", &self.chat_rate_limited),
             ("inputs_lost_total", &self.inputs_lost),
             ("inputs_invalid_total", &self.inputs_invalid),
+            ("inputs_too_fast_total", &self.inputs_too_fast),
+            ("chat_refused_total", &self.chat_refused),
             ("connections_accepted_total", &self.connections_accepted),
             ("connections_refused_total", &self.connections_refused),
             ("handshakes_failed_total", &self.handshakes_failed),
+            ("handshakes_evicted_total", &self.handshakes_evicted),
+            ("retries_sent_total", &self.retries_sent),
             ("rejected_total", &self.rejected),
             ("players_joined_total", &self.players_joined),
+            ("players_resumed_total", &self.players_resumed),
             ("protocol_violations_total", &self.protocol_violations),
             ("kicks_total", &self.kicks),
             ("datagrams_received_total", &self.datagrams_received),

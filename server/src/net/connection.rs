@@ -6,6 +6,7 @@
 //! disconnect. A bad frame disconnects at once, with the reason in the QUIC close.
 
 use super::limits::{TokenBucket, WindowCounter};
+use super::pending::Ticket;
 use super::{
     BAD_DATAGRAM_WINDOW, CHAT_BURST, CHAT_RATE, ClientHandle, Edge, FRAME_QUEUE, INPUT_RATE_FACTOR, MAX_BAD_DATAGRAMS,
     MAX_CHAT_EXCESS, MAX_EXCESS_SECONDS, ToConn, ToTick,
@@ -33,6 +34,8 @@ enum End {
     Violation(String),
     /// The game kicked the client (the frame was sent); close with this reason.
     Kicked(String),
+    /// The game refused the client's `Hello` (the `Reject` frame was sent); close with this reason.
+    Rejected(String),
 }
 
 /// Why a frame could not be read.
@@ -57,31 +60,47 @@ fn close(conn: &Connection, code: u32, reason: &str) {
     conn.close(VarInt::from_u32(code), reason.as_bytes());
 }
 
-/// Runs a connection from its first packet to its end.
-pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge) {
+/// Runs a connection from its first packet to its end. `ticket` holds its place among the pending handshakes
+/// until `Hello`; an eviction closes it sooner than the deadline.
+pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Ticket) {
     let peer = incoming.remote_address();
     let deadline = tokio::time::Instant::now() + edge.limits.handshake_timeout;
-    let conn = match tokio::time::timeout_at(deadline, incoming).await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => {
-            tracing::debug!(%peer, error = %e, "QUIC handshake failed");
-            inc(&edge.metrics.handshakes_failed);
-            return;
+    let handshake = tokio::select! {
+        biased;
+        () = ticket.evicted() => None,
+        handshake = tokio::time::timeout_at(deadline, incoming) => Some(handshake),
+    };
+    let conn = match handshake {
+        None => {
+            tracing::debug!(%peer, "evicted during the QUIC handshake");
+            return inc(&edge.metrics.handshakes_failed);
         }
-        Err(_) => {
+        Some(Ok(Ok(conn))) => conn,
+        Some(Ok(Err(e))) => {
+            tracing::debug!(%peer, error = %e, "QUIC handshake failed");
+            return inc(&edge.metrics.handshakes_failed);
+        }
+        Some(Err(_)) => {
             tracing::debug!(%peer, "QUIC handshake timed out");
-            inc(&edge.metrics.handshakes_failed);
-            return;
+            return inc(&edge.metrics.handshakes_failed);
         }
     };
     inc(&edge.metrics.connections_accepted);
-    let hello = tokio::time::timeout_at(deadline, async {
+    let hello = async {
         let (send, mut recv) = conn.accept_bi().await.map_err(|_| None)?;
         let payload = read_frame(&mut recv).await.map_err(|e| Some(e.to_string()))?;
         let frame = codec::decode_client_frame(&payload).map_err(|e| Some(e.to_string()))?;
         Ok::<_, Option<String>>((send, recv, frame))
-    })
-    .await;
+    };
+    let hello = tokio::select! {
+        biased;
+        () = ticket.evicted() => {
+            inc(&edge.metrics.handshakes_failed);
+            return close(&conn, close_code::PROTOCOL_VIOLATION, "evicted: too many connections waiting to say Hello");
+        }
+        hello = tokio::time::timeout_at(deadline, hello) => hello,
+    };
+    drop(ticket);
     let (mut send, recv, hello) = match hello {
         Ok(Ok((send, recv, ClientFrame::Hello(hello)))) => (send, recv, hello),
         Ok(Ok((_, _, other))) => return violation(&conn, &format!("expected Hello, got {other:?}"), edge, peer),
@@ -96,6 +115,14 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge) {
             );
         }
     };
+    if conn.max_datagram_size().is_none() {
+        return violation(
+            &conn,
+            "the client does not accept QUIC datagrams, which carry the snapshots",
+            edge,
+            peer,
+        );
+    }
     if hello.protocol_version != PROTOCOL_VERSION {
         let reason = RejectReason::VersionMismatch {
             server: PROTOCOL_VERSION,
@@ -129,7 +156,6 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge) {
     {
         return close(&conn, close_code::SHUTTING_DOWN, "server shutting down");
     }
-    inc(&edge.metrics.players_joined);
     tracing::info!(%peer, ?client, %name, "player joined");
 
     let end = tokio::select! {
@@ -146,6 +172,10 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge) {
         End::Kicked(reason) => {
             inc(&edge.metrics.kicks);
             close(&conn, close_code::KICKED, reason);
+        }
+        End::Rejected(reason) => {
+            inc(&edge.metrics.rejected);
+            close(&conn, close_code::REJECTED, reason);
         }
     }
     tracing::info!(%peer, ?client, %name, ?end, "connection ended");
@@ -196,6 +226,13 @@ async fn write_frames(send: &mut SendStream, mut frames: mpsc::Receiver<ToConn>)
                 }
                 return End::Kicked(reason);
             }
+            ToConn::Reject(reason) => {
+                let text = reason.to_string();
+                if let Ok(frame) = codec::encode_frame(&ServerFrame::Reject { reason }) {
+                    finish_with(send, &frame).await;
+                }
+                return End::Rejected(text);
+            }
         }
     }
     End::Gone // the tick thread let go of this client (shutdown)
@@ -224,14 +261,19 @@ async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> En
                     }
                     continue;
                 }
-                if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(ToTick::Event(Inbound::Chat { client, text }))
-                {
-                    inc(&edge.metrics.inputs_dropped);
-                }
+                forward(edge, Inbound::Chat { client, text });
             }
             Ok(ClientFrame::Hello(_)) => return End::Violation("Hello after the handshake".into()),
             Err(e) => return End::Violation(format!("malformed frame: {e}")),
         }
+    }
+}
+
+/// Hands an input or a chat line to the tick thread without waiting: when its queue is full, the event is
+/// dropped and counted (a late input is worth less than a tick on time).
+fn forward(edge: &Edge, event: Inbound) {
+    if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(ToTick::Event(event)) {
+        inc(&edge.metrics.inputs_dropped);
     }
 }
 
@@ -256,12 +298,7 @@ async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge) -> End
                     return End::Violation("input flood: far over the input rate limit".into());
                 }
             }
-            Ok(ClientDatagram::Input(datagram)) => {
-                let event = ToTick::Event(Inbound::Input { client, datagram });
-                if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(event) {
-                    inc(&edge.metrics.inputs_dropped);
-                }
-            }
+            Ok(ClientDatagram::Input(datagram)) => forward(edge, Inbound::Input { client, datagram }),
             Err(_) => {
                 inc(&edge.metrics.bad_datagrams);
                 if window_start.elapsed() > BAD_DATAGRAM_WINDOW {
@@ -277,5 +314,44 @@ async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge) -> End
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::EdgeLimits;
+    use std::sync::Arc;
+    use tokio::sync::watch;
+
+    #[test]
+    fn a_full_tick_queue_drops_and_counts() {
+        let (to_tick, mut from_edge) = mpsc::channel(1);
+        let (_shutdown, shutdown_rx) = watch::channel(false);
+        let limits = EdgeLimits {
+            max_players: 1,
+            max_connections_per_ip: 1,
+            handshake_timeout: Duration::from_secs(1),
+            tick_rate: 60,
+            max_pending_handshakes: 1,
+            retry_above: 1,
+        };
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let edge = Edge::new(to_tick, metrics.clone(), limits, shutdown_rx);
+        let chat = |text: &str| Inbound::Chat {
+            client: ClientId(1),
+            text: text.into(),
+        };
+        forward(&edge, chat("queued"));
+        forward(&edge, chat("dropped"));
+        assert!(
+            metrics
+                .render_prometheus()
+                .lines()
+                .any(|l| l == "arena_inputs_dropped_total 1"),
+            "the second did not fit"
+        );
+        assert!(matches!(from_edge.try_recv(), Ok(ToTick::Event(Inbound::Chat { text, .. })) if text == "queued"));
+        assert!(from_edge.try_recv().is_err());
     }
 }

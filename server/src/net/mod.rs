@@ -7,6 +7,7 @@
 
 pub mod connection;
 pub mod limits;
+pub mod pending;
 pub mod quic;
 
 use crate::game::{ClientId, Inbound};
@@ -20,7 +21,8 @@ use tokio::sync::{Semaphore, mpsc, watch};
 /// Default time a client has from its first packet to a complete `Hello` (QUIC/TLS handshake included); then
 /// it is closed (`--handshake-timeout-ms`).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default connections one IP address may hold (`--max-connections-per-ip`); more are refused at once.
+/// Default connections one client address may hold (`--max-connections-per-ip`): an IPv4 address, or an
+/// IPv6 /64 (see [`limits::ip_key`]; IPv4-mapped IPv6 counts as IPv4); more are refused at once.
 pub const MAX_CONNECTIONS_PER_IP: usize = 16;
 /// Input datagrams per second a client may send, as a multiple of the tick rate; the excess is dropped and
 /// counted, and a client over by more than [`MAX_EXCESS_SECONDS`] seconds' worth within
@@ -46,9 +48,16 @@ pub const FRAME_QUEUE: usize = 2 * arena_shared::protocol::MAX_LISTED_PLAYERS;
 pub const MAX_BAD_DATAGRAMS: u32 = 20;
 /// The window over which [`MAX_BAD_DATAGRAMS`] counts.
 pub const BAD_DATAGRAM_WINDOW: Duration = Duration::from_secs(10);
-/// Connections (handshaking or playing) above the player limit that the server still accepts, so a full
-/// server can answer `Reject { Full }` instead of silence; attempts beyond are refused at once.
+/// Connections past `Hello` above the player limit that the server still takes to the simulation, so a full
+/// world can answer `Reject { Full }` itself and a resume racing its old connection finds a place; beyond
+/// them the edge answers `Reject { Full }` at once.
 pub const EXTRA_CONNECTIONS: usize = 16;
+/// Default handshakes (connections not yet past `Hello`) pending at once (`--max-pending-handshakes`); a new
+/// one beyond evicts the oldest.
+pub const MAX_PENDING_HANDSHAKES: usize = 128;
+/// Default pending handshakes from which a new connection must first prove its address with a QUIC Retry
+/// (`--retry-above`): one more round trip for it, and a spoofed source address never gets a connection.
+pub const RETRY_ABOVE: usize = 32;
 
 /// What the edge tells the tick thread.
 #[derive(Debug)]
@@ -72,6 +81,8 @@ pub enum ToConn {
     Frame(Bytes),
     /// Write a `Kick` with this reason, then close the connection.
     Kick(String),
+    /// The simulation refused the client's `Hello` (the world is full): write a `Reject`, then close.
+    Reject(arena_shared::protocol::RejectReason),
 }
 
 /// How the tick thread reaches one client.
@@ -88,6 +99,10 @@ pub struct EdgeLimits {
     pub max_connections_per_ip: usize,
     pub handshake_timeout: Duration,
     pub tick_rate: u16,
+    /// Handshakes pending at once; a new one beyond evicts the oldest.
+    pub max_pending_handshakes: usize,
+    /// Pending handshakes from which new connections must validate their address first (0: always).
+    pub retry_above: usize,
 }
 
 /// What every connection task shares.
@@ -97,10 +112,11 @@ pub struct Edge {
     pub limits: EdgeLimits,
     /// Connections per remote IP.
     pub per_ip: limits::PerIp,
-    /// Player slots; a connection holds one from `Join` until it is gone.
+    /// Player slots (players plus [`EXTRA_CONNECTIONS`]); a connection holds one from `Hello` until it is
+    /// gone. The world's own cap (players in it, away or not) is the simulation's.
     pub player_slots: Arc<Semaphore>,
-    /// Connection slots (players plus [`EXTRA_CONNECTIONS`]); held from accept to close.
-    pub connection_slots: Arc<Semaphore>,
+    /// Connections between accept and `Hello`.
+    pub pending: Arc<pending::Pending>,
     /// Becomes true when the server shuts down.
     pub shutdown: watch::Receiver<bool>,
     next_client: AtomicU64,
@@ -118,8 +134,8 @@ impl Edge {
             metrics,
             limits,
             per_ip: limits::PerIp::new(limits.max_connections_per_ip),
-            player_slots: Arc::new(Semaphore::new(limits.max_players)),
-            connection_slots: Arc::new(Semaphore::new(limits.max_players + EXTRA_CONNECTIONS)),
+            player_slots: Arc::new(Semaphore::new(limits.max_players + EXTRA_CONNECTIONS)),
+            pending: pending::Pending::new(limits.max_pending_handshakes),
             shutdown,
             next_client: AtomicU64::new(1),
         }
@@ -131,6 +147,10 @@ impl Edge {
 }
 
 /// Accepts connections until the endpoint closes, each in its own task.
+///
+/// Cheapest checks first: shutting down, then address validation when many handshakes are pending (a Retry
+/// costs the server one stateless packet), then the per-IP cap, then a place among the pending handshakes
+/// (evicting the oldest when they are all taken).
 pub async fn accept_loop(endpoint: quinn::Endpoint, edge: Arc<Edge>) {
     while let Some(incoming) = endpoint.accept().await {
         if *edge.shutdown.borrow() {
@@ -138,20 +158,33 @@ pub async fn accept_loop(endpoint: quinn::Endpoint, edge: Arc<Edge>) {
             inc(&edge.metrics.connections_refused);
             continue;
         }
+        let incoming = if !incoming.remote_address_validated()
+            && incoming.may_retry()
+            && edge.pending.len() >= edge.limits.retry_above
+        {
+            match incoming.retry() {
+                Ok(()) => {
+                    inc(&edge.metrics.retries_sent);
+                    continue;
+                }
+                Err(e) => e.into_incoming(),
+            }
+        } else {
+            incoming
+        };
         let Some(ip_slot) = edge.per_ip.acquire(incoming.remote_address().ip()) else {
             incoming.refuse();
             inc(&edge.metrics.connections_refused);
             continue;
         };
-        let Ok(slot) = edge.connection_slots.clone().try_acquire_owned() else {
-            incoming.refuse();
-            inc(&edge.metrics.connections_refused);
-            continue;
-        };
+        let (ticket, evicted) = edge.pending.enter();
+        if evicted {
+            inc(&edge.metrics.handshakes_evicted);
+        }
         let edge = edge.clone();
         tokio::spawn(async move {
-            connection::run(incoming, edge.next_client_id(), &edge).await;
-            drop((slot, ip_slot));
+            connection::run(incoming, edge.next_client_id(), &edge, ticket).await;
+            drop(ip_slot);
         });
     }
 }

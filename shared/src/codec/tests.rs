@@ -48,6 +48,7 @@ fn all_server_frames() -> Vec<ServerFrame> {
         ServerFrame::Welcome(Welcome {
             player_id: 4,
             tick_rate: 60,
+            snapshot_rate: 20,
             arena: Arena::standard(),
             session_token: [7; 16],
         }),

@@ -2,6 +2,10 @@
 //! despawn, and lost connections leave their player in the world (standing still, not replicated) for the
 //! resume grace window, after which it leaves for good.
 //!
+//! The world holds at most [`Settings::max_players`] players, connected or away: a join beyond is refused
+//! with `Reject { Full }`, a resume of a held player never is. No two players hold the same name (compared
+//! case-insensitively): a second "ada" plays as "ada 2".
+//!
 //! An exclusive system: each event sees the world as the previous one left it, so a join and a resume in
 //! the same tick, or a join and a leave, are handled in arrival order.
 
@@ -10,12 +14,12 @@ use crate::game::components::{Body, Client, Player, PlayerBundle, Score};
 use crate::game::input::{Conduct, InputBuffer};
 use crate::game::messages::{PlayerJoined, PlayerLeft};
 use crate::game::replication::Replicator;
-use crate::game::resources::{ArenaMap, GameRng, Ids, Inbox, Index, Outbox, Settings, TickCount};
+use crate::game::resources::{ArenaMap, GameRng, Ids, Inbox, Index, Outbox, Settings, TickCount, TickStats};
 use crate::game::{ClientId, Inbound, Outbound};
-use arena_shared::protocol::{ServerFrame, SessionToken, Welcome};
+use arena_shared::protocol::{MAX_NAME_CHARS, RejectReason, ServerFrame, SessionToken, Welcome};
 use arena_shared::rules::{PlayerState, pick_spawn};
 use bevy_ecs::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A player whose connection was lost, held for a resume since this tick.
 #[derive(Component, Debug, Clone, Copy)]
@@ -70,6 +74,37 @@ impl Sessions {
     }
 }
 
+/// The names the players in the world hold (away ones included), lowercased.
+#[derive(Resource, Debug, Default)]
+pub struct Names(HashSet<String>);
+
+impl Names {
+    /// `wanted` (a cleaned name), or when another player holds it, the first free one of "wanted 2",
+    /// "wanted 3"…, its base shortened so the whole fits in [`MAX_NAME_CHARS`]. Held until released.
+    fn claim(&mut self, wanted: &str) -> String {
+        let mut n = 1u64;
+        loop {
+            let candidate = if n == 1 { wanted.to_owned() } else { numbered(wanted, n) };
+            if self.0.insert(candidate.to_lowercase()) {
+                return candidate;
+            }
+            n += 1;
+        }
+    }
+
+    fn release(&mut self, name: &str) {
+        self.0.remove(&name.to_lowercase());
+    }
+}
+
+/// "base n", within [`MAX_NAME_CHARS`] characters.
+fn numbered(base: &str, n: u64) -> String {
+    let suffix = format!(" {n}");
+    let room = MAX_NAME_CHARS.saturating_sub(suffix.chars().count());
+    let base: String = base.chars().take(room).collect();
+    format!("{}{suffix}", base.trim_end())
+}
+
 pub fn handle_sessions(world: &mut World) {
     let events: Vec<Inbound> = world
         .resource_mut::<Inbox>()
@@ -114,6 +149,16 @@ fn join(world: &mut World, client: ClientId, name: String) {
     if world.resource::<Index>().clients.contains_key(&client) {
         return;
     }
+    if world.resource::<Index>().players.len() >= world.resource::<Settings>().max_players {
+        let reason = RejectReason::Full;
+        world
+            .resource_mut::<Outbox>()
+            .0
+            .push(Outbound::Reject { client, reason });
+        world.resource_mut::<TickStats>().rejected_full += 1;
+        return;
+    }
+    let name = world.resource_mut::<Names>().claim(&name);
     let id = world.resource_mut::<Ids>().next_player();
     let spawn =
         world.resource_scope(|world, mut rng: Mut<GameRng>| pick_spawn(&world.resource::<ArenaMap>().0, &mut rng.0));
@@ -132,6 +177,7 @@ fn join(world: &mut World, client: ClientId, name: String) {
     index.clients.insert(client, entity);
     index.players.insert(id, entity);
     welcome(world, client, entity);
+    world.resource_mut::<TickStats>().players_joined += 1;
     world.write_message(PlayerJoined { id, name });
 }
 
@@ -158,6 +204,7 @@ fn resume(world: &mut World, client: ClientId, token: SessionToken) -> bool {
         .insert((Client(client), InputBuffer::default(), Replicator::default()));
     world.resource_mut::<Index>().clients.insert(client, entity);
     welcome(world, client, entity);
+    world.resource_mut::<TickStats>().players_resumed += 1;
     true
 }
 
@@ -179,6 +226,7 @@ fn welcome(world: &mut World, client: ClientId, entity: Entity) {
     let welcome = ServerFrame::Welcome(Welcome {
         player_id: id,
         tick_rate: settings.tick_rate,
+        snapshot_rate: settings.replication.snapshot_rate,
         arena,
         session_token: token,
     });
@@ -195,9 +243,10 @@ fn welcome(world: &mut World, client: ClientId, entity: Entity) {
 }
 
 fn remove_player(world: &mut World, entity: Entity) {
-    let Some(id) = world.get::<Player>(entity).map(|p| p.id) else {
+    let Some((id, name)) = world.get::<Player>(entity).map(|p| (p.id, p.name.clone())) else {
         return;
     };
+    world.resource_mut::<Names>().release(&name);
     if let Some(Token(token)) = world.get::<Token>(entity).copied() {
         world.resource_mut::<Sessions>().tokens.remove(&token);
     }
