@@ -33,11 +33,12 @@ pub struct Config {
     pub snapshot_rate: Option<u16>,
 
     /// Radius around each player within which other entities are sent to it, in units.
-    #[arg(long, env = "ARENA_VIEW_RADIUS", default_value_t = 75.0, value_parser = parse_radius)]
+    #[arg(long, env = "ARENA_VIEW_RADIUS", default_value_t = crate::game::DEFAULT_VIEW_RADIUS,
+          value_parser = parse_radius)]
     pub view_radius: f32,
 
     /// Bytes per second of snapshots each client may be sent (the priority scheme picks what fits).
-    #[arg(long, env = "ARENA_CLIENT_BANDWIDTH", default_value_t = 100_000,
+    #[arg(long, env = "ARENA_CLIENT_BANDWIDTH", default_value_t = crate::game::DEFAULT_CLIENT_BANDWIDTH,
           value_parser = clap::value_parser!(u32).range(2_000..=100_000_000))]
     pub client_bandwidth: u32,
 
@@ -77,7 +78,8 @@ pub struct Config {
     pub retry_above: usize,
 
     /// Seconds a player whose connection was lost is held, so its client can resume it.
-    #[arg(long, env = "ARENA_RESUME_GRACE_SECS", default_value_t = 10,
+    #[arg(long, env = "ARENA_RESUME_GRACE_SECS",
+          default_value_t = u64::from(crate::game::DEFAULT_RESUME_GRACE_SECS),
           value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub resume_grace_secs: u64,
 

@@ -2,7 +2,7 @@
 //! projectile, which is not a component but a row of the [`Projectiles`](super::resources::Projectiles)
 //! resource.
 
-use super::ClientId;
+use super::edge::ClientId;
 use super::input::{Conduct, InputBuffer};
 use super::replication::Replicator;
 use arena_shared::protocol::PlayerId;

@@ -1,12 +1,60 @@
 //! Tests of the projectiles' phase: flights worked out on two threads, or ahead of the phase, give the game
 //! of flying them one by one, kills included.
 
-use super::tests::{input, join, open_arena, step};
+use super::tests::{SMALL_WORLD, input, join, open_arena, step};
 use super::*;
 use arena_shared::Vec2;
 use arena_shared::arena::{Arena, Wall};
 use arena_shared::protocol::ServerFrame;
 use arena_shared::rules::MAX_HEALTH;
+use systems::ahead::HeadStart;
+use systems::combat::move_projectiles;
+
+/// What phase 4 saw, for counting from the outside what it took from the head start: the projectiles and
+/// the living players (entity; id and position) as the phase finds them, and the counts so far.
+#[derive(Resource, Default)]
+struct Seen {
+    list: Vec<components::Projectile>,
+    entities: Vec<Entity>,
+    targets: Vec<(u32, Vec2)>,
+    /// Flights worked out ahead that matched a projectile of phase 4, and of those the ones taken as far
+    /// from every player without a look.
+    matched: usize,
+    taken_far: usize,
+}
+
+/// Right before phase 4: the projectiles and the living players it will see, in its order.
+fn look_before(
+    mut seen: ResMut<Seen>,
+    projectiles: Res<resources::Projectiles>,
+    players: Query<(Entity, &components::Player, &components::Body)>,
+) {
+    let seen = &mut *seen;
+    seen.list.clone_from(&projectiles.0);
+    seen.entities.clear();
+    seen.targets.clear();
+    for (entity, player, body) in &players {
+        if body.0.is_alive() {
+            seen.entities.push(entity);
+            seen.targets.push((player.id, body.0.pos));
+        }
+    }
+}
+
+/// Right after phase 4: of the flights it took from the head start, which matched a projectile, and
+/// which were taken as far without a look (the players were those the head start saw, moved little).
+fn count_after(mut seen: ResMut<Seen>, head: Res<HeadStart>) {
+    let ahead = head.last_taken();
+    let far_known = ahead.players_stayed(&seen.entities, &seen.targets);
+    let worked: Vec<_> = seen
+        .list
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| ahead.get(i, p))
+        .collect();
+    seen.matched += worked.len();
+    seen.taken_far += worked.iter().filter(|w| far_known && w.far).count();
+}
 
 /// What a firefight came to.
 struct Fight {
@@ -42,7 +90,18 @@ fn firefight(players: u64, threads: u16, whole_head_starts: bool) -> Fight {
             ..ReplicationConfig::for_tick_rate(60)
         },
     );
-    s.world_mut().resource_mut::<systems::ahead::HeadStart>().complete = whole_head_starts;
+    s.set_handoffs(Handoffs {
+        whole_head_start: whole_head_starts,
+        ..SMALL_WORLD
+    });
+    s.world.insert_resource(Seen::default());
+    s.schedule.add_systems(
+        (
+            look_before.before(move_projectiles),
+            count_after.after(move_projectiles),
+        )
+            .in_set(TickSet::Projectiles),
+    );
     let (mut hashes, mut most) = (vec![], 0);
     for t in 0..400u32 {
         if t == 0 {
@@ -71,13 +130,13 @@ fn firefight(players: u64, threads: u16, whole_head_starts: bool) -> Fight {
         .iter(&s.world)
         .map(|sc| sc.deaths)
         .sum();
-    let head = s.world_mut().resource::<systems::ahead::HeadStart>();
+    let seen = s.world.resource::<Seen>();
     Fight {
         hashes,
         most,
         deaths,
-        matched: head.matched,
-        taken_far: head.taken_far,
+        matched: seen.matched,
+        taken_far: seen.taken_far,
     }
 }
 
@@ -89,7 +148,7 @@ fn flights_worked_out_on_two_threads_give_the_game_of_one_by_one() {
     let (most, deaths) = (one.most, one.deaths);
     let two = firefight(80, 2, false);
     assert!(
-        most >= systems::combat::PROJECTILES_TO_SPLIT,
+        most >= SMALL_WORLD.projectiles_to_split,
         "{most} projectiles at most: never split"
     );
     assert!(deaths > 20, "{deaths} deaths");
@@ -128,6 +187,7 @@ fn a_projectile_behind_the_killing_one_flies_on_through_the_dead() {
                 ..ReplicationConfig::for_tick_rate(60)
             },
         );
+        s.set_handoffs(SMALL_WORLD);
         join(&mut s, 1, "shooter");
         join(&mut s, 2, "victim");
         step(&mut s);

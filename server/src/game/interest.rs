@@ -124,8 +124,7 @@ impl Grid {
     /// every entity. The entries of a row are tested [`LANES`] at a time, with the same arithmetic as
     /// [`Grid::for_each_within`] (so the same outcome to the last bit), and only the entities inside are
     /// visited one by one. (Limiting each row to the circle's chord, and marking cells wholly inside without
-    /// a test, scans a third fewer entities but cost 1.8 times as much: the entities are few per row, the
-    /// bounds many.)
+    /// a test, scans fewer entities but cost more: the entities are few per row, the bounds many.)
     pub fn mark_within(&self, center: Vec2, radius: f32, bits: &mut [u64]) {
         let r2 = radius * radius;
         for row in self.rows_around(center, radius) {

@@ -6,7 +6,9 @@
 //! tick thread ([`crate::tick`]) is the only thing that owns it in a running server.
 
 pub mod components;
+mod config;
 pub mod cover;
+mod edge;
 #[cfg(test)]
 mod flight_tests;
 pub mod input;
@@ -22,107 +24,17 @@ pub(crate) mod test_rng;
 mod tests;
 pub mod workers;
 
-use arena_shared::arena::Arena;
-use arena_shared::protocol::{InputDatagram, PlayerId};
+use arena_shared::protocol::PlayerId;
 use bevy_ecs::prelude::*;
-use bytes::Bytes;
 use components::{Body, Player, Score};
+pub use config::{
+    DEFAULT_CLIENT_BANDWIDTH, DEFAULT_RESUME_GRACE_SECS, DEFAULT_VIEW_RADIUS, Handoffs, ReplicationConfig, SimConfig,
+    default_threads,
+};
+pub use edge::{ClientId, Inbound, Outbound};
 use resources::{Inbox, Outbox, Projectiles, TickCount, TickStats};
 pub use schedule::TickSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
-
-/// A connection's id, given by the network edge; unique for the server's lifetime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientId(pub u64);
-
-/// What the network edge hands to the simulation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Inbound {
-    /// A client finished its handshake (version and name already checked) and takes a player slot.
-    Join { client: ClientId, name: String },
-    /// A client finished its handshake asking to take back the player of `token`; when the token is not
-    /// live, it joins as a new player.
-    Resume {
-        client: ClientId,
-        name: String,
-        token: arena_shared::protocol::SessionToken,
-    },
-    /// A client left for good (it quit, or was kicked); its player leaves the world.
-    Leave { client: ClientId },
-    /// A client's connection was lost; its player is held for the resume grace window.
-    Lost { client: ClientId },
-    /// A decoded input datagram.
-    Input { client: ClientId, datagram: InputDatagram },
-    /// A chat line, not yet cleaned.
-    Chat { client: ClientId, text: String },
-}
-
-/// What the simulation hands back to the network edge after a tick.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outbound {
-    /// An encoded control frame (length prefix included) for one client.
-    Frame { client: ClientId, frame: Bytes },
-    /// An encoded control frame for every joined client.
-    Broadcast { frame: Bytes },
-    /// One client's full snapshot of `tick` (the naive baseline encoding), to split into datagrams at the edge.
-    Snapshot { client: ClientId, tick: u32, bytes: Bytes },
-    /// One client's delta snapshot of `tick`: a whole encoded `ServerDatagram::Delta`, sent as it is.
-    Delta {
-        client: ClientId,
-        tick: u32,
-        datagram: Bytes,
-    },
-    /// Disconnect this client, telling it why.
-    Kick { client: ClientId, reason: String },
-    /// Refuse this client's `Hello` (it never joined the world): a `Reject` frame, then the connection closes.
-    Reject {
-        client: ClientId,
-        reason: arena_shared::protocol::RejectReason,
-    },
-}
-
-/// How a simulation is set up.
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// Ticks per second; each tick advances the world by `1 / tick_rate` seconds.
-    pub tick_rate: u16,
-    /// Seed of the game RNG (spawn points): the same seed and inputs give the same game.
-    pub seed: u64,
-    pub arena: Arena,
-}
-
-/// How snapshots are made.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ReplicationConfig {
-    /// Snapshots per second (at most the tick rate).
-    pub snapshot_rate: u16,
-    /// Radius around a player within which it is sent other entities, in units.
-    pub view_radius: f32,
-    /// Bytes per second each client may be sent in snapshots.
-    pub client_bandwidth: u32,
-    /// Send the naive full snapshot (split into parts) instead of deltas: the benchmark baseline.
-    pub full_snapshots: bool,
-    /// Threads that build snapshots (each takes a share of the clients; 1 builds them on the tick thread).
-    pub threads: u16,
-}
-
-impl ReplicationConfig {
-    /// Deltas every tick, a 75-unit view radius (the whole standard map), 100,000 bytes per second per client.
-    pub fn for_tick_rate(tick_rate: u16) -> Self {
-        Self {
-            snapshot_rate: tick_rate,
-            view_radius: 75.0,
-            client_bandwidth: 100_000,
-            full_snapshots: false,
-            threads: default_threads(),
-        }
-    }
-}
-
-/// The machine's cores, at most 8: the default number of snapshot threads.
-pub fn default_threads() -> u16 {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8) as u16)
-}
 
 /// The simulation: the World and its schedule.
 pub struct Sim {
@@ -140,6 +52,7 @@ impl Sim {
     pub fn with_replication(config: SimConfig, replication: ReplicationConfig) -> Self {
         let mut world = World::new();
         resources::insert_all(&mut world, &config, replication);
+        systems::insert_resources(&mut world);
         messages::register_all(&mut world);
         Self {
             world,
@@ -152,7 +65,8 @@ impl Sim {
         self.world.resource_mut::<Inbox>().0.push(event);
     }
 
-    /// Sets how long a player whose connection was lost is held for a resume (default 10 s).
+    /// Sets how long a player whose connection was lost is held for a resume (default
+    /// [`DEFAULT_RESUME_GRACE_SECS`]).
     pub fn set_resume_grace(&mut self, grace: std::time::Duration) {
         let mut settings = self.world.resource_mut::<resources::Settings>();
         settings.resume_grace_ticks = (grace.as_secs_f64() * f64::from(settings.tick_rate)).round() as u32;
@@ -163,6 +77,11 @@ impl Sim {
     /// default is no limit.
     pub fn set_max_players(&mut self, max_players: usize) {
         self.world.resource_mut::<resources::Settings>().max_players = max_players;
+    }
+
+    /// Sets when the tick hands the projectiles' work to the pool's threads (default [`Handoffs::default`]).
+    pub fn set_handoffs(&mut self, handoffs: Handoffs) {
+        self.world.resource_mut::<resources::Settings>().handoffs = handoffs;
     }
 
     /// Uses `source` for session tokens instead of the OS RNG (tests).

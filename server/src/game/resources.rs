@@ -1,7 +1,10 @@
 //! The world's resources: settings, the tick counter, the map, the seeded RNG, the inbox and outbox that
 //! connect the simulation to the network edge, the id indexes and the per-tick statistics.
 
-use super::{ClientId, Inbound, Outbound, SimConfig};
+use super::components::Projectile;
+use super::config::{DEFAULT_RESUME_GRACE_SECS, Handoffs, ReplicationConfig, SimConfig};
+use super::edge::{ClientId, Inbound, Outbound};
+use super::workers::{KeepAwake, Workers};
 use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::protocol::PlayerId;
 use bevy_ecs::prelude::*;
@@ -15,16 +18,15 @@ pub struct Settings {
     pub tick_rate: u16,
     /// Seconds per tick.
     pub dt: f32,
-    pub replication: super::ReplicationConfig,
+    pub replication: ReplicationConfig,
     /// Ticks a player whose connection was lost is held for a resume.
     pub resume_grace_ticks: u32,
     /// Most players the world holds at once, connected or away (held for a resume); joins beyond are
     /// refused with `Reject { Full }`. Unlimited ([`usize::MAX`]) unless set with `Sim::set_max_players`.
     pub max_players: usize,
+    /// When the tick hands the projectiles' work to the pool's threads (`Sim::set_handoffs`).
+    pub handoffs: Handoffs,
 }
-
-/// Default seconds a player whose connection was lost is held for a resume.
-pub const DEFAULT_RESUME_GRACE_SECS: u32 = 10;
 
 /// The number of the tick being run (the first tick is 1).
 #[derive(Resource, Debug, Default, Clone, Copy)]
@@ -84,7 +86,7 @@ impl std::hash::Hasher for IdHasher {
 /// Every projectile in flight, oldest first: ids only grow (until they wrap after 2^32 shots), so a new
 /// one goes last and the list stays in id order.
 #[derive(Resource, Debug, Default)]
-pub struct Projectiles(pub Vec<super::components::Projectile>);
+pub struct Projectiles(pub Vec<Projectile>);
 
 /// Id counters; ids are never reused within a run.
 #[derive(Resource, Debug, Default)]
@@ -140,7 +142,8 @@ pub struct TickStats {
     pub rejected_full: u32,
 }
 
-pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: super::ReplicationConfig) {
+/// Inserts the world's shared resources (the systems' own are inserted by `systems::insert_resources`).
+pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: ReplicationConfig) {
     let tick_rate = config.tick_rate.max(1);
     let mut replication = replication;
     replication.snapshot_rate = replication.snapshot_rate.clamp(1, tick_rate);
@@ -151,9 +154,8 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: sup
         replication,
         resume_grace_ticks,
         max_players: usize::MAX,
+        handoffs: Handoffs::default(),
     });
-    world.insert_resource(super::systems::sessions::Sessions::from_os());
-    world.insert_resource(super::systems::sessions::Names::default());
     world.insert_resource(TickCount::default());
     world.insert_resource(ArenaMap(config.arena.clone(), WallIndex::new(&config.arena)));
     world.insert_resource(GameRng(StdRng::seed_from_u64(config.seed)));
@@ -163,7 +165,6 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: sup
     world.insert_resource(Ids::default());
     world.insert_resource(Projectiles::default());
     world.insert_resource(TickStats::default());
-    world.insert_resource(super::workers::Workers::new(usize::from(replication.threads)));
-    world.insert_resource(super::workers::KeepAwake::default());
-    world.insert_resource(super::systems::ahead::HeadStart::default());
+    world.insert_resource(Workers::new(usize::from(replication.threads)));
+    world.insert_resource(KeepAwake::default());
 }

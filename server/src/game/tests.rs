@@ -3,7 +3,7 @@
 use super::*;
 use arena_shared::codec::delta::{decode_delta, snapshot_of};
 use arena_shared::codec::{decode_server_datagram, decode_server_frame, decode_snapshot};
-use arena_shared::protocol::{FRAME_HEADER_LEN, Inputs, ServerDatagram, ServerFrame, Snapshot};
+use arena_shared::protocol::{FRAME_HEADER_LEN, InputDatagram, Inputs, ServerDatagram, ServerFrame, Snapshot};
 use arena_shared::rules::{Input, MAX_HEALTH, buttons};
 use arena_shared::{Vec2, arena::Arena};
 
@@ -18,12 +18,22 @@ pub(super) fn open_arena() -> Arena {
     }
 }
 
+/// Hand-overs to the pool's threads from small sizes, so that the small worlds of tests take the threaded
+/// paths (split flights from 64 projectiles, head starts from 8 players).
+pub(super) const SMALL_WORLD: Handoffs = Handoffs {
+    projectiles_to_split: 64,
+    players_to_hand_out_early: 8,
+    whole_head_start: false,
+};
+
 fn sim(seed: u64, arena: Arena) -> Sim {
-    Sim::new(SimConfig {
+    let mut sim = Sim::new(SimConfig {
         tick_rate: 60,
         seed,
         arena,
-    })
+    });
+    sim.set_handoffs(SMALL_WORLD);
+    sim
 }
 
 /// Everything one tick produced, decoded.

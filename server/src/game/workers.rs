@@ -1,8 +1,7 @@
-//! The threads snapshots are built on, started once with the simulation: spawning them every tick cost about
-//! 40 µs median and 200 µs p99 per tick on a 2-core machine (`std::thread::scope` with one thread). Waking a
-//! sleeping pool thread costs nearly as much on a virtual machine (50 to 110 µs median, 170 to 300 µs p99
-//! after 1 to 5 ms asleep), so a phase that will hand work out wakes the threads first
-//! ([`Workers::stay_awake`]) and they wait for it spinning, while the tick thread prepares it.
+//! The threads snapshots are built on, started once with the simulation: spawning threads every tick cost
+//! more than the work they took. Waking a sleeping pool thread costs nearly as much on a virtual machine, so
+//! a phase that will hand work out wakes the threads first ([`Workers::stay_awake`]) and they wait for it
+//! spinning, while the tick thread prepares it.
 
 use bevy_ecs::prelude::*;
 use std::sync::Arc;
@@ -153,15 +152,14 @@ pub struct KeepAwake(pub Option<Awake>);
 
 /// Longest the calling thread spins for the pool's jobs before it sleeps on the scope's latch. Short:
 /// when the cores are oversubscribed (a loaded server beside its network threads), the job it waits for may
-/// need this very core. With 2 ms of spinning, 500 bots on this machine gave 296 and 303 overruns of 600
-/// ticks (the tick thread at 36% of a core); with 150 µs 3 and 4; with 50 µs 1 and 0 (8%), the benchmarks
-/// no slower. (Yielding the core between looks for up to 1 ms after the spin, instead of sleeping, made
-/// that load test's tick p50 5.6 and 5.7 ms in two of three runs against 3.0 to 3.4 without it.)
+/// need this very core: longer spins made the oversubscribed load test overrun its ticks, while this one
+/// leaves the benchmarks no slower. (Yielding the core between looks after the spin, instead of sleeping,
+/// made that load test's ticks slower.)
 const SPIN_AT_MOST: Duration = Duration::from_micros(50);
 
 /// Spins until the pool's jobs are done (`outstanding` is zero), and a little longer: the scope counts a job
 /// done just after the job's last step, and a scope that ends before that sleeps on a lock until woken,
-/// which cost about 35 µs per hand-over here (a virtual machine's wake-up), several times a tick.
+/// which costs a virtual machine's wake-up per hand-over, several times a tick.
 fn wait_spinning(outstanding: &AtomicUsize) {
     let start = Instant::now();
     while outstanding.load(Ordering::Acquire) != 0 && start.elapsed() < SPIN_AT_MOST {

@@ -1,8 +1,8 @@
 //! When a snapshot does not fit: the priority accumulator that picks what is sent, the view the client is
 //! left with (left-out entities moved on by prediction), and the waiting counts that make priority grow.
 
-use super::{Base, Baseline, Replicator, SnapshotParams, View, Work};
-use crate::game::replication::Frame;
+use super::frame::{Baseline, Frame};
+use super::state::{Base, Replicator, SnapshotParams, View, Work};
 use arena_shared::codec::delta::{MAX_DELTA_OVERHEAD, MAX_KEY_GAP_LEN};
 use arena_shared::quant::QEntity;
 

@@ -3,7 +3,9 @@
 //! one by one), and the entities to remove (gone from the world, or out of view).
 
 use super::bits::{self, Bits};
-use super::{Base, Baseline, Candidate, Frame, NewBodies, Removal, Replicator, SnapshotParams, Src, View, Work};
+use super::frame::{Baseline, Frame};
+use super::news::NewBodies;
+use super::state::{Base, Candidate, Removal, Replicator, SnapshotParams, Src, View, Work};
 use arena_shared::codec::delta::encode_update_body;
 
 impl Replicator {

@@ -5,7 +5,10 @@
 //! When the delta turns out not to fit, the output is rolled back and the general path takes over (the
 //! same decision it would make: the same bytes are counted against the same limit).
 
-use super::{Baseline, Frame, Replicator, Scratch, SnapshotParams, VIEW_RING, translate};
+use super::bits::Bits;
+use super::frame::{Baseline, Frame, VIEW_RING};
+use super::state::{Replicator, Scratch, SnapshotParams};
+use super::translate;
 use arena_shared::codec::delta::{DeltaHeader, DeltaWriter, MAX_DELTA_OVERHEAD, encode_update_body};
 
 impl Replicator {
@@ -15,7 +18,7 @@ impl Replicator {
         &mut self,
         scratch: &mut Scratch,
         frame: &Frame,
-        visible: &mut super::Bits,
+        visible: &mut Bits,
         p: &SnapshotParams,
         (at, b): (usize, &Baseline),
         out: &mut Vec<u8>,

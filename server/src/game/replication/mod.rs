@@ -21,176 +21,16 @@ mod collect;
 mod fast;
 mod frame;
 mod news;
+mod state;
 mod translate;
 
 pub use bits::Bits;
-pub use frame::{Baseline, Frame};
+pub use frame::{Baseline, Frame, VIEW_RING};
 pub use news::NewBodies;
+pub use state::{Built, Replicator, Scratch, SnapshotParams, SnapshotPath};
 
-use arena_shared::Vec2;
 use arena_shared::codec::delta::{DeltaHeader, encode_delta_bodies};
-use arena_shared::quant::QEntity;
-use bevy_ecs::prelude::*;
-use std::collections::VecDeque;
-
-/// Views kept per client (about half a second at 60 Hz): an ack older than this gets a full snapshot.
-pub const VIEW_RING: usize = 32;
-
-/// One view sent to a client.
-#[derive(Debug, Default)]
-struct View {
-    tick: u32,
-    /// Entities (indices into that tick's frame) the client holds with the world's state at that tick.
-    exact: Bits,
-    /// Entities the client holds with another state, sorted by key (never also in `exact`).
-    odd: Vec<QEntity>,
-}
-
-/// One client's replication state.
-#[derive(Component, Debug)]
-pub struct Replicator {
-    /// Views sent, oldest first.
-    ring: VecDeque<View>,
-    /// Snapshots each left-out entity has waited, sorted by key.
-    waiting: Vec<(u32, u32)>,
-    /// Bytes the bandwidth budget allows now.
-    tokens: f64,
-    /// Cleared views from the ring, reused.
-    spare: Vec<View>,
-    /// Whether the common case takes the short path ([`fast`]); tests turn it off to compare.
-    fast: bool,
-    /// Snapshots the short path built (tests).
-    #[cfg(test)]
-    fast_taken: u32,
-    /// Of those, snapshots whose baseline view was translated from the layout before (tests).
-    #[cfg(test)]
-    translated_taken: u32,
-}
-
-impl Default for Replicator {
-    fn default() -> Self {
-        Self {
-            ring: VecDeque::new(),
-            waiting: Vec::new(),
-            tokens: 0.0,
-            spare: Vec::new(),
-            fast: true,
-            #[cfg(test)]
-            fast_taken: 0,
-            #[cfg(test)]
-            translated_taken: 0,
-        }
-    }
-}
-
-/// Buffers one snapshot is built in, kept by the thread that builds snapshots (so they stay in its
-/// cache from one client to the next) and used for each client's [`Replicator`] in turn.
-#[derive(Debug, Default)]
-pub struct Scratch {
-    work: Work,
-    /// Bodies of entities new to the thread's clients, this tick.
-    news: NewBodies,
-}
-
-#[derive(Debug, Default)]
-struct Work {
-    local: Vec<u8>,
-    candidates: Vec<Candidate>,
-    removals: Vec<Removal>,
-    removed: Vec<u32>,
-    /// The short path's updates, before they go onto the datagram.
-    room: Vec<u8>,
-    chosen: Vec<bool>,
-    priorities: Vec<f32>,
-    order: Vec<usize>,
-    /// The waiting counts before this snapshot, while they are rebuilt.
-    waited: Vec<(u32, u32)>,
-    /// The baseline's exact entities and its odd entities still visible, by index now.
-    base: Bits,
-    odd_now: Bits,
-    /// The short path's baseline view translated to this snapshot's slots (after a new layout), and
-    /// scratch for that.
-    held_now: Bits,
-    dense: Vec<u64>,
-    /// The visible entities to look at one by one.
-    todo: Vec<u32>,
-}
-
-/// Where an entity's state in the baseline is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Base {
-    /// Not in the baseline: the entity is new to the client.
-    None,
-    /// The world's state at the baseline tick (find it by key).
-    World,
-    /// Entity `j` of the baseline's snapshot.
-    Then(u32),
-    /// The baseline view's odd entity at this index.
-    Odd(u32),
-}
-
-/// Where an update body is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Src {
-    /// The frame's bodies against the baseline.
-    Shared,
-    /// The thread's bodies of new entities.
-    New,
-    /// This client's own buffer.
-    Local,
-}
-
-#[derive(Debug, Clone)]
-struct Candidate {
-    key: u32,
-    /// Index into the frame's entities.
-    current: u32,
-    src: Src,
-    body: (u32, u32),
-    base: Base,
-}
-
-impl Candidate {
-    fn len(&self) -> usize {
-        (self.body.1 - self.body.0) as usize
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Removal {
-    key: u32,
-    base: Base,
-}
-
-/// What one snapshot needs to know about the client.
-#[derive(Debug, Clone, Copy)]
-pub struct SnapshotParams {
-    pub last_input_seq: u32,
-    /// The newest tick the client acknowledged.
-    pub ack_tick: u32,
-    /// The client's own player, timers included (always sent first). It must be among the visible.
-    pub own: QEntity,
-    /// Its slot in the frame, when the caller has looked it up already (else it is looked up here).
-    pub own_slot: Option<usize>,
-    /// Where the client is, for distance priority.
-    pub center: Vec2,
-    /// Most payload bytes this snapshot may take (the datagram).
-    pub datagram_budget: usize,
-    /// Bytes per snapshot the client's bandwidth budget refills; the bucket holds two snapshots' worth.
-    pub refill: f64,
-}
-
-/// What a snapshot came to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Built {
-    pub bytes: usize,
-    pub entities_visible: usize,
-    /// Moving players among the visible (the client's own one included).
-    pub moving_visible: usize,
-    pub updates_sent: usize,
-    pub updates_left_out: usize,
-    pub full: bool,
-}
+use state::{Candidate, Src};
 
 impl Replicator {
     /// Builds the payload for this snapshot into `out`. `visible` holds the visible entities (slots of
@@ -231,11 +71,6 @@ impl Replicator {
             && self.fast
             && let Some(fast) = self.build_fast(scratch, frame, visible, p, b, out)
         {
-            #[cfg(test)]
-            {
-                self.fast_taken += 1;
-                self.translated_taken += u32::from(!b.1.same_slots);
-            }
             return Built {
                 bytes: fast.bytes,
                 entities_visible: fast.visible,
@@ -243,6 +78,11 @@ impl Replicator {
                 updates_sent: fast.sent,
                 updates_left_out: 0,
                 full: false,
+                path: if b.1.same_slots {
+                    SnapshotPath::Short
+                } else {
+                    SnapshotPath::ShortTranslated
+                },
             };
         }
         let Scratch { work: w, news } = scratch;
@@ -310,6 +150,7 @@ impl Replicator {
             updates_sent: sent,
             updates_left_out: w.candidates.len() - sent,
             full: baseline.is_none(),
+            path: SnapshotPath::General,
         }
     }
 }

@@ -1,8 +1,7 @@
 //! Bodies of entities new to a client, encoded lazily: once per tick by each snapshot thread, for the first
 //! of its clients that needs one, then copied for the others.
 
-use super::Frame;
-use super::frame::NONE;
+use super::frame::{Frame, NONE};
 use arena_shared::codec::delta::encode_update_body;
 use std::ops::Range;
 

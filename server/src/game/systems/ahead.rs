@@ -85,8 +85,7 @@ impl Ahead {
                 })
     }
 
-    /// Flights worked out (tests).
-    #[cfg(test)]
+    /// Flights worked out.
     pub fn worked_out(&self) -> usize {
         self.flights.len()
     }
@@ -153,18 +152,9 @@ impl Job {
 #[derive(Resource, Debug, Default)]
 pub struct HeadStart {
     job: Option<Arc<Job>>,
-    /// The last head start's buffers, reused.
+    /// The last head start's buffers, reused: after phase 4, what it took.
     spare: Ahead,
     map: Option<Arc<(Arena, WallIndex)>>,
-    /// Tests: wait for the whole head start instead of stopping it (so phase 4 takes every flight from it).
-    #[cfg(test)]
-    pub(crate) complete: bool,
-    /// Tests: flights worked out ahead that matched a projectile of phase 4, and were taken as far from
-    /// every player (see [`HeadStart::count`]).
-    #[cfg(test)]
-    pub(crate) matched: usize,
-    #[cfg(test)]
-    pub(crate) taken_far: usize,
 }
 
 impl HeadStart {
@@ -204,13 +194,10 @@ impl HeadStart {
     }
 
     /// Stops this tick's head start and takes what it worked out: nothing when none was started, or when
-    /// it does not hand its work back within [`WAIT_AT_MOST`] (then its buffers are left to it).
-    pub fn finish(&mut self) -> Option<Ahead> {
+    /// it does not hand its work back within [`WAIT_AT_MOST`] (then its buffers are left to it). With
+    /// `complete`, it is not stopped: this waits for it to work out every flight (tests).
+    pub fn finish(&mut self, complete: bool) -> Option<Ahead> {
         let job = self.job.take()?;
-        #[cfg(test)]
-        let complete = self.complete;
-        #[cfg(not(test))]
-        let complete = false;
         if !complete {
             job.stop.store(true, Ordering::Release);
         }
@@ -232,20 +219,15 @@ impl HeadStart {
         }
     }
 
-    /// Tests: counts the projectiles of `list` whose flights were worked out ahead, and of those the ones
-    /// taken as far from every player without a look (when `far_known`).
-    #[cfg(test)]
-    pub(crate) fn count(&mut self, ahead: &Ahead, list: &[Projectile], far_known: bool) {
-        let worked = list.iter().enumerate().filter_map(|(i, p)| ahead.get(i, p));
-        for w in worked {
-            self.matched += 1;
-            self.taken_far += usize::from(far_known && w.far);
-        }
-    }
-
     /// Keeps a finished head start's buffers for the next one.
     pub fn recycle(&mut self, work: Ahead) {
         self.spare = work;
+    }
+
+    /// What phase 4 last took from a head start (and handed back with [`HeadStart::recycle`]): empty when
+    /// it took nothing.
+    pub fn last_taken(&self) -> &Ahead {
+        &self.spare
     }
 }
 
@@ -275,12 +257,9 @@ mod tests {
         };
         let list: Vec<Projectile> = (0..200).map(|i| shot(i, 5.0 + (i % 50) as f32)).collect();
         let pool = Workers::new(2);
-        let mut head = HeadStart {
-            complete: true,
-            ..HeadStart::default()
-        };
+        let mut head = HeadStart::default();
         head.start(&pool, &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
-        let ahead = head.finish().expect("the pool hands the work back");
+        let ahead = head.finish(true).expect("the pool hands the work back");
         assert_eq!(ahead.worked_out(), list.len());
         for (i, p) in list.iter().enumerate() {
             let mut state = p.state;
@@ -300,7 +279,7 @@ mod tests {
         let at = |i: usize, dx: f32| (i as u32, Vec2::new(10.0 * i as f32 + dx, 5.0 - dx));
         let players: Vec<(Entity, Vec2)> = (0..3).map(|i| (entities[i], at(i, 0.0).1)).collect();
         head.start(&pool, &list, players.into_iter(), &map, 1.0 / 60.0, SHAPE);
-        let ahead = head.finish().expect("the pool hands the work back");
+        let ahead = head.finish(true).expect("the pool hands the work back");
         let moved = |dx| [at(0, dx), at(1, -dx), at(2, dx)];
         assert!(ahead.players_stayed(&entities, &moved(0.0)));
         assert!(ahead.players_stayed(&entities, &moved(MOVED_AT_MOST)));
@@ -312,6 +291,6 @@ mod tests {
         // Without a pool, nothing is started and nothing is waited for.
         let mut alone = HeadStart::default();
         alone.start(&Workers::new(1), &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
-        assert!(alone.finish().is_none());
+        assert!(alone.finish(false).is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! Phase 6: this tick's game messages become control frames for every client (joins, leaves, the kill
 //! feed, chat).
 
-use super::broadcast;
+use super::outgoing::broadcast;
 use crate::game::messages::{ChatSent, PlayerJoined, PlayerKilled, PlayerLeft};
 use crate::game::resources::Outbox;
 use arena_shared::protocol::ServerFrame;

@@ -64,13 +64,11 @@ pub fn move_projectiles(
         s.targets.iter().map(|t| t.1),
     );
     // (The head start is stopped only now: it had the time of the grid's rebuild too.)
-    let ahead = head.finish().unwrap_or_default();
+    let ahead = head.finish(settings.handoffs.whole_head_start).unwrap_or_default();
     // Most projectiles are far from every player, and skip the grid's query: the head start tells which
     // when the players are those it saw, moved little since; else the cells near them, marked here, do.
     let shape = cover_shape(settings.dt);
     let far_known = ahead.players_stayed(&s.entities, &s.targets);
-    #[cfg(test)]
-    head.count(&ahead, &projectiles.0, far_known);
     if !far_known {
         let (width, height) = (arena.0.width, arena.0.height);
         let positions = s.targets.iter().map(|t| t.1);
@@ -90,14 +88,14 @@ pub fn move_projectiles(
     s.flights.clear();
     s.flights.resize(list.len(), Flight::default());
     // (Only when the threads were woken for it at the start of the tick: a sleeping one is slow to start.)
-    let threads = if keep.0.is_some() && list.len() >= PROJECTILES_TO_SPLIT {
+    let threads = if keep.0.is_some() && list.len() >= settings.handoffs.projectiles_to_split {
         pool.threads()
     } else {
         1
     };
     s.near.resize_with(threads.max(s.near.len()), Near::default);
     // In pieces, each taken by whichever thread is free (the newest projectiles, near their shooters, take
-    // longest: halves of the list took 28 and 43 µs).
+    // longest, so even halves of the list finish far apart).
     let pieces: Vec<Mutex<(&[Projectile], &mut [Flight])>> = list
         .chunks(FLIGHTS_PER_PIECE)
         .zip(s.flights.chunks_mut(FLIGHTS_PER_PIECE))
@@ -149,19 +147,15 @@ pub fn move_projectiles(
 /// Projectiles a thread takes at a time in phase 4 (a few microseconds of work).
 const FLIGHTS_PER_PIECE: usize = 256;
 
-/// Projectiles from which their flights are split between threads (fewer are not worth a hand-over); fewer
-/// in tests, so a small world takes the split path.
-pub(crate) const PROJECTILES_TO_SPLIT: usize = if cfg!(test) { 64 } else { 512 };
-
 /// Longest the pool's threads spin for the flights (and the snapshots after them): a safety bound, several
 /// times the simulation's phases at 1,000 players; the snapshot phase ends the wake-up as soon as it ends.
 const WAKE_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Phase 0: when the projectiles will be flown on several threads this tick, the threads are woken now, so
-/// they are spinning by then (waking one takes 30 to 110 µs on a virtual machine, about the phases before),
+/// they are spinning by then (waking one on a virtual machine takes about as long as the phases before),
 /// and handed the flights' head start ([`super::ahead`]), which they start on once awake. (Moving the
-/// players on both threads too was tried: 58 against 65 µs at 1,000 players, as the other thread first has
-/// to fetch their components into its cache; not worth its code.)
+/// players on both threads too was tried: little gained, as the other thread first has to fetch their
+/// components into its cache; not worth its code.)
 #[expect(
     clippy::too_many_arguments,
     reason = "a system's parameters declare the data it touches"
@@ -176,9 +170,10 @@ pub fn wake_for_flights(
     mut head: ResMut<HeadStart>,
     players: Query<(Entity, &Body), With<Player>>,
 ) {
-    if pool.threads() > 1 && projectiles.0.len() >= PROJECTILES_TO_SPLIT {
+    let handoffs = settings.handoffs;
+    if pool.threads() > 1 && projectiles.0.len() >= handoffs.projectiles_to_split {
         keep.0 = Some(pool.stay_awake(WAKE_AT_MOST));
-        if index.players.len() >= PLAYERS_TO_HAND_OUT_EARLY {
+        if index.players.len() >= handoffs.players_to_hand_out_early {
             let alive = players
                 .iter()
                 .filter(|(_, b)| b.0.is_alive())
@@ -188,13 +183,6 @@ pub fn wake_for_flights(
         }
     }
 }
-
-/// Players from which the simulation also hands work to the pool before phase 4 (the flights' head start).
-/// On an oversubscribed machine each hand-over may wait for a core:
-/// on the 500-bot load test (bots and server on the 2 cores) the tick's p99 was 14.4 ms with them against
-/// 12.2 ms for the code before them (medians of 10 alternating runs); with them off below this size, 11.9
-/// against 10.5 ms (4 runs each, the same load generator). A world this big wins the hand-overs back.
-pub(crate) const PLAYERS_TO_HAND_OUT_EARLY: usize = if cfg!(test) { 8 } else { 768 };
 
 /// What a projectile's flight needs to know about the world.
 struct Flights<'a> {
@@ -317,8 +305,8 @@ fn reach(speed: f32, dt: f32) -> f32 {
 }
 
 /// The cover of the living players ([`Cover`]) at tick length `dt`. The cells are about a projectile's
-/// reach, so each player marks 4 to 9 cells, about 5% of the arena at 1,000 players; the reach is that of a
-/// projectile a quarter faster than any, plus [`COVER_MARGIN`].
+/// reach, so each player marks 4 to 9 cells and most of the arena stays unmarked even in a big world; the
+/// reach is that of a projectile a quarter faster than any, plus [`COVER_MARGIN`].
 fn cover_shape(dt: f32) -> CoverShape {
     let speed = PROJECTILE_SPEED * 1.25;
     CoverShape {
@@ -332,8 +320,7 @@ fn cover_shape(dt: f32) -> CoverShape {
 const COVER_MARGIN: f32 = 0.05;
 
 /// Cell size of the hit-test grid, in units: a few player diameters. 8 rather than 4: fewer cells to count
-/// players into each tick, and a query still finds few of them (the phase 6 to 9% faster at 1,000 players,
-/// ticks alternating between the two sizes in one process; 12 was no faster than 8).
+/// players into each tick, and a query still finds few of them (coarser cells gained nothing more).
 const HIT_GRID_CELL: f32 = 8.0;
 
 /// Reusable buffers for hit tests.

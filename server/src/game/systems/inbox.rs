@@ -2,10 +2,10 @@
 //! steer its own player), chat becomes messages. Sessions (phase 1a) are in [`super::sessions`].
 
 use crate::game::components::Player;
+use crate::game::edge::{Inbound, Outbound};
 use crate::game::input::{CONDUCT_WINDOW_TICKS, Conduct, InputBuffer, MAX_VIOLATIONS_PER_WINDOW, Violation};
 use crate::game::messages::ChatSent;
 use crate::game::resources::{Inbox, Index, Outbox, TickCount, TickStats};
-use crate::game::{Inbound, Outbound};
 use arena_shared::protocol::clean_chat;
 use bevy_ecs::prelude::*;
 

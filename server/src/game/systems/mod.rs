@@ -5,29 +5,17 @@ pub mod announce;
 pub mod combat;
 pub mod inbox;
 pub mod movement;
+mod outgoing;
 pub mod replicate;
 pub mod sessions;
 pub mod snapshot;
 
-use super::Outbound;
-use arena_shared::codec::encode_frame;
-use arena_shared::protocol::ServerFrame;
+use bevy_ecs::prelude::*;
 
-/// Encodes a frame for the outbox. Server frames are built from validated, bounded data, so an encode error
-/// is a bug in this server; it is logged and the frame dropped rather than taking the tick down.
-fn encoded(frame: &ServerFrame) -> Option<bytes::Bytes> {
-    match encode_frame(frame) {
-        Ok(bytes) => Some(bytes.into()),
-        Err(e) => {
-            tracing::error!(error = %e, ?frame, "server frame failed to encode; dropped");
-            None
-        }
-    }
-}
-
-/// Queues a frame for every joined client.
-fn broadcast(outbox: &mut Vec<Outbound>, frame: &ServerFrame) {
-    if let Some(frame) = encoded(frame) {
-        outbox.push(Outbound::Broadcast { frame });
-    }
+/// Inserts the resources the systems keep for themselves: the sessions' tokens and names, and the flights'
+/// head start.
+pub(super) fn insert_resources(world: &mut World) {
+    world.insert_resource(sessions::Sessions::from_os());
+    world.insert_resource(sessions::Names::default());
+    world.insert_resource(ahead::HeadStart::default());
 }

@@ -9,13 +9,13 @@
 //! An exclusive system: each event sees the world as the previous one left it, so a join and a resume in
 //! the same tick, or a join and a leave, are handled in arrival order.
 
-use super::encoded;
+use super::outgoing::encoded;
 use crate::game::components::{Body, Client, Player, PlayerBundle, Score};
+use crate::game::edge::{ClientId, Inbound, Outbound};
 use crate::game::input::{Conduct, InputBuffer};
 use crate::game::messages::{PlayerJoined, PlayerLeft};
 use crate::game::replication::Replicator;
 use crate::game::resources::{ArenaMap, GameRng, Ids, Inbox, Index, Outbox, Settings, TickCount, TickStats};
-use crate::game::{ClientId, Inbound, Outbound};
 use arena_shared::protocol::{MAX_NAME_CHARS, RejectReason, ServerFrame, SessionToken, Welcome};
 use arena_shared::rules::{PlayerState, pick_spawn};
 use bevy_ecs::prelude::*;

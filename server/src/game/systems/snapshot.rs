@@ -3,8 +3,8 @@
 //! figures are recorded.
 
 use super::replicate::is_snapshot_tick;
-use crate::game::Outbound;
 use crate::game::components::{Body, Client, Player, Score};
+use crate::game::edge::Outbound;
 use crate::game::input::InputBuffer;
 use crate::game::resources::{Outbox, Projectiles, Settings, TickCount, TickStats};
 use crate::game::workers::KeepAwake;

@@ -4,104 +4,20 @@
 //! entity and the baseline, so each is encoded once per tick however many clients need it.
 
 mod layout;
+mod slots;
 
-use super::VIEW_RING;
+pub(super) use slots::NONE;
+pub use slots::{Baseline, Frame};
+
 use super::bits::Bits;
-use super::translate::Landing;
 use arena_shared::codec::delta::encode_update_body;
 use arena_shared::quant::{Prediction, QEntity};
 use layout::Fit;
-use std::collections::VecDeque;
+use slots::is_moving;
 
-/// Marks an index or a body not known.
-pub(super) const NONE: u32 = u32::MAX;
-
-/// Dead slots no baseline can hold that a layout keeps before it is rebuilt without them, at least (and at
-/// least one per eight live slots). More dead slots make every client's bitsets longer; fewer make new
-/// layouts, whose first snapshot translates every client's baseline view to the new slots, more frequent.
-/// One per eight rather than one per two: the 1,000-player tick 4% faster (a new layout every 10 ticks or
-/// so there, each translating about 180 slots per client).
-const MIN_DEAD_KEPT: usize = 256;
-
-/// One snapshot tick's entities and the recent ones before it.
-///
-/// Entities live in slots, in key order. A slot keeps its entity from one snapshot to the next, and an
-/// entity that leaves the world leaves a dead slot behind, so the views of recent snapshots (bitsets over
-/// slots) compare with this one's word by word. Entities new to the world take slots after the last one
-/// (players' and projectiles' ids only grow, so their keys come after every key there). When a new key
-/// would fall between slots, or dead slots pass their limit, the slots are laid out afresh (a new
-/// *layout*): every entity of this snapshot, and every dead slot a client's baseline may still hold (alive
-/// at or after [`Frame::set_referenced_since`]), in key order. A view from the layout before is then
-/// translated slot by slot ([`Baseline::moved`]); one from an older layout, or holding a slot the new
-/// layout dropped, by key, entity by entity (the general path).
-#[derive(Debug, Default)]
-pub struct Frame {
-    tick: u32,
-    tick_rate: u16,
-    /// This snapshot: per slot, the entity's state (a dead slot keeps its last). Timers are zero: a
-    /// client's own player carries its own.
-    now: Snap,
-    /// Per slot, its key (ascending; dead slots keep theirs).
-    keys: Vec<u32>,
-    /// Per slot, the last snapshot tick its entity was alive.
-    last_alive: Vec<u32>,
-    /// The oldest tick a client may still use as its baseline (0: any in the history).
-    referenced_since: u32,
-    /// Earlier snapshots, oldest first.
-    history: VecDeque<Snap>,
-    /// Moving players among this snapshot's live entities, one bit per slot.
-    moving: Bits,
-    /// Words of `moving` up to its last one holding a moving player.
-    moving_words: usize,
-    /// The baselines prepared for this tick.
-    baselines: Vec<Baseline>,
-    incoming: Vec<QEntity>,
-    spare: Vec<Snap>,
-    spare_baselines: Vec<Baseline>,
-}
-
-/// One snapshot's slots.
-#[derive(Debug, Default, Clone)]
-struct Snap {
-    tick: u32,
-    /// Which slot layout (counted from 1).
-    layout: u32,
-    entities: Vec<QEntity>,
-    alive: Bits,
-}
-
-/// One acknowledged snapshot, prepared for every client whose baseline it is.
-#[derive(Debug, Default)]
-pub struct Baseline {
-    pub tick: u32,
-    /// Its index in the history.
-    pub history: usize,
-    /// Ticks from it to now.
-    pub ticks: u32,
-    /// Its entities' moves over those ticks.
-    pub prediction: Prediction,
-    /// Whether its slots are this snapshot's (else [`Baseline::now`] translates them).
-    pub same_slots: bool,
-    /// Per slot of that snapshot: its slot now, or [`NONE`] when gone (only when not the same slots).
-    pub now: Vec<u32>,
-    /// Slots of that snapshot whose entity is gone now.
-    pub gone: Bits,
-    /// When not the same slots: per slot of that snapshot alive then, its slot now, dead or alive, or
-    /// [`NONE`] when the layout dropped it (then views of that snapshot cannot be translated slot by slot).
-    pub moved: Vec<u32>,
-    /// When not the same slots: slots now (dead) of the entities gone since.
-    pub gone_now: Bits,
-    /// Whether every entity alive then has a slot now ([`Baseline::moved`] is complete).
-    pub translatable: bool,
-    /// The same as bitsets, for translating a view a word at a time.
-    pub landing: Landing,
-    /// Slots now whose entity's state differs from its state then moved on by prediction.
-    pub changed: Bits,
-    /// Per slot now: its body (start, end) in `bytes` against that snapshot, empty when unchanged or
-    /// absent then.
-    spans: Vec<(u32, u32)>,
-    bytes: Vec<u8>,
-}
+/// Snapshots kept in a frame's history, and views kept per client (about half a second at 60 Hz): an ack
+/// older than this gets a full snapshot.
+pub const VIEW_RING: usize = 32;
 
 impl Frame {
     /// Starts snapshot `tick`: the current entities become history, and `entities` (sorted by key, unique)
@@ -236,8 +152,7 @@ impl Frame {
             }
             let start = b.bytes.len();
             // Most entities are where the prediction puts them (projectiles nearly all): one comparison
-            // of the whole entity finds them before the field-by-field mask (grid and baselines at 1,000
-            // players 76 → 59 µs, ticks alternating in one process).
+            // of the whole entity finds them before the dearer field-by-field mask.
             let (predicted, now) = (prediction.of(e), &self.now.entities[at]);
             if predicted == *now {
                 continue;
@@ -269,9 +184,8 @@ impl Frame {
         &self.now.entities
     }
 
-    /// Which slot layout this snapshot's is (tests).
-    #[cfg(test)]
-    pub(super) fn layout(&self) -> u32 {
+    /// Which slot layout this snapshot's is: a new number each time the slots are laid out afresh.
+    pub fn layout(&self) -> u32 {
         self.now.layout
     }
 
@@ -329,9 +243,4 @@ impl Baseline {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
-}
-
-/// A player with a velocity (projectiles always move, but predictably).
-fn is_moving(e: &QEntity) -> bool {
-    !e.is_projectile() && (e.vx, e.vy) != (0, 0)
 }

@@ -20,19 +20,18 @@ use std::sync::{Mutex, OnceLock};
 use worker::{Job, Shared, Worker};
 
 /// Longest the snapshot threads spin waiting for their work: a safety bound, well over the tick thread's
-/// preparation (about 0.25 ms at 1,000 players); the phase releases them as soon as it ends.
+/// preparation in the biggest worlds; the phase releases them as soon as it ends.
 const WAKE_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 
-/// Clients handed to a snapshot thread at a time (about 20 µs of work at 1,000 players).
+/// Clients handed to a snapshot thread at a time (a short run, so a thread held up holds up few clients).
 const CLIENTS_PER_RUN: usize = 16;
 
 /// Clients one thread handles at least before another thread is worth starting.
 const CLIENTS_PER_THREAD: usize = 64;
 
-/// Clients from which the preparation is split between threads too. Each hand-over costs some 10 to 20 µs
-/// here, which a small world's preparation does not win back (at 100 players the tick took 40 µs longer),
-/// and on an oversubscribed machine it may wait for a core: the 500-bot load test (server and bots on the 2
-/// cores) gave 3 and 10 overruns of 600 ticks with the split, 0, 0 and 3 without it.
+/// Clients from which the preparation is split between threads too. Each hand-over costs more than a small
+/// world's preparation wins back, and on an oversubscribed machine it may wait for a core (the load test
+/// with the server and the bots sharing the cores overran more ticks with the split).
 const CLIENTS_TO_SPLIT_PREPARATION: usize = 768;
 
 /// Whether `tick` is a snapshot tick at `snapshot_rate` out of `tick_rate` (evenly spread).
@@ -107,8 +106,8 @@ pub fn replicate(
     }));
     // While this thread quantizes the projectiles, then lists the clients (their components), a snapshot
     // thread sorts the entities by key and lays them out in the frame's slots, the projectiles last (by then
-    // they are ready): the two sides take about as long (in one process, ticks alternating, at 1,000
-    // players: 53 → 39 µs median, 105 → 59 µs p90, against this thread only listing the clients).
+    // they are ready): the two sides take about as long (quicker than this thread only listing the
+    // clients).
     let flying = &projectiles.0;
     let Scratch {
         players: players_q,
@@ -200,7 +199,7 @@ pub fn replicate(
     let mut baselines = frame.take_baselines(jobs.iter().map(|j| j.ack_tick));
     {
         let frame = &*frame;
-        // Cells of a quarter of the view radius: a query scans about 1.6 times the entities it finds.
+        // Cells of a quarter of the view radius: a query scans few entities beyond those it finds.
         let cell = (r.view_radius / 4.0).max(1.0);
         let (width, height) = (arena.0.width, arena.0.height);
         if split {
@@ -227,8 +226,8 @@ pub fn replicate(
     workers.resize_with(threads.max(workers.len()), Worker::default);
     let workers = &mut workers[..threads];
     let per_thread = jobs.len().div_ceil(threads);
-    // The clients in short runs, each taken by whichever thread is free next (halves of the clients finished
-    // 30 to 70 µs apart).
+    // The clients in short runs, each taken by whichever thread is free next (even halves of the clients
+    // finished far apart).
     let runs: Vec<Mutex<&mut [Job<'_>]>> = jobs.chunks_mut(CLIENTS_PER_RUN).map(Mutex::new).collect();
     let next = AtomicUsize::new(0);
     let mut threads: Vec<&mut Worker> = workers.iter_mut().collect();

@@ -1,6 +1,6 @@
 //! Sorting the tick's entities by key: a radix sort of (key, index) pairs on the key's bytes, skipping the
-//! bytes every key shares (the high bytes of a player's id, for one): 18 against 29 µs for a comparison sort
-//! of the 4,000 pairs of a 1,000-player tick, in the order the tick leaves them.
+//! bytes every key shares (the high bytes of a player's id, for one): quicker than a comparison sort for the
+//! pairs of a big tick, in the order the tick leaves them.
 
 /// Sorts `pairs` by their upper 32 bits (the key), keeping the order of equal keys; `spare` is scratch.
 pub fn by_key(pairs: &mut Vec<u64>, spare: &mut Vec<u64>) {

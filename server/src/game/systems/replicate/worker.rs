@@ -1,9 +1,9 @@
 //! One replication thread's share of the clients: for each, the visible set from the grid, the delta from
 //! its [`Replicator`], and the datagram, written into the thread's own buffer.
 
+use crate::game::edge::{ClientId, Outbound};
 use crate::game::interest::Grid;
 use crate::game::replication::{Bits, Frame, Replicator, Scratch, SnapshotParams};
-use crate::game::{ClientId, Outbound};
 use arena_shared::Vec2;
 use arena_shared::codec::{DELTA_PREFIX_MAX, delta_datagram_prefix};
 use arena_shared::protocol::TARGET_DATAGRAM_LEN;

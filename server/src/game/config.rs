@@ -1,0 +1,91 @@
+//! How a simulation is set up: the world ([`SimConfig`]) and its snapshots ([`ReplicationConfig`]), with
+//! the defaults the server's flags start from.
+
+use arena_shared::arena::Arena;
+
+/// Default radius around a player within which it is sent other entities, in units: the whole standard
+/// map (`--view-radius`).
+pub const DEFAULT_VIEW_RADIUS: f32 = 75.0;
+
+/// Default bytes per second of snapshots each client may be sent (`--client-bandwidth`).
+pub const DEFAULT_CLIENT_BANDWIDTH: u32 = 100_000;
+
+/// Default seconds a player whose connection was lost is held for a resume (`--resume-grace-secs`).
+pub const DEFAULT_RESUME_GRACE_SECS: u32 = 10;
+
+/// How a simulation is set up.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Ticks per second; each tick advances the world by `1 / tick_rate` seconds.
+    pub tick_rate: u16,
+    /// Seed of the game RNG (spawn points): the same seed and inputs give the same game.
+    pub seed: u64,
+    pub arena: Arena,
+}
+
+/// How snapshots are made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplicationConfig {
+    /// Snapshots per second (at most the tick rate).
+    pub snapshot_rate: u16,
+    /// Radius around a player within which it is sent other entities, in units.
+    pub view_radius: f32,
+    /// Bytes per second each client may be sent in snapshots.
+    pub client_bandwidth: u32,
+    /// Send the naive full snapshot (split into parts) instead of deltas: the benchmark baseline.
+    pub full_snapshots: bool,
+    /// Threads that build snapshots (each takes a share of the clients; 1 builds them on the tick thread).
+    pub threads: u16,
+}
+
+impl ReplicationConfig {
+    /// Deltas every tick, [`DEFAULT_VIEW_RADIUS`], [`DEFAULT_CLIENT_BANDWIDTH`], [`default_threads`].
+    pub fn for_tick_rate(tick_rate: u16) -> Self {
+        Self {
+            snapshot_rate: tick_rate,
+            view_radius: DEFAULT_VIEW_RADIUS,
+            client_bandwidth: DEFAULT_CLIENT_BANDWIDTH,
+            full_snapshots: false,
+            threads: default_threads(),
+        }
+    }
+}
+
+/// When the tick hands the projectiles' work to the pool's threads, and whether it waits for all of it.
+/// A simulation starts with [`Handoffs::default`], the sizes from which a hand-over pays for itself;
+/// tests lower them so that a small world takes the threaded paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handoffs {
+    /// Projectiles from which their flights are split between threads ([`PROJECTILES_TO_SPLIT`]).
+    pub projectiles_to_split: usize,
+    /// Players from which the pool also gets the flights' head start before phase 4
+    /// ([`PLAYERS_TO_HAND_OUT_EARLY`]).
+    pub players_to_hand_out_early: usize,
+    /// Whether phase 4 waits for the head start to work out every flight, instead of stopping it and
+    /// taking what it has: false in a server, where the tick would wait for it; tests compare whole head
+    /// starts with none.
+    pub whole_head_start: bool,
+}
+
+impl Default for Handoffs {
+    fn default() -> Self {
+        Self {
+            projectiles_to_split: PROJECTILES_TO_SPLIT,
+            players_to_hand_out_early: PLAYERS_TO_HAND_OUT_EARLY,
+            whole_head_start: false,
+        }
+    }
+}
+
+/// Projectiles from which their flights are split between threads: fewer are not worth a hand-over.
+pub const PROJECTILES_TO_SPLIT: usize = 512;
+
+/// Players from which the simulation also hands work to the pool before phase 4 (the flights' head start).
+/// On an oversubscribed machine each hand-over may wait for a core, which made the load test's ticks slower
+/// with the bots and the server sharing the cores; a world this big wins the hand-overs back.
+pub const PLAYERS_TO_HAND_OUT_EARLY: usize = 768;
+
+/// The machine's cores, at most 8: the default number of snapshot threads.
+pub fn default_threads() -> u16 {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8) as u16)
+}
