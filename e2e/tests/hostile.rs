@@ -198,3 +198,25 @@ async fn a_client_that_takes_no_datagrams_is_closed_at_hello_with_the_reason() -
     server.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_hello_disconnects_with_the_reason() -> anyhow::Result<()> {
+    use arena_shared::codec;
+    use arena_shared::protocol::{ClientFrame, Hello, PROTOCOL_VERSION};
+    let server = start_server(|_| {}).await?;
+    let mut again = join(&server, "again").await?;
+    let hello = ClientFrame::Hello(Hello {
+        protocol_version: PROTOCOL_VERSION,
+        name: "again".into(),
+        resume: None,
+    });
+    again.send_raw_control(&codec::encode_frame(&hello)?).await?;
+    let reason = wait_for(&mut again, 3 * SECOND, |e| match e {
+        Event::Closed(reason) => Some(reason.clone()),
+        _ => None,
+    })
+    .await?;
+    assert!(reason.contains("Hello after the handshake"), "{reason}");
+    server.shutdown().await;
+    Ok(())
+}

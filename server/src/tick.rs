@@ -136,7 +136,9 @@ fn record_stats(metrics: &Metrics, stats: &TickStats) {
     metrics.players.store(u64::from(stats.players), Ordering::Relaxed);
     add(&metrics.players_joined, stats.players_joined);
     add(&metrics.players_resumed, stats.players_resumed);
-    // `rejected_full` is counted by the edge when it sends the `Reject`, with every other refusal.
+    // The edge counts the refusals it makes itself; these are the world's (full), counted here because the
+    // connection may end before its writer has finished sending the `Reject`.
+    add(&metrics.rejected, stats.rejected_full);
     add(&metrics.inputs_invalid, stats.inputs_invalid);
     add(&metrics.inputs_overflowed, stats.inputs_overflowed);
     add(&metrics.inputs_lost, stats.inputs_lost);
@@ -180,6 +182,7 @@ mod tests {
             "arena_players 9",
             "arena_players_joined_total 2",
             "arena_players_resumed_total 4",
+            "arena_rejected_total 6",
             "arena_inputs_invalid_total 8",
             "arena_inputs_overflowed_total 10",
             "arena_inputs_lost_total 12",

@@ -173,10 +173,7 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
             inc(&edge.metrics.kicks);
             close(&conn, close_code::KICKED, reason);
         }
-        End::Rejected(reason) => {
-            inc(&edge.metrics.rejected);
-            close(&conn, close_code::REJECTED, reason);
-        }
+        End::Rejected(reason) => close(&conn, close_code::REJECTED, reason),
     }
     tracing::info!(%peer, ?client, %name, ?end, "connection ended");
     // A client that quit, or was sent away, leaves for good; a lost connection holds the player for a resume.
