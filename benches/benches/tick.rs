@@ -6,7 +6,7 @@
 //! from the previous snapshot, and a phase bench runs the whole tick phase by phase, timing only its phase.
 
 use arena_benches::world::BenchWorld;
-use arena_server::game::{Outbound, ReplicationConfig, Sim, TickSet};
+use arena_server::game::{Outbound, Pool, ReplicationConfig, Sim, TickSet};
 use arena_shared::codec::encode_datagram;
 use arena_shared::fragment::split;
 use arena_shared::protocol::{ServerDatagram, TARGET_DATAGRAM_LEN};
@@ -37,7 +37,7 @@ fn scale_world(players: usize) -> BenchWorld {
     let mut w = BenchWorld::scale(players, 42, replication).unwrap_or_else(|e| panic!("cannot build the world: {e:#}"));
     for _ in 0..WARM_UP_TICKS {
         w.push_wander_inputs();
-        w.sim.tick();
+        w.sim.tick(&w.pool);
         w.observe();
     }
     w
@@ -65,7 +65,7 @@ fn time_ticks_with(w: &mut BenchWorld, iters: u64, inputs: fn(&mut BenchWorld)) 
     for _ in 0..iters {
         inputs(w);
         let start = Instant::now();
-        w.sim.tick();
+        w.sim.tick(&w.pool);
         w.sim.drain_outbox(&mut w.outbox);
         took += start.elapsed();
         w.observe();
@@ -129,25 +129,32 @@ fn server_defaults(c: &mut Criterion) {
             .collect();
         let timed = TickSet::ALL.iter().position(|s| *s == TickSet::Snapshot).unwrap_or(0);
         group.bench_function(BenchmarkId::new("Snapshot", players), |b| {
-            b.iter_custom(|iters| time_phase(&mut w, &mut |sim, i| sim.run_phase(&mut schedules[i]), timed, iters));
+            b.iter_custom(|iters| {
+                time_phase(
+                    &mut w,
+                    &mut |sim, pool, i| sim.run_phase(&mut schedules[i], pool),
+                    timed,
+                    iters,
+                )
+            });
         });
         describe(&format!("tick/server_defaults/{players}"), &w);
     }
     group.finish();
 }
 
-/// Runs whole ticks phase by phase (`run(sim, i)` runs phase `i`), timing only phase `timed`.
-fn time_phase(w: &mut BenchWorld, run: &mut impl FnMut(&mut Sim, usize), timed: usize, iters: u64) -> Duration {
+/// Runs whole ticks phase by phase (`run(sim, pool, i)` runs phase `i`), timing only phase `timed`.
+fn time_phase(w: &mut BenchWorld, run: &mut impl FnMut(&mut Sim, &Pool, usize), timed: usize, iters: u64) -> Duration {
     let mut took = Duration::ZERO;
     for _ in 0..iters {
         w.push_inputs();
         for i in 0..TickSet::ALL.len() {
             if i == timed {
                 let start = Instant::now();
-                run(&mut w.sim, i);
+                run(&mut w.sim, &w.pool, i);
                 took += start.elapsed();
             } else {
-                run(&mut w.sim, i);
+                run(&mut w.sim, &w.pool, i);
             }
         }
         w.observe();
@@ -166,7 +173,14 @@ fn phases(c: &mut Criterion) {
         for (timed, set) in TickSet::ALL.iter().enumerate() {
             let id = BenchmarkId::new(format!("{set:?}"), players);
             group.bench_function(id, |b| {
-                b.iter_custom(|iters| time_phase(&mut w, &mut |sim, i| sim.run_phase(&mut schedules[i]), timed, iters));
+                b.iter_custom(|iters| {
+                    time_phase(
+                        &mut w,
+                        &mut |sim, pool, i| sim.run_phase(&mut schedules[i], pool),
+                        timed,
+                        iters,
+                    )
+                });
             });
         }
         report_snapshot_trouble(&format!("tick/phase/*/{players}"), &w);
@@ -183,7 +197,7 @@ fn fragment(c: &mut Criterion) {
         // a server sending deltas produces none).
         for _ in 0..600 {
             w.push_inputs();
-            w.sim.tick();
+            w.sim.tick(&w.pool);
             w.sim.drain_outbox(&mut w.outbox);
             if w.outbox.iter().any(|o| matches!(o, Outbound::Snapshot { .. })) {
                 break;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use arena_client::bot::decide;
 use arena_server::game::components::{Body, Player, Score};
 use arena_server::game::resources::Projectiles;
-use arena_server::game::{ClientId, Inbound, Outbound, ReplicationConfig, Sim, SimConfig};
+use arena_server::game::{ClientId, Inbound, Outbound, Pool, ReplicationConfig, Sim, SimConfig};
 use arena_shared::arena::Arena;
 use arena_shared::codec::decode_server_frame;
 use arena_shared::protocol::{
@@ -53,6 +53,8 @@ impl BenchBot {
 /// A simulation with `n` bot players on the standard map.
 pub struct BenchWorld {
     pub sim: Sim,
+    /// The threads lent to each tick: as many as the simulation's replication asks for.
+    pub pool: Pool,
     bots: Vec<BenchBot>,
     rng: StdRng,
     latest: Option<Snapshot>,
@@ -109,13 +111,14 @@ impl BenchWorld {
     }
 
     fn with_sim(mut sim: Sim, players: usize, seed: u64) -> anyhow::Result<Self> {
+        let pool = Pool::new(usize::from(sim.replication().threads));
         for i in 0..players {
             sim.push(Inbound::Join {
                 client: ClientId(i as u64 + 1),
                 name: format!("bot{i}"),
             });
         }
-        sim.tick();
+        sim.tick(&pool);
         let mut outbox = Vec::new();
         sim.drain_outbox(&mut outbox);
         let mut ids = HashMap::new();
@@ -141,6 +144,7 @@ impl BenchWorld {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let mut world = Self {
             sim,
+            pool,
             bots,
             rng: StdRng::seed_from_u64(seed ^ 0x5eed),
             full_snapshots: 0,
@@ -245,7 +249,7 @@ impl BenchWorld {
     /// One whole tick with fresh inputs, untimed (for warming up).
     pub fn step(&mut self) {
         self.push_inputs();
-        self.sim.tick();
+        self.sim.tick(&self.pool);
         self.observe();
     }
 

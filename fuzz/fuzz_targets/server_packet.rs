@@ -3,18 +3,19 @@
 //! joined player, which then ticks. Nothing a peer sends may panic the server.
 #![no_main]
 
-use arena_server::game::{ClientId, Inbound, Sim, SimConfig};
+use arena_server::game::{ClientId, Inbound, Pool, Sim, SimConfig};
 use arena_shared::arena::Arena;
 use arena_shared::codec;
 use arena_shared::protocol::{ClientDatagram, ClientFrame};
 use libfuzzer_sys::fuzz_target;
 use std::sync::Mutex;
 
-static SIM: Mutex<Option<Sim>> = Mutex::new(None);
+/// The simulation, and the threads it is lent each tick.
+static SIM: Mutex<Option<(Sim, Pool)>> = Mutex::new(None);
 
 fuzz_target!(|data: &[u8]| {
     let mut guard = SIM.lock().unwrap_or_else(|e| e.into_inner());
-    let sim = guard.get_or_insert_with(|| {
+    let (sim, pool) = guard.get_or_insert_with(|| {
         let mut sim = Sim::new(SimConfig {
             tick_rate: 60,
             seed: 1,
@@ -25,8 +26,9 @@ fuzz_target!(|data: &[u8]| {
             client: ClientId(1),
             name: "fuzz".into(),
         });
-        sim.tick();
-        sim
+        let pool = Pool::new(usize::from(sim.replication().threads));
+        sim.tick(&pool);
+        (sim, pool)
     });
     let client = ClientId(1);
     if let Ok(ClientDatagram::Input(datagram)) = codec::decode_client_datagram(data) {
@@ -35,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(ClientFrame::Chat { text }) = codec::decode_client_frame(data) {
         sim.push(Inbound::Chat { client, text });
     }
-    sim.tick();
+    sim.tick(pool);
     let mut out = Vec::new();
     sim.drain_outbox(&mut out);
 });

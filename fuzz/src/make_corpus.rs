@@ -4,7 +4,7 @@
 //! messages in each target's input format. The same program writes the same bytes: run it again after a
 //! protocol change (`cargo run --bin make_corpus` in fuzz/, or with a directory to write to instead).
 
-use arena_server::game::{ClientId, Inbound, Outbound, ReplicationConfig, Sim, SimConfig};
+use arena_server::game::{ClientId, Inbound, Outbound, Pool, ReplicationConfig, Sim, SimConfig};
 use arena_shared::arena::Arena;
 use arena_shared::codec::delta::{DeltaHeader, diff_mask, encode_delta};
 use arena_shared::codec::{self, decode_server_datagram, encode_datagram, encode_frame};
@@ -48,6 +48,7 @@ fn play(full_snapshots: bool, ticks: u32, ack_every: u32, lose_every: u32) -> Re
         arena: Arena::standard(),
     };
     let mut sim = Sim::with_replication(config, replication);
+    let pool = Pool::new(usize::from(replication.threads));
     sim.set_token_source(Box::new(|| Some([7; 16])));
     let (one, two) = (ClientId(1), ClientId(2));
     for (client, name) in [(one, "ada"), (two, "bob")] {
@@ -86,7 +87,7 @@ fn play(full_snapshots: bool, ticks: u32, ack_every: u32, lose_every: u32) -> Re
                 text: "gg".into(),
             });
         }
-        sim.tick();
+        sim.tick(&pool);
         sim.drain_outbox(&mut outbox);
         for out in outbox.drain(..) {
             match out {

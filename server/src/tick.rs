@@ -1,9 +1,10 @@
-//! The tick thread: the only owner of the simulation. At a fixed rate it drains the edge's channel into the
-//! simulation, runs one tick, and hands the outbox to the [`crate::dispatch`] task, which sends it.
+//! The tick thread: the only owner of the simulation and of the threads it is lent. At a fixed rate it
+//! drains the edge's channel into the simulation, runs one tick, and hands the outbox to the
+//! [`crate::dispatch`] task, which sends it.
 
 use crate::dispatch::{Dispatch, DispatchSender, close_conn};
 use crate::game::resources::TickStats;
-use crate::game::{ClientId, Inbound, Outbound, Sim};
+use crate::game::{ClientId, Inbound, Outbound, Pool, Sim};
 use crate::health::{Health, TickEnd};
 use crate::metrics::{Metrics, add};
 use crate::net::{ClientHandle, ToTick};
@@ -18,6 +19,8 @@ use tokio::sync::mpsc::error::TryRecvError;
 /// The tick loop's state.
 pub struct TickLoop {
     sim: Sim,
+    /// The threads lent to each tick (the simulation's `replication.threads`, the calling thread included).
+    pool: Pool,
     from_edge: mpsc::Receiver<ToTick>,
     /// Every joined client, to close at shutdown.
     clients: HashMap<ClientId, ClientHandle>,
@@ -30,6 +33,7 @@ pub struct TickLoop {
 }
 
 impl TickLoop {
+    /// A loop ticking `sim` at `tick_rate`, on a pool of the threads its replication asks for (started here).
     pub fn new(
         sim: Sim,
         from_edge: mpsc::Receiver<ToTick>,
@@ -40,8 +44,10 @@ impl TickLoop {
         stop: Arc<AtomicBool>,
     ) -> Self {
         let period = Duration::from_secs_f64(1.0 / f64::from(tick_rate.max(1)));
+        let pool = Pool::new(usize::from(sim.replication().threads));
         Self {
             sim,
+            pool,
             from_edge,
             clients: HashMap::new(),
             to_dispatch,
@@ -61,7 +67,7 @@ impl TickLoop {
             if !self.drain_edge() {
                 break;
             }
-            self.sim.tick();
+            self.sim.tick(&self.pool);
             self.sim.drain_outbox(&mut self.outbox);
             let capacity = self.outbox.len();
             let outbox = std::mem::replace(&mut self.outbox, Vec::with_capacity(capacity));

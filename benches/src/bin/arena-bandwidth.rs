@@ -66,7 +66,7 @@ fn main() -> anyhow::Result<()> {
         let mut delta = BenchWorld::scale(n, args.seed, delta_config)?;
         for _ in 0..args.warmup {
             delta.push_wander_inputs();
-            delta.sim.tick();
+            delta.sim.tick(&delta.pool);
             delta.observe();
         }
         let (mut bytes, mut snapshots, mut visible, mut moving, mut left_out, mut naive) =
@@ -80,11 +80,11 @@ fn main() -> anyhow::Result<()> {
             if args.phases {
                 for (schedule, took) in schedules.iter_mut().zip(&mut phase_us) {
                     let phase_started = Instant::now();
-                    delta.sim.run_phase(schedule);
+                    delta.sim.run_phase(schedule, &delta.pool);
                     took.push(phase_started.elapsed().as_secs_f64() * 1e6);
                 }
             } else {
-                delta.sim.tick();
+                delta.sim.tick(&delta.pool);
             }
             let mut out = std::mem::take(&mut delta.outbox);
             delta.sim.drain_outbox(&mut out);

@@ -34,7 +34,9 @@ pub struct ReplicationConfig {
     pub client_bandwidth: u32,
     /// Send the naive full snapshot (split into parts) instead of deltas: the benchmark baseline.
     pub full_snapshots: bool,
-    /// Threads that build snapshots (each takes a share of the clients; 1 builds them on the tick thread).
+    /// Threads that build snapshots and fly projectiles, the tick thread included (1: the tick thread
+    /// alone): the size of the [`Pool`](super::threads::Pool) the driver starts and lends to each tick. The
+    /// simulation works on whatever pool it is lent.
     pub threads: u16,
 }
 

@@ -1,7 +1,7 @@
 //! Tests of the projectiles' phase: flights worked out on two threads, or ahead of the phase, give the game
 //! of flying them one by one, kills included.
 
-use super::tests::{SMALL_WORLD, input, join, open_arena, step};
+use super::tests::{SMALL_WORLD, input, join, open_arena, step_on};
 use super::*;
 use arena_shared::Vec2;
 use arena_shared::arena::{Arena, Wall};
@@ -102,6 +102,7 @@ fn firefight(players: u64, threads: u16, whole_head_starts: bool) -> Fight {
         )
             .in_set(TickSet::Projectiles),
     );
+    let pool = Pool::new(usize::from(threads));
     let (mut hashes, mut most) = (vec![], 0);
     for t in 0..400u32 {
         if t == 0 {
@@ -119,7 +120,7 @@ fn firefight(players: u64, threads: u16, whole_head_starts: bool) -> Fight {
             let mx = (((t / 20 + c as u32) % 3) as i8 - 1) * 127;
             s.push(input(c, t + 1, mx, aim, true));
         }
-        s.tick();
+        s.tick(&pool);
         s.drain_outbox(&mut Vec::new());
         hashes.push(s.state_hash());
         most = most.max(s.stats().projectiles as usize);
@@ -176,6 +177,7 @@ fn a_projectile_behind_the_killing_one_flies_on_through_the_dead() {
     // Two projectiles reach a player with one hit left in the same tick: the first (lower id) kills it and
     // vanishes, the second flies on, on one thread as on two (with enough others in flight to split).
     for threads in [1, 2] {
+        let pool = Pool::new(usize::from(threads));
         let mut s = Sim::with_replication(
             SimConfig {
                 tick_rate: 60,
@@ -190,7 +192,7 @@ fn a_projectile_behind_the_killing_one_flies_on_through_the_dead() {
         s.set_handoffs(SMALL_WORLD);
         join(&mut s, 1, "shooter");
         join(&mut s, 2, "victim");
-        step(&mut s);
+        step_on(&pool, &mut s);
         let world = s.world_mut();
         for (player, mut body) in world
             .query::<(&components::Player, &mut components::Body)>()
@@ -215,7 +217,7 @@ fn a_projectile_behind_the_killing_one_flies_on_through_the_dead() {
         let mut list = vec![shot(1_000, 19.0, 10.0, 0.0), shot(1_001, 18.98, 10.0, 0.0)];
         list.extend((0..100).map(|k| shot(1_002 + k, 30.0 + (k % 10) as f32, 3.0 + (k / 10) as f32, 1.0)));
         world.resource_mut::<resources::Projectiles>().0 = list;
-        let out = step(&mut s);
+        let out = step_on(&pool, &mut s);
         assert!(
             out.frames
                 .contains(&(None, ServerFrame::Killed { killer: 1, victim: 2 })),

@@ -1,9 +1,10 @@
 //! The sans-IO simulation: a bevy_ecs `World` and the tick schedule that advances it.
 //!
 //! [`Sim`] takes [`Inbound`] events (joins, leaves, inputs, chat) and, for each [`Sim::tick`], produces
-//! [`Outbound`] messages (encoded frames and snapshots addressed to clients). It has no sockets, no clock
-//! and no global RNG (a seeded RNG is a resource), so tests, benchmarks and replays drive it directly; the
-//! tick thread ([`crate::tick`]) is the only thing that owns it in a running server.
+//! [`Outbound`] messages (encoded frames and snapshots addressed to clients). It has no sockets, no clock,
+//! no global RNG (a seeded RNG is a resource) and no threads of its own (the driver lends it a [`Pool`] for
+//! each tick), so tests, benchmarks and replays drive it directly; the tick thread ([`crate::tick`]) is the
+//! only thing that owns it in a running server.
 
 pub mod components;
 mod config;
@@ -22,7 +23,7 @@ pub mod systems;
 pub(crate) mod test_rng;
 #[cfg(test)]
 mod tests;
-pub mod workers;
+pub mod threads;
 
 use arena_shared::protocol::PlayerId;
 use bevy_ecs::prelude::*;
@@ -32,9 +33,10 @@ pub use config::{
     default_threads,
 };
 pub use edge::{ClientId, Inbound, Outbound};
-use resources::{Inbox, Outbox, Projectiles, TickCount, TickStats};
+use resources::{Inbox, LentPool, Outbox, Projectiles, TickCount, TickStats};
 pub use schedule::TickSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
+pub use threads::Pool;
 
 /// The simulation: the World and its schedule.
 pub struct Sim {
@@ -89,17 +91,15 @@ impl Sim {
         self.world.insert_resource(systems::sessions::Sessions::new(source));
     }
 
-    /// Runs one tick: every system of the schedule, in the order of [`TickSet`].
-    pub fn tick(&mut self) {
-        self.schedule.run(&mut self.world);
-        self.end_tick();
+    /// How snapshots are made; its `threads` are the size of the [`Pool`] a driver lends this simulation.
+    pub fn replication(&self) -> ReplicationConfig {
+        self.world.resource::<resources::Settings>().replication
     }
 
-    /// What an `App` would do after each update, and a bare `World` does not: flush the record of removed
-    /// components. Without it every despawn (a projectile's, a player's) is remembered forever, a leak of a
-    /// few bytes each that the soak test caught.
-    fn end_tick(&mut self) {
-        self.world.clear_trackers();
+    /// Runs one tick: every system of the schedule, in the order of [`TickSet`], on the calling thread and
+    /// `pool`'s (lent for the tick: simulations ticked one after another can share one pool).
+    pub fn tick(&mut self, pool: &Pool) {
+        run(&mut self.world, &mut self.schedule, pool);
     }
 
     /// A schedule running one phase of the tick on its own (for benchmarks that time each stage); run it
@@ -108,11 +108,10 @@ impl Sim {
         schedule::build_phase(set)
     }
 
-    /// Runs a schedule from [`Sim::phase_schedule`] on this simulation's world.
-    /// The record of removed components is flushed after every phase here (nothing reads it).
-    pub fn run_phase(&mut self, phase: &mut Schedule) {
-        phase.run(&mut self.world);
-        self.end_tick();
+    /// Runs a schedule from [`Sim::phase_schedule`] on this simulation's world, with `pool` lent to it as
+    /// to a whole tick. The record of removed components is flushed after every phase here (nothing reads it).
+    pub fn run_phase(&mut self, phase: &mut Schedule, pool: &Pool) {
+        run(&mut self.world, phase, pool);
     }
 
     /// Moves everything the last ticks produced into `out`.
@@ -183,4 +182,14 @@ impl Sim {
     pub fn world_mut(&mut self) -> &mut World {
         &mut self.world
     }
+}
+
+/// Runs `schedule` on `world` with `pool` lent to it, then does what an `App` would do after each update,
+/// and a bare `World` does not: flush the record of removed components. Without that, every despawn (a
+/// projectile's, a player's) is remembered forever, a leak of a few bytes each that the soak test caught.
+fn run(world: &mut World, schedule: &mut Schedule, pool: &Pool) {
+    world.resource_mut::<LentPool>().lend(pool);
+    schedule.run(world);
+    world.resource_mut::<LentPool>().give_back();
+    world.clear_trackers();
 }

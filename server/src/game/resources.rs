@@ -4,13 +4,15 @@
 use super::components::Projectile;
 use super::config::{DEFAULT_RESUME_GRACE_SECS, Handoffs, ReplicationConfig, SimConfig};
 use super::edge::{ClientId, Inbound, Outbound};
-use super::workers::{KeepAwake, Workers};
+use super::threads::{Awake, Pool, Workers};
 use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::protocol::PlayerId;
 use bevy_ecs::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
 
 /// Fixed settings of this simulation.
 #[derive(Resource, Debug, Clone, Copy)]
@@ -142,6 +144,48 @@ pub struct TickStats {
     pub rejected_full: u32,
 }
 
+/// The driver's [`Pool`], lent to the simulation for the length of a tick (`Sim::tick`); the tick's systems
+/// reach its [`Workers`] through this. When none is lent, the calling thread alone.
+#[derive(Resource)]
+pub struct LentPool {
+    lent: Option<Arc<Workers>>,
+    alone: Workers,
+}
+
+impl Default for LentPool {
+    fn default() -> Self {
+        Self {
+            lent: None,
+            alone: Workers::new(1),
+        }
+    }
+}
+
+impl LentPool {
+    /// Holds `pool`'s workers until [`LentPool::give_back`].
+    pub(crate) fn lend(&mut self, pool: &Pool) {
+        self.lent = Some(pool.lend());
+    }
+
+    pub(crate) fn give_back(&mut self) {
+        self.lent = None;
+    }
+}
+
+impl Deref for LentPool {
+    type Target = Workers;
+
+    fn deref(&self) -> &Workers {
+        self.lent.as_deref().unwrap_or(&self.alone)
+    }
+}
+
+/// A wake-up of the pool's threads that lasts from one phase of a tick to another: the simulation wakes them
+/// at the start of a tick whose projectiles will be flown on both cores (so they are spinning by then), and
+/// the snapshot phase ends the wake-up (the tick's last phase drops it, if still held).
+#[derive(Resource, Default)]
+pub struct KeepAwake(pub Option<Awake>);
+
 /// Inserts the world's shared resources (the systems' own are inserted by `systems::insert_resources`).
 pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: ReplicationConfig) {
     let tick_rate = config.tick_rate.max(1);
@@ -165,6 +209,6 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: Rep
     world.insert_resource(Ids::default());
     world.insert_resource(Projectiles::default());
     world.insert_resource(TickStats::default());
-    world.insert_resource(Workers::new(usize::from(replication.threads)));
+    world.insert_resource(LentPool::default());
     world.insert_resource(KeepAwake::default());
 }

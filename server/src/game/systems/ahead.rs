@@ -12,7 +12,7 @@
 use crate::game::components::Projectile;
 use crate::game::cover::Cover;
 use crate::game::resources::ArenaMap;
-use crate::game::workers::Workers;
+use crate::game::threads::{Then, Workers, wait_for};
 use arena_shared::Vec2;
 use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::quant::snap_projectile;
@@ -20,15 +20,9 @@ use arena_shared::rules::{ProjectileOutcome, ProjectileState, step_projectile_ne
 use bevy_ecs::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// Projectiles flown between two looks at the stop flag (a few microseconds of work).
 const CHUNK: usize = 64;
-
-/// Longest phase 4 waits for the head start to hand its work back (it stops after the chunk in hand, a few
-/// microseconds of work) before it flies every projectile itself: short, since a pool thread that has not
-/// handed back by then was most likely preempted (a loaded machine), and the tick should not spin for it.
-const WAIT_AT_MOST: Duration = Duration::from_micros(50);
 
 /// Flights worked out ahead, for the projectiles as they were at the start of the tick.
 #[derive(Debug, Default)]
@@ -194,29 +188,22 @@ impl HeadStart {
     }
 
     /// Stops this tick's head start and takes what it worked out: nothing when none was started, or when
-    /// it does not hand its work back within [`WAIT_AT_MOST`] (then its buffers are left to it). With
-    /// `complete`, it is not stopped: this waits for it to work out every flight (tests).
+    /// it does not hand its work back within the spin of a [`wait_for`] (it stops after the chunk in hand,
+    /// a few microseconds of work: a pool thread that has not handed back by then was most likely preempted,
+    /// and its buffers are left to it). With `complete`, it is not stopped: this waits for it to work out
+    /// every flight (tests).
     pub fn finish(&mut self, complete: bool) -> Option<Ahead> {
         let job = self.job.take()?;
         if !complete {
             job.stop.store(true, Ordering::Release);
         }
-        let start = Instant::now();
-        loop {
+        let then = if complete { Then::Yield } else { Then::GiveUp };
+        wait_for(then, || {
             // Still there untouched (the pool never got to it), or handed back.
-            if let Ok(mut slot) = job.slot.lock()
-                && slot
-                    .as_ref()
-                    .is_some_and(|w| !complete || w.flights.len() == w.from.len())
-                && let Some(work) = slot.take()
-            {
-                return Some(work);
-            }
-            if !complete && start.elapsed() > WAIT_AT_MOST {
-                return None;
-            }
-            std::hint::spin_loop();
-        }
+            let mut slot = job.slot.lock().ok()?;
+            let whole = slot.as_ref().is_some_and(|w| w.flights.len() == w.from.len());
+            if complete && !whole { None } else { slot.take() }
+        })
     }
 
     /// Keeps a finished head start's buffers for the next one.
@@ -234,6 +221,7 @@ impl HeadStart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::game::threads::Pool;
     use arena_shared::Vec2;
 
     const SHAPE: CoverShape = CoverShape {
@@ -256,7 +244,7 @@ mod tests {
             },
         };
         let list: Vec<Projectile> = (0..200).map(|i| shot(i, 5.0 + (i % 50) as f32)).collect();
-        let pool = Workers::new(2);
+        let pool = Pool::new(2);
         let mut head = HeadStart::default();
         head.start(&pool, &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
         let ahead = head.finish(true).expect("the pool hands the work back");
@@ -290,7 +278,7 @@ mod tests {
         assert!(!Ahead::default().players_stayed(&[], &[]), "no cover worked out");
         // Without a pool, nothing is started and nothing is waited for.
         let mut alone = HeadStart::default();
-        alone.start(&Workers::new(1), &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
+        alone.start(&Pool::new(1), &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
         assert!(alone.finish(false).is_none());
     }
 }

@@ -5,9 +5,8 @@ use crate::game::components::{Body, Player, Projectile, Score};
 use crate::game::cover::Cover;
 use crate::game::interest::Grid;
 use crate::game::messages::PlayerKilled;
-use crate::game::resources::{ArenaMap, GameRng, Index, Projectiles, Settings};
+use crate::game::resources::{ArenaMap, GameRng, Index, KeepAwake, LentPool, Projectiles, Settings};
 use crate::game::systems::ahead::{CoverShape, HeadStart, Worked};
-use crate::game::workers::{KeepAwake, Workers};
 use arena_shared::Vec2;
 use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::quant::{snap_player, snap_projectile};
@@ -40,7 +39,7 @@ pub fn move_projectiles(
     mut projectiles: ResMut<Projectiles>,
     mut players: Query<(Entity, &Player, &mut Body)>,
     mut killed: MessageWriter<PlayerKilled>,
-    pool: Res<Workers>,
+    pool: Res<LentPool>,
     keep: Res<KeepAwake>,
     mut head: ResMut<HeadStart>,
     mut scratch: Local<HitScratch>,
@@ -147,10 +146,6 @@ pub fn move_projectiles(
 /// Projectiles a thread takes at a time in phase 4 (a few microseconds of work).
 const FLIGHTS_PER_PIECE: usize = 256;
 
-/// Longest the pool's threads spin for the flights (and the snapshots after them): a safety bound, several
-/// times the simulation's phases at 1,000 players; the snapshot phase ends the wake-up as soon as it ends.
-const WAKE_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// Phase 0: when the projectiles will be flown on several threads this tick, the threads are woken now, so
 /// they are spinning by then (waking one on a virtual machine takes about as long as the phases before),
 /// and handed the flights' head start ([`super::ahead`]), which they start on once awake. (Moving the
@@ -162,7 +157,7 @@ const WAKE_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 )]
 pub fn wake_for_flights(
     projectiles: Res<Projectiles>,
-    pool: Res<Workers>,
+    pool: Res<LentPool>,
     settings: Res<Settings>,
     arena: Res<ArenaMap>,
     index: Res<Index>,
@@ -172,7 +167,7 @@ pub fn wake_for_flights(
 ) {
     let handoffs = settings.handoffs;
     if pool.threads() > 1 && projectiles.0.len() >= handoffs.projectiles_to_split {
-        keep.0 = Some(pool.stay_awake(WAKE_AT_MOST));
+        keep.0 = Some(pool.stay_awake()); // (the snapshot phase ends it)
         if index.players.len() >= handoffs.players_to_hand_out_early {
             let alive = players
                 .iter()

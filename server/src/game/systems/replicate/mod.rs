@@ -1,7 +1,7 @@
 //! Phase 7 with deltas: the quantized entity list and the interest grid are built once per snapshot, then
 //! each client gets the entities within its view radius as a delta against its acknowledged view
 //! ([`crate::game::replication`]). Clients are independent of one another here, so they are split across
-//! `replication.threads` threads ([`worker`]), each with its own buffers.
+//! the threads of the pool the tick was lent ([`worker`]), each with its own buffers.
 
 mod sort;
 mod worker;
@@ -10,18 +10,14 @@ use crate::game::components::{Body, Client, Player, Score};
 use crate::game::input::InputBuffer;
 use crate::game::interest::Grid;
 use crate::game::replication::{Baseline, Frame, Replicator};
-use crate::game::resources::{ArenaMap, Outbox, Projectiles, Settings, TickCount, TickStats};
-use crate::game::workers::{KeepAwake, Workers};
+use crate::game::resources::{ArenaMap, KeepAwake, LentPool, Outbox, Projectiles, Settings, TickCount, TickStats};
+use crate::game::threads::Handover;
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use worker::{Job, Shared, Worker};
-
-/// Longest the snapshot threads spin waiting for their work: a safety bound, well over the tick thread's
-/// preparation in the biggest worlds; the phase releases them as soon as it ends.
-const WAKE_AT_MOST: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Clients handed to a snapshot thread at a time (a short run, so a thread held up holds up few clients).
 const CLIENTS_PER_RUN: usize = 16;
@@ -70,7 +66,7 @@ pub fn replicate(
     mut clients: Query<(&Client, &Player, &Body, &Score, &InputBuffer, &mut Replicator)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<TickStats>,
-    pool: Res<Workers>,
+    pool: Res<LentPool>,
     mut keep: ResMut<KeepAwake>,
     mut scratch: Local<Scratch>,
 ) {
@@ -82,13 +78,8 @@ pub fn replicate(
     // with few clients, this thread builds every snapshot); in a big world they take a share of the
     // preparation too.
     let n_clients = clients.iter().len();
-    // (They may be awake since the flights already: then this phase ends that wake-up, unless it is about
-    // to end by itself.)
-    let _awake = keep
-        .0
-        .take()
-        .filter(|awake| awake.lasts(WAKE_AT_MOST / 2))
-        .or_else(|| (n_clients > CLIENTS_PER_THREAD).then(|| pool.stay_awake(WAKE_AT_MOST)));
+    // (They may be awake since the flights already: then this phase ends that wake-up.)
+    let _awake = pool.renew(keep.0.take(), n_clients > CLIENTS_PER_THREAD);
     let split = n_clients >= CLIENTS_TO_SPLIT_PREPARATION;
     let s = &mut *scratch;
     // Every entity once, quantized, then sorted by key (players by id, then projectiles by id). Timers only
@@ -129,11 +120,11 @@ pub fn replicate(
             (Some(last), Some(first)) => last < QEntity::projectile_key(first.id),
             _ => true,
         };
-    let quantized = Handoff::default();
+    let quantized = Handover::default();
     let (mut jobs, ()) = pool.join_when(
         split,
         || {
-            let mut published = Publish(&quantized);
+            let giver = quantized.giver();
             projectiles_q.clear();
             projectiles_q.extend(flying.iter().map(|p| {
                 QEntity::from_projectile(&ProjectileSnapshot {
@@ -143,7 +134,7 @@ pub fn replicate(
                     vel: p.state.vel,
                 })
             }));
-            published.set(projectiles_q);
+            giver.give(&projectiles_q[..]);
             clients
                 .iter_mut()
                 .map(|(client, player, body, score, buffer, replicator)| Job {
@@ -173,10 +164,10 @@ pub fn replicate(
                 );
                 sort::by_key(order, spare);
                 let players = order.iter().filter_map(|o| players_q.get((o & 0xffff_ffff) as usize));
-                let projectiles = std::iter::once(()).flat_map(|()| quantized.wait());
+                let projectiles = std::iter::once(()).flat_map(|()| quantized.wait().copied().unwrap_or_default());
                 frame.begin(tick.0, settings.tick_rate, players.chain(projectiles).copied());
             } else {
-                let projectiles_q = quantized.wait();
+                let projectiles_q = quantized.wait().copied().unwrap_or_default();
                 let all = players_q.iter().chain(projectiles_q);
                 order.extend(all.enumerate().map(|(i, e)| u64::from(e.key) << 32 | i as u64));
                 sort::by_key(order, spare);
@@ -267,55 +258,6 @@ pub fn replicate(
         stats.moving_visible += w.moving_visible;
         stats.updates_sent += w.updates_sent;
         stats.updates_left_out += w.updates_left_out;
-    }
-}
-
-/// Longest a snapshot thread spins for the quantized projectiles before it yields between looks.
-const SPIN_AT_MOST: std::time::Duration = std::time::Duration::from_micros(50);
-
-/// The quantized projectiles, handed from the thread that makes them to the one laying out the frame.
-#[derive(Default)]
-struct Handoff<'a> {
-    ready: OnceLock<&'a [QEntity]>,
-    /// Set when the maker gave up without handing them over (it panicked, and the join re-raises that).
-    abandoned: AtomicBool,
-}
-
-impl<'a> Handoff<'a> {
-    /// Waits for the projectiles (spinning: they are due within microseconds; after [`SPIN_AT_MOST`] it
-    /// yields its core between looks, as the maker may be waiting for one); none when abandoned.
-    fn wait(&self) -> &'a [QEntity] {
-        let start = std::time::Instant::now();
-        loop {
-            if let Some(ready) = self.ready.get() {
-                return ready;
-            }
-            if self.abandoned.load(Ordering::Acquire) {
-                return &[];
-            }
-            if start.elapsed() < SPIN_AT_MOST {
-                std::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
-            }
-        }
-    }
-}
-
-/// The maker's side of a [`Handoff`]: dropped without [`Publish::set`], it marks the handoff abandoned.
-struct Publish<'h, 'a>(&'h Handoff<'a>);
-
-impl<'a> Publish<'_, 'a> {
-    fn set(&mut self, projectiles: &'a [QEntity]) {
-        let _ = self.0.ready.set(projectiles);
-    }
-}
-
-impl Drop for Publish<'_, '_> {
-    fn drop(&mut self) {
-        if self.0.ready.get().is_none() {
-            self.0.abandoned.store(true, Ordering::Release);
-        }
     }
 }
 
