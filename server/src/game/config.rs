@@ -53,9 +53,10 @@ impl ReplicationConfig {
     }
 }
 
-/// When the tick hands the projectiles' work to the pool's threads, and whether it waits for all of it.
-/// A simulation starts with [`Handoffs::default`], the sizes from which a hand-over pays for itself;
-/// tests lower them so that a small world takes the threaded paths.
+/// When the tick hands the projectiles' work and the snapshots' preparation to the pool's threads, and
+/// whether it waits for all of the projectiles' head start. A simulation starts with [`Handoffs::default`],
+/// the sizes from which a hand-over pays for itself; tests lower them so that a small world takes the
+/// threaded paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Handoffs {
     /// Projectiles from which their flights are split between threads ([`PROJECTILES_TO_SPLIT`]).
@@ -63,6 +64,10 @@ pub struct Handoffs {
     /// Players from which the pool also gets the flights' head start before phase 4
     /// ([`PLAYERS_TO_HAND_OUT_EARLY`]).
     pub players_to_hand_out_early: usize,
+    /// Clients from which the snapshots' preparation is split between threads too: the projectiles quantized
+    /// beside the sort and the frame's slots, the interest grid beside the baselines
+    /// ([`CLIENTS_TO_SPLIT_PREPARATION`]).
+    pub clients_to_split_preparation: usize,
     /// Whether phase 4 waits for the head start to work out every flight, instead of stopping it and
     /// taking what it has: false in a server, where the tick would wait for it; tests compare whole head
     /// starts with none.
@@ -74,6 +79,7 @@ impl Default for Handoffs {
         Self {
             projectiles_to_split: PROJECTILES_TO_SPLIT,
             players_to_hand_out_early: PLAYERS_TO_HAND_OUT_EARLY,
+            clients_to_split_preparation: CLIENTS_TO_SPLIT_PREPARATION,
             whole_head_start: false,
         }
     }
@@ -86,6 +92,11 @@ pub const PROJECTILES_TO_SPLIT: usize = 512;
 /// On an oversubscribed machine each hand-over may wait for a core, which made the load test's ticks slower
 /// with the bots and the server sharing the cores; a world this big wins the hand-overs back.
 pub const PLAYERS_TO_HAND_OUT_EARLY: usize = 768;
+
+/// Clients from which the snapshots' preparation is split between threads too. Each hand-over costs more
+/// than a small world's preparation wins back, and on an oversubscribed machine it may wait for a core (the
+/// load test with the server and the bots sharing the cores overran more ticks with the split).
+pub const CLIENTS_TO_SPLIT_PREPARATION: usize = 768;
 
 /// The machine's cores, at most 8: the default number of snapshot threads.
 pub fn default_threads() -> u16 {

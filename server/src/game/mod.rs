@@ -81,7 +81,8 @@ impl Sim {
         self.world.resource_mut::<resources::Settings>().max_players = max_players;
     }
 
-    /// Sets when the tick hands the projectiles' work to the pool's threads (default [`Handoffs::default`]).
+    /// Sets when the tick hands the projectiles' work and the snapshots' preparation to the pool's threads
+    /// (default [`Handoffs::default`]).
     pub fn set_handoffs(&mut self, handoffs: Handoffs) {
         self.world.resource_mut::<resources::Settings>().handoffs = handoffs;
     }

@@ -26,7 +26,8 @@ pub struct Settings {
     /// Most players the world holds at once, connected or away (held for a resume); joins beyond are
     /// refused with `Reject { Full }`. Unlimited ([`usize::MAX`]) unless set with `Sim::set_max_players`.
     pub max_players: usize,
-    /// When the tick hands the projectiles' work to the pool's threads (`Sim::set_handoffs`).
+    /// When the tick hands the projectiles' work and the snapshots' preparation to the pool's threads
+    /// (`Sim::set_handoffs`).
     pub handoffs: Handoffs,
 }
 

@@ -8,6 +8,7 @@ use arena_shared::rules::{Input, MAX_HEALTH, buttons};
 use arena_shared::{Vec2, arena::Arena};
 
 mod sessions;
+mod snapshot_threads;
 
 pub(super) fn open_arena() -> Arena {
     Arena {
@@ -19,10 +20,12 @@ pub(super) fn open_arena() -> Arena {
 }
 
 /// Hand-overs to the pool's threads from small sizes, so that the small worlds of tests take the threaded
-/// paths (split flights from 64 projectiles, head starts from 8 players).
+/// paths (split flights from 64 projectiles, head starts from 8 players, the snapshots' preparation split
+/// from 8 clients).
 pub(super) const SMALL_WORLD: Handoffs = Handoffs {
     projectiles_to_split: 64,
     players_to_hand_out_early: 8,
+    clients_to_split_preparation: 8,
     whole_head_start: false,
 };
 
@@ -291,10 +294,11 @@ fn the_same_seed_and_input_log_give_the_same_world() {
     assert_eq!(replay(42), replay(42));
 }
 
-/// A busy world for the pool's test: players who move, aim and fire, and acknowledge the newest delta they
+/// A busy world for the pool's tests: players who move, aim and fire, and acknowledge the newest delta they
 /// got, but lose one in five.
 struct Busy {
     sim: Sim,
+    /// Clients 1 to `players` send inputs (a client not in the world is ignored).
     players: u64,
     /// Each client's newest delta tick (index: client - 1).
     got: Vec<u32>,
@@ -311,7 +315,8 @@ struct Played {
 }
 
 impl Busy {
-    fn new(seed: u64, players: u64) -> Self {
+    /// `players` joining at the first tick, in a simulation set up for a pool of `threads` (the driver's).
+    fn new(seed: u64, players: u64, threads: u16) -> Self {
         let mut sim = Sim::with_replication(
             SimConfig {
                 tick_rate: 60,
@@ -319,7 +324,7 @@ impl Busy {
                 arena: Arena::standard(),
             },
             ReplicationConfig {
-                threads: 2,
+                threads,
                 ..ReplicationConfig::for_tick_rate(60)
             },
         );
@@ -330,8 +335,16 @@ impl Busy {
         Self { sim, players, got }
     }
 
-    fn tick(&mut self, pool: &Pool, t: u32) -> Played {
-        use std::hash::{DefaultHasher, Hash, Hasher};
+    /// Client `client` joins (from the next tick it sends inputs too).
+    fn join(&mut self, client: u64) {
+        join(&mut self.sim, client, &format!("p{client}"));
+        self.players = self.players.max(client);
+        self.got.resize(self.players as usize, 0);
+    }
+
+    /// One tick on `pool` after every client's input, and every message it sent (each delta received but
+    /// one in five).
+    fn tick_raw(&mut self, pool: &Pool, t: u32) -> Vec<Outbound> {
         for c in 1..=self.players {
             let mx = (((t / 20 + c as u32) % 3) as i8 - 1) * 127;
             let Inbound::Input { client, mut datagram } =
@@ -345,14 +358,24 @@ impl Busy {
         self.sim.tick(pool);
         let mut out = Vec::new();
         self.sim.drain_outbox(&mut out);
+        for o in &out {
+            if let Outbound::Delta { client, tick, .. } = o
+                && !(t + client.0 as u32).is_multiple_of(5)
+            {
+                self.got[client.0 as usize - 1] = *tick;
+            }
+        }
+        out
+    }
+
+    fn tick(&mut self, pool: &Pool, t: u32) -> Played {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let out = self.tick_raw(pool, t);
         let (mut sent, mut deltas) = (DefaultHasher::new(), 0);
         for o in &out {
             match o {
                 Outbound::Delta { client, tick, datagram } => {
                     deltas += 1;
-                    if !(t + client.0 as u32).is_multiple_of(5) {
-                        self.got[client.0 as usize - 1] = *tick;
-                    }
                     (client, tick, &datagram[..]).hash(&mut sent);
                 }
                 Outbound::Frame { client, frame } => (client, &frame[..]).hash(&mut sent),
@@ -375,7 +398,7 @@ fn simulations_ticked_in_turn_on_one_pool_play_as_each_on_its_own() {
     // out and snapshots built on both threads); each sends and becomes exactly what it does on its own pool.
     const TICKS: u32 = 120;
     let shared = Pool::new(2);
-    let (mut a, mut b) = (Busy::new(3, 80), Busy::new(4, 72));
+    let (mut a, mut b) = (Busy::new(3, 80, 2), Busy::new(4, 72, 2));
     let (mut shared_a, mut shared_b) = (vec![], vec![]);
     for t in 0..TICKS {
         shared_a.push(a.tick(&shared, t));
@@ -383,7 +406,7 @@ fn simulations_ticked_in_turn_on_one_pool_play_as_each_on_its_own() {
     }
     let alone = |seed, players| {
         let own = Pool::new(2);
-        let mut world = Busy::new(seed, players);
+        let mut world = Busy::new(seed, players, 2);
         (0..TICKS).map(|t| world.tick(&own, t)).collect::<Vec<_>>()
     };
     for (played, players) in [(&shared_a, 80), (&shared_b, 72)] {

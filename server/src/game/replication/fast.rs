@@ -1,7 +1,9 @@
 //! The common snapshot, built without the general path's lists: the client's baseline has this tick's
-//! slots (or the layout's before, and its view is translated to these slot by slot), its only odd entity is
-//! its own player, nothing waits for room, and everything fits. Then one walk over the words finds the
-//! removals and writes the updates into the datagram as it finds them.
+//! slots, or those of any earlier layout as long as every entity alive at its tick still has a slot now (its
+//! view is then translated to these slots a word at a time, [`translate`]), its only odd entity is its own
+//! player, nothing waits for room, and everything fits. Then, after a short count of the visible moving
+//! players over the first words (where the players are), one walk over the words finds the removals and
+//! writes the updates into the datagram as it finds them.
 //! When the delta turns out not to fit, the output is rolled back and the general path takes over (the
 //! same decision it would make: the same bytes are counted against the same limit).
 

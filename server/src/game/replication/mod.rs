@@ -11,9 +11,9 @@
 //! entities holding the world's state at that tick, plus the few "odd" entities that do not (its own
 //! player, whose timers only it is sent, and entities the budget left out, which the client moved on by
 //! prediction). Finding what changed for a client is then a few operations per 64 entities ([`bits`]), and
-//! only changed, new, odd and removed entities are looked at one by one: in two walks over the words in the
-//! common case ([`fast`]), through lists the priority accumulator can choose from otherwise ([`collect`],
-//! [`budget`]).
+//! only changed, new, odd and removed entities are looked at one by one: in the common case in one walk over
+//! the words, after a short count of the visible moving players over the first words ([`fast`]), through
+//! lists the priority accumulator can choose from otherwise ([`collect`], [`budget`]).
 
 mod bits;
 mod budget;

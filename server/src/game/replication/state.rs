@@ -167,6 +167,7 @@ pub enum SnapshotPath {
     General,
     /// The short path ([`super::fast`]), against a baseline in this snapshot's slots.
     Short,
-    /// The short path, against a baseline from the layout before (its view translated to these slots).
+    /// The short path, against a baseline from any earlier layout whose entities alive at its tick all still
+    /// have a slot now (its view translated to these slots a word at a time).
     ShortTranslated,
 }

@@ -30,8 +30,8 @@ struct Server {
     replicator: Replicator,
     /// The ack of the snapshot before (as the replication system passes the oldest one).
     last_ack: u32,
-    /// Snapshots the short path built, and of those, the ones whose baseline view was translated from the
-    /// layout before.
+    /// Snapshots the short path built, and of those, the ones whose baseline view was translated from an
+    /// earlier layout.
     short: u32,
     translated: u32,
 }

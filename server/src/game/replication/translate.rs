@@ -1,11 +1,12 @@
-//! A client's view from the slot layout before, in this snapshot's slots: on the tick after a new layout,
-//! once per client. A layout keeps the slots' key order, so the translation drops the slots the layout
-//! dropped and spreads the rest over the slots now, both a word at a time (PEXT and PDEP), instead of a bit
-//! at a time (every client translates its view on a layout tick: bit by bit, those ticks were the slowest).
+//! A client's view from an earlier slot layout, in this snapshot's slots: on the short path, for a client
+//! whose baseline is of another layout than this snapshot's (every client, on the tick after a new layout).
+//! A layout keeps the slots' key order, so the translation drops the slots the layouts since dropped and
+//! spreads the rest over the slots now, both a word at a time (PEXT and PDEP), instead of a bit at a time
+//! (every client translates its view on a layout tick: bit by bit, those ticks were the slowest).
 
 use super::Bits;
 
-/// How the slots of a snapshot before a new layout land in the slots now: which slots then have a slot now
+/// How the slots of a snapshot of an earlier layout land in the slots now: which slots then have a slot now
 /// (`kept`, over the slots then), and which slots now they take (`lands`, over the slots now), in the same
 /// order. Made with the baseline ([`super::Frame::fill`]).
 #[derive(Debug, Default)]

@@ -14,13 +14,18 @@ pub(in crate::game::replication) const NONE: u32 = u32::MAX;
 ///
 /// Entities live in slots, in key order. A slot keeps its entity from one snapshot to the next, and an
 /// entity that leaves the world leaves a dead slot behind, so the views of recent snapshots (bitsets over
-/// slots) compare with this one's word by word. Entities new to the world take slots after the last one
-/// (players' and projectiles' ids only grow, so their keys come after every key there). When a new key
-/// would fall between slots, or dead slots pass their limit, the slots are laid out afresh (a new
-/// *layout*): every entity of this snapshot, and every dead slot a client's baseline may still hold (alive
-/// at or after [`Frame::set_referenced_since`]), in key order. A view from the layout before is then
-/// translated slot by slot ([`Baseline::moved`]); one from an older layout, or holding a slot the new
-/// layout dropped, by key, entity by entity (the general path).
+/// slots) compare with this one's word by word. An entity new to the world takes a new slot after the last
+/// one when its key comes after every slot's: a new projectile's does (projectile ids only grow, and every
+/// projectile key is above every player key), a joining player's only while no projectile holds a slot. A
+/// player's key is below every projectile key, so whenever any projectile slot exists (alive or dead) a
+/// joining player's key falls between slots. When a new key falls between slots, or dead slots pass their
+/// limit, the slots are laid out afresh (a new *layout*): every entity of this snapshot, and every dead slot
+/// a client's baseline may still hold (alive at or after [`Frame::set_referenced_since`]), in key order. A
+/// layout keeps the slots' key order, so a view from any earlier layout (a snapshot still in the history)
+/// is translated to these slots a word at a time on the short path ([`Baseline::landing`]; bit by bit through
+/// [`Baseline::moved`] without PEXT and PDEP), as long as every entity alive then still has a slot
+/// ([`Baseline::translatable`]); otherwise the view is compared by key, entity by entity (the general
+/// path).
 #[derive(Debug, Default)]
 pub struct Frame {
     pub(super) tick: u32,

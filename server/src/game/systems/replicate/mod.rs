@@ -23,12 +23,7 @@ use worker::{Job, Shared, Worker};
 const CLIENTS_PER_RUN: usize = 16;
 
 /// Clients one thread handles at least before another thread is worth starting.
-const CLIENTS_PER_THREAD: usize = 64;
-
-/// Clients from which the preparation is split between threads too. Each hand-over costs more than a small
-/// world's preparation wins back, and on an oversubscribed machine it may wait for a core (the load test
-/// with the server and the bots sharing the cores overran more ticks with the split).
-const CLIENTS_TO_SPLIT_PREPARATION: usize = 768;
+pub const CLIENTS_PER_THREAD: usize = 64;
 
 /// Whether `tick` is a snapshot tick at `snapshot_rate` out of `tick_rate` (evenly spread).
 pub fn is_snapshot_tick(tick: u32, tick_rate: u16, snapshot_rate: u16) -> bool {
@@ -80,7 +75,7 @@ pub fn replicate(
     let n_clients = clients.iter().len();
     // (They may be awake since the flights already: then this phase ends that wake-up.)
     let _awake = pool.renew(keep.0.take(), n_clients > CLIENTS_PER_THREAD);
-    let split = n_clients >= CLIENTS_TO_SPLIT_PREPARATION;
+    let split = n_clients >= settings.handoffs.clients_to_split_preparation;
     let s = &mut *scratch;
     // Every entity once, quantized, then sorted by key (players by id, then projectiles by id). Timers only
     // matter for a client's own player, so they are zero here and filled in per client.
