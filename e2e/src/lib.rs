@@ -32,6 +32,16 @@ pub async fn join(server: &RunningServer, name: &str) -> anyhow::Result<Session>
         .with_context(|| format!("{name} could not join"))
 }
 
+/// A bare QUIC connection from `127.0.0.<host>` (any port) that completes the TLS handshake and then says
+/// nothing: no control stream, no `Hello`. Fails if the handshake takes over 5 s.
+pub async fn silent_connection_from(host: u8, server: &RunningServer) -> anyhow::Result<quinn::Connection> {
+    let local = std::net::SocketAddr::from(([127, 0, 0, host], 0));
+    let endpoint = quinn::Endpoint::client(local)?;
+    let config = Verification::from_sha256_hex(&server.cert_sha256)?.client_config(quinn::TransportConfig::default())?;
+    let connecting = endpoint.connect_with(config, server.local_addr, "localhost")?;
+    Ok(tokio::time::timeout(Duration::from_secs(5), connecting).await??)
+}
+
 /// Takes events until `pick` returns something, for at most `limit`.
 pub async fn wait_for<T>(
     session: &mut Session,

@@ -3,23 +3,12 @@
 //! evicted when it is reached, and QUIC address validation (Retry) starts when many are pending.
 
 use arena_client::Event;
-use arena_e2e::{join, join_all, start_server};
+use arena_e2e::{join, join_all, silent_connection_from, start_server};
 use std::collections::BTreeSet;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 const SILENT: u8 = 250;
-
-/// A QUIC connection from `127.0.0.<host>` that completes the TLS handshake and then says nothing.
-async fn silent_from(host: u8, server: &arena_server::RunningServer) -> anyhow::Result<quinn::Connection> {
-    let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)), 0);
-    let endpoint = quinn::Endpoint::client(local)?;
-    let config = arena_client::Verification::from_sha256_hex(&server.cert_sha256)?
-        .client_config(quinn::TransportConfig::default())?;
-    let conn = endpoint.connect_with(config, server.local_addr, "localhost")?;
-    Ok(tokio::time::timeout(Duration::from_secs(5), conn).await??)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_honest_player_joins_and_plays_through_250_silent_connections() -> anyhow::Result<()> {
@@ -30,7 +19,7 @@ async fn an_honest_player_joins_and_plays_through_250_silent_connections() -> an
     })
     .await?;
     let started = Instant::now();
-    let flood = join_all((0..SILENT).map(|i| silent_from(2 + i, &server))).await;
+    let flood = join_all((0..SILENT).map(|i| silent_connection_from(2 + i, &server))).await;
     let flood_took = started.elapsed();
     let established: Vec<quinn::Connection> = flood.into_iter().filter_map(Result::ok).collect();
     let m = &server.metrics;

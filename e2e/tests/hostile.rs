@@ -2,7 +2,7 @@
 //! keep receiving every snapshot meanwhile.
 
 use arena_client::{Event, Session};
-use arena_e2e::{join, join_all, start_server, wait_for};
+use arena_e2e::{join, join_all, silent_connection_from, start_server, wait_for};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -108,18 +108,10 @@ async fn shutdown_closes_every_client_with_a_reason() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A bare QUIC connection to the server that completes the TLS handshake and then says nothing.
-async fn silent_connection(server: &arena_server::RunningServer) -> anyhow::Result<quinn::Connection> {
-    let endpoint = quinn::Endpoint::client("127.0.0.1:0".parse()?)?;
-    let config = arena_client::Verification::from_sha256_hex(&server.cert_sha256)?
-        .client_config(quinn::TransportConfig::default())?;
-    Ok(endpoint.connect_with(config, server.local_addr, "localhost")?.await?)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_says_hello_is_closed_at_the_deadline() -> anyhow::Result<()> {
     let server = start_server(|c| c.handshake_timeout_ms = 300).await?;
-    let conn = silent_connection(&server).await?;
+    let conn = silent_connection_from(1, &server).await?;
     let started = std::time::Instant::now();
     let closed = tokio::time::timeout(3 * SECOND, conn.closed()).await?;
     let waited = started.elapsed();
@@ -135,7 +127,7 @@ async fn a_flood_of_connections_beyond_the_caps_is_refused_and_players_notice_no
     let server = start_server(|c| c.max_connections_per_ip = 8).await?;
     let mut honest = join(&server, "honest").await?;
     let flood = async {
-        let attempts = (0..60).map(|_| silent_connection(&server));
+        let attempts = (0..60).map(|_| silent_connection_from(1, &server));
         let results = join_all(attempts).await;
         results.iter().filter(|r| r.is_ok()).count()
     };

@@ -3,7 +3,7 @@
 //! counter added later without a scenario (or left unwired) fails here.
 
 use arena_client::{Event, Session};
-use arena_e2e::{join, options, start_server, wait_for};
+use arena_e2e::{join, options, silent_connection_from, start_server, wait_for};
 use arena_shared::codec;
 use arena_shared::protocol::{ClientDatagram, InputDatagram};
 use arena_shared::rules::Input;
@@ -41,16 +41,6 @@ async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
     let mut body = String::new();
     tokio::time::timeout(3 * SECOND, stream.read_to_string(&mut body)).await??;
     Ok(body)
-}
-
-/// A bare QUIC connection from `127.0.0.<host>` that completes the TLS handshake and then says nothing.
-async fn silent_from(host: u8, server: &arena_server::RunningServer) -> anyhow::Result<quinn::Connection> {
-    let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)), 0);
-    let endpoint = quinn::Endpoint::client(local)?;
-    let config = arena_client::Verification::from_sha256_hex(&server.cert_sha256)?
-        .client_config(quinn::TransportConfig::default())?;
-    let conn = endpoint.connect_with(config, server.local_addr, "localhost")?;
-    Ok(tokio::time::timeout(2 * SECOND, conn).await??)
 }
 
 /// Joins as `name` from `127.0.0.<host>`.
@@ -151,7 +141,7 @@ async fn every_exported_counter_moves() -> anyhow::Result<()> {
     // and the per-IP cap refusing the same address twice over its limit.
     let mut silent = Vec::new();
     for host in 10..13 {
-        silent.push(silent_from(host, &server).await?);
+        silent.push(silent_connection_from(host, &server).await?);
     }
     let _d1 = join_from(5, &server, "d1").await?;
     let _d2 = join_from(5, &server, "d2").await?;

@@ -15,7 +15,8 @@ use crate::game::{ClientId, Inbound};
 use crate::metrics::inc;
 use arena_shared::codec::{self, CodecError};
 use arena_shared::protocol::{
-    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, PROTOCOL_VERSION, RejectReason, ServerFrame, clean_name, close_code,
+    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, Hello, PROTOCOL_VERSION, RejectReason, ServerFrame, clean_name,
+    close_code,
 };
 use quinn::{Connection, Incoming, RecvStream, SendStream, VarInt};
 use std::time::{Duration, Instant};
@@ -64,65 +65,9 @@ fn close(conn: &Connection, code: u32, reason: &str) {
 /// until `Hello`; an eviction closes it sooner than the deadline.
 pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Ticket) {
     let peer = incoming.remote_address();
-    let deadline = tokio::time::Instant::now() + edge.limits.handshake_timeout;
-    let handshake = tokio::select! {
-        biased;
-        () = ticket.evicted() => None,
-        handshake = tokio::time::timeout_at(deadline, incoming) => Some(handshake),
+    let Some((conn, mut send, recv, hello)) = greet(incoming, edge, ticket).await else {
+        return;
     };
-    let conn = match handshake {
-        None => {
-            tracing::debug!(%peer, "evicted during the QUIC handshake");
-            return inc(&edge.metrics.handshakes_failed);
-        }
-        Some(Ok(Ok(conn))) => conn,
-        Some(Ok(Err(e))) => {
-            tracing::debug!(%peer, error = %e, "QUIC handshake failed");
-            return inc(&edge.metrics.handshakes_failed);
-        }
-        Some(Err(_)) => {
-            tracing::debug!(%peer, "QUIC handshake timed out");
-            return inc(&edge.metrics.handshakes_failed);
-        }
-    };
-    inc(&edge.metrics.connections_accepted);
-    let hello = async {
-        let (send, mut recv) = conn.accept_bi().await.map_err(|_| None)?;
-        let payload = read_frame(&mut recv).await.map_err(|e| Some(e.to_string()))?;
-        let frame = codec::decode_client_frame(&payload).map_err(|e| Some(e.to_string()))?;
-        Ok::<_, Option<String>>((send, recv, frame))
-    };
-    let hello = tokio::select! {
-        biased;
-        () = ticket.evicted() => {
-            inc(&edge.metrics.handshakes_failed);
-            return close(&conn, close_code::PROTOCOL_VIOLATION, "evicted: too many connections waiting to say Hello");
-        }
-        hello = tokio::time::timeout_at(deadline, hello) => hello,
-    };
-    drop(ticket);
-    let (mut send, recv, hello) = match hello {
-        Ok(Ok((send, recv, ClientFrame::Hello(hello)))) => (send, recv, hello),
-        Ok(Ok((_, _, other))) => return violation(&conn, &format!("expected Hello, got {other:?}"), edge, peer),
-        Ok(Err(Some(reason))) => return violation(&conn, &format!("bad Hello: {reason}"), edge, peer),
-        Ok(Err(None)) => return inc(&edge.metrics.handshakes_failed),
-        Err(_) => {
-            inc(&edge.metrics.handshakes_failed);
-            return close(
-                &conn,
-                close_code::PROTOCOL_VIOLATION,
-                "no Hello before the handshake deadline",
-            );
-        }
-    };
-    if conn.max_datagram_size().is_none() {
-        return violation(
-            &conn,
-            "the client does not accept QUIC datagrams, which carry the snapshots",
-            edge,
-            peer,
-        );
-    }
     if hello.protocol_version != PROTOCOL_VERSION {
         let reason = RejectReason::VersionMismatch {
             server: PROTOCOL_VERSION,
@@ -186,10 +131,73 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
     let _ = edge.to_tick.send(ToTick::Event(event)).await;
 }
 
-fn violation(conn: &Connection, reason: &str, edge: &Edge, peer: std::net::SocketAddr) {
+/// The handshake: QUIC and TLS, then the control stream's first frame, which must be a `Hello`, all before
+/// the deadline and while the handshake keeps its place among the pending ones. `None` when the connection
+/// ended here (counted, and closed with the reason where it got that far).
+async fn greet(incoming: Incoming, edge: &Edge, ticket: Ticket) -> Option<(Connection, SendStream, RecvStream, Hello)> {
+    let peer = incoming.remote_address();
+    let deadline = tokio::time::Instant::now() + edge.limits.handshake_timeout;
+    let handshake = tokio::select! {
+        biased;
+        () = ticket.evicted() => None,
+        handshake = tokio::time::timeout_at(deadline, incoming) => Some(handshake),
+    };
+    let conn = match handshake {
+        Some(Ok(Ok(conn))) => conn,
+        None => return failed(edge, peer, "evicted during the QUIC handshake"),
+        Some(Err(_)) => return failed(edge, peer, "QUIC handshake timed out"),
+        Some(Ok(Err(e))) => return failed(edge, peer, &format!("QUIC handshake failed: {e}")),
+    };
+    inc(&edge.metrics.connections_accepted);
+    let hello = async {
+        let (send, mut recv) = conn.accept_bi().await.map_err(|_| None)?;
+        let payload = read_frame(&mut recv).await.map_err(|e| Some(e.to_string()))?;
+        let frame = codec::decode_client_frame(&payload).map_err(|e| Some(e.to_string()))?;
+        Ok::<_, Option<String>>((send, recv, frame))
+    };
+    let hello = tokio::select! {
+        biased;
+        () = ticket.evicted() => {
+            close(&conn, close_code::PROTOCOL_VIOLATION, "evicted: too many connections waiting to say Hello");
+            return failed(edge, peer, "evicted before Hello");
+        }
+        hello = tokio::time::timeout_at(deadline, hello) => hello,
+    };
+    drop(ticket);
+    let (send, recv, hello) = match hello {
+        Ok(Ok((send, recv, ClientFrame::Hello(hello)))) => (send, recv, hello),
+        Ok(Ok((_, _, other))) => return violation(&conn, &format!("expected Hello, got {other:?}"), edge, peer),
+        Ok(Err(Some(reason))) => return violation(&conn, &format!("bad Hello: {reason}"), edge, peer),
+        Ok(Err(None)) => return failed(edge, peer, "the control stream never opened"),
+        Err(_) => {
+            close(
+                &conn,
+                close_code::PROTOCOL_VIOLATION,
+                "no Hello before the handshake deadline",
+            );
+            return failed(edge, peer, "no Hello before the handshake deadline");
+        }
+    };
+    if conn.max_datagram_size().is_none() {
+        let reason = "the client does not accept QUIC datagrams, which carry the snapshots";
+        return violation(&conn, reason, edge, peer);
+    }
+    Some((conn, send, recv, hello))
+}
+
+/// Counts a handshake that ended before `Hello`; always `None`.
+fn failed<T>(edge: &Edge, peer: std::net::SocketAddr, why: &str) -> Option<T> {
+    tracing::debug!(%peer, why, "handshake ended");
+    inc(&edge.metrics.handshakes_failed);
+    None
+}
+
+/// Closes a connection that broke the protocol, with the reason; always `None` (nothing more to do).
+fn violation<T>(conn: &Connection, reason: &str, edge: &Edge, peer: std::net::SocketAddr) -> Option<T> {
     tracing::debug!(%peer, reason, "protocol violation");
     inc(&edge.metrics.protocol_violations);
     close(conn, close_code::PROTOCOL_VIOLATION, reason);
+    None
 }
 
 async fn reject_and_close(conn: &Connection, mut send: SendStream, reason: RejectReason, edge: &Edge) {

@@ -1,7 +1,8 @@
 //! The snapshots' preparation and building on one thread against two: the same datagrams, byte for byte,
 //! and the same game.
 
-use super::{Busy, SMALL_WORLD};
+use super::SMALL_WORLD;
+use super::busy::Busy;
 use crate::game::systems::replicate::CLIENTS_PER_THREAD;
 use crate::game::{ClientId, Inbound, Outbound, Pool};
 use arena_shared::codec::decode_server_datagram;
