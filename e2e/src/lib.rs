@@ -64,6 +64,15 @@ pub async fn wait_for<T>(
     }
 }
 
+/// Waits (at most `limit`) for the connection to close; the reason it gives.
+pub async fn closed_within(session: &mut Session, limit: Duration) -> anyhow::Result<String> {
+    wait_for(session, limit, |e| match e {
+        Event::Closed(reason) => Some(reason.clone()),
+        _ => None,
+    })
+    .await
+}
+
 /// Sends `input` once per tick at `tick_rate` for `ticks` ticks, taking (and dropping) events meanwhile so
 /// the event queue never fills.
 pub async fn hold_input(session: &mut Session, input: Input, ticks: u32, tick_rate: u32) -> anyhow::Result<()> {

@@ -3,7 +3,7 @@
 //! at the allowed rate is not; and the per-IP connection cap holds for IPv6 clients on the accept path.
 
 use arena_client::{ConnectOptions, Event, Session};
-use arena_e2e::{join, options, start_server, wait_for};
+use arena_e2e::{closed_within, join, options, start_server, wait_for};
 use arena_server::net::{CHAT_BURST, CHAT_RATE, MAX_CHAT_EXCESS, MAX_EXCESS_SECONDS};
 use arena_shared::protocol::ServerFrame;
 use arena_shared::rules::Input;
@@ -53,15 +53,6 @@ async fn watch(session: &mut Session, window: Duration) -> Watched {
         }
     }
     seen
-}
-
-/// Waits (at most `limit`) for the connection to close and returns its reason.
-async fn closed_within(session: &mut Session, limit: Duration) -> anyhow::Result<String> {
-    wait_for(session, limit, |e| match e {
-        Event::Closed(reason) => Some(reason.clone()),
-        _ => None,
-    })
-    .await
 }
 
 /// Chat lines at 500 a second (bursts of 10 every 20 ms), until the server hangs up; then the close reason,

@@ -2,7 +2,7 @@
 //! keep receiving every snapshot meanwhile.
 
 use arena_client::{Event, Session};
-use arena_e2e::{join, join_all, silent_connection_from, start_server, wait_for};
+use arena_e2e::{closed_within, join, join_all, silent_connection_from, start_server, wait_for};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -39,18 +39,10 @@ async fn garbage_datagrams_and_a_garbage_frame_disconnect_the_sender_while_other
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
-        let spam_end = wait_for(&mut spammer, 3 * SECOND, |e| match e {
-            Event::Closed(reason) => Some(reason.clone()),
-            _ => None,
-        })
-        .await;
+        let spam_end = closed_within(&mut spammer, 3 * SECOND).await;
         // A frame whose header is fine but whose payload is not a message.
         framer.send_raw_control(&[0, 3, 0xff, 0xff, 0xff]).await?;
-        let frame_end = wait_for(&mut framer, 3 * SECOND, |e| match e {
-            Event::Closed(reason) => Some(reason.clone()),
-            _ => None,
-        })
-        .await;
+        let frame_end = closed_within(&mut framer, 3 * SECOND).await;
         anyhow::Ok((spam_end?, frame_end?))
     };
     let (attack, ticks) = tokio::join!(attack, ticks_received(&mut honest, 3 * SECOND));
@@ -84,11 +76,7 @@ async fn an_oversized_frame_header_disconnects_before_anything_is_read() -> anyh
     let server = start_server(|_| {}).await?;
     let mut liar = join(&server, "liar").await?;
     liar.send_raw_control(&[0xff, 0xff]).await?; // claims 65,535 bytes, over the 4 KiB limit
-    let reason = wait_for(&mut liar, 3 * SECOND, |e| match e {
-        Event::Closed(reason) => Some(reason.clone()),
-        _ => None,
-    })
-    .await?;
+    let reason = closed_within(&mut liar, 3 * SECOND).await?;
     assert!(reason.contains("bad frame") && reason.contains("limit"), "{reason}");
     server.shutdown().await;
     Ok(())
@@ -99,11 +87,7 @@ async fn shutdown_closes_every_client_with_a_reason() -> anyhow::Result<()> {
     let server = start_server(|_| {}).await?;
     let mut a = join(&server, "a").await?;
     server.shutdown().await;
-    let reason = wait_for(&mut a, 3 * SECOND, |e| match e {
-        Event::Closed(reason) => Some(reason.clone()),
-        _ => None,
-    })
-    .await?;
+    let reason = closed_within(&mut a, 3 * SECOND).await?;
     assert_eq!(reason, "server shutting down");
     Ok(())
 }
@@ -203,11 +187,7 @@ async fn a_second_hello_disconnects_with_the_reason() -> anyhow::Result<()> {
         resume: None,
     });
     again.send_raw_control(&codec::encode_frame(&hello)?).await?;
-    let reason = wait_for(&mut again, 3 * SECOND, |e| match e {
-        Event::Closed(reason) => Some(reason.clone()),
-        _ => None,
-    })
-    .await?;
+    let reason = closed_within(&mut again, 3 * SECOND).await?;
     assert!(reason.contains("Hello after the handshake"), "{reason}");
     server.shutdown().await;
     Ok(())

@@ -3,7 +3,7 @@
 //! counter added later without a scenario (or left unwired) fails here.
 
 use arena_client::{Event, Session};
-use arena_e2e::{join, options, silent_connection_from, start_server, wait_for};
+use arena_e2e::{closed_within, join, options, silent_connection_from, start_server, wait_for};
 use arena_shared::codec;
 use arena_shared::protocol::{ClientDatagram, InputDatagram};
 use arena_shared::rules::Input;
@@ -68,15 +68,6 @@ fn input(seq: u32) -> Input {
     }
 }
 
-/// Waits until the connection closes; its reason.
-async fn closed(session: &mut Session) -> anyhow::Result<String> {
-    wait_for(session, 3 * SECOND, |e| match e {
-        Event::Closed(reason) => Some(reason.clone()),
-        _ => None,
-    })
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_exported_counter_moves() -> anyhow::Result<()> {
     let server = start_server(|c| {
@@ -135,7 +126,7 @@ async fn every_exported_counter_moves() -> anyhow::Result<()> {
     cy.connection().send_datagram(vec![0xff; 12].into())?;
     tokio::time::sleep(SECOND / 10).await;
     cy.send_raw_control(&[0, 3, 0xff, 0xff, 0xff]).await?;
-    closed(&mut cy).await?;
+    closed_within(&mut cy, 3 * SECOND).await?;
 
     // Silent connections from other addresses: validation (Retry) past one pending, eviction past two,
     // and the per-IP cap refusing the same address twice over its limit.
