@@ -8,10 +8,8 @@
 
 pub mod components;
 mod config;
-pub mod cover;
 mod edge;
-#[cfg(test)]
-mod flight_tests;
+pub mod flights;
 pub mod input;
 pub mod interest;
 pub mod messages;

@@ -4,6 +4,7 @@
 use super::components::Projectile;
 use super::config::{DEFAULT_RESUME_GRACE_SECS, Handoffs, ReplicationConfig, SimConfig};
 use super::edge::{ClientId, Inbound, Outbound};
+use super::flights::Flights;
 use super::threads::{Awake, Pool, Workers};
 use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::protocol::PlayerId;
@@ -147,10 +148,16 @@ pub struct TickStats {
 
 /// The driver's [`Pool`], lent to the simulation for the length of a tick (`Sim::tick`); the tick's systems
 /// reach its [`Workers`] through this. When none is lent, the calling thread alone.
+///
+/// A tick whose projectiles will be flown on several threads wakes the pool at its start
+/// ([`LentPool::wake_for_tick`]: waking a thread on a virtual machine takes about as long as the phases
+/// before the flights), and the snapshot phase takes that wake-up over ([`LentPool::renew_wake`]); the
+/// wake-up ends when the pool is given back, at the end of the tick, if not before.
 #[derive(Resource)]
 pub struct LentPool {
     lent: Option<Arc<Workers>>,
     alone: Workers,
+    awake: Option<Awake>,
 }
 
 impl Default for LentPool {
@@ -158,6 +165,7 @@ impl Default for LentPool {
         Self {
             lent: None,
             alone: Workers::new(1),
+            awake: None,
         }
     }
 }
@@ -169,7 +177,25 @@ impl LentPool {
     }
 
     pub(crate) fn give_back(&mut self) {
+        self.awake = None;
         self.lent = None;
+    }
+
+    /// Keeps the pool's threads awake from now until the tick's end (or [`LentPool::renew_wake`]).
+    pub fn wake_for_tick(&mut self) {
+        self.awake = Some(self.stay_awake());
+    }
+
+    /// Whether [`LentPool::wake_for_tick`] woke the threads this tick (and the wake-up is still held).
+    pub fn is_awake(&self) -> bool {
+        self.awake.is_some()
+    }
+
+    /// The wake-up for a phase about to hand work out ([`Workers::renew`]): the tick's, while it lasts, or a
+    /// new one when `wanted`. The tick's wake-up is taken either way: it ends with the returned guard.
+    pub fn renew_wake(&mut self, wanted: bool) -> Option<Awake> {
+        let held = self.awake.take();
+        self.renew(held, wanted)
     }
 }
 
@@ -181,11 +207,9 @@ impl Deref for LentPool {
     }
 }
 
-/// A wake-up of the pool's threads that lasts from one phase of a tick to another: the simulation wakes them
-/// at the start of a tick whose projectiles will be flown on both cores (so they are spinning by then), and
-/// the snapshot phase ends the wake-up (the tick's last phase drops it, if still held).
-#[derive(Resource, Default)]
-pub struct KeepAwake(pub Option<Awake>);
+/// The flights engine ([`Flights`]): prepared at the start of a tick, flown in the projectiles' phase.
+#[derive(Resource, Debug, Default)]
+pub struct FlightsEngine(pub Flights);
 
 /// Inserts the world's shared resources (the systems' own are inserted by `systems::insert_resources`).
 pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: ReplicationConfig) {
@@ -211,5 +235,5 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: Rep
     world.insert_resource(Projectiles::default());
     world.insert_resource(TickStats::default());
     world.insert_resource(LentPool::default());
-    world.insert_resource(KeepAwake::default());
+    world.insert_resource(FlightsEngine::default());
 }

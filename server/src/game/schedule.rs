@@ -8,7 +8,8 @@ use bevy_ecs::schedule::SingleThreadedExecutor;
 /// The phases of one tick, run in this order (each one sees everything the previous ones did).
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TickSet {
-    /// 0. Advance the tick counter and the message buffers.
+    /// 0. Advance the tick counter and the message buffers; prepare the flights (for many projectiles:
+    ///    wake the pool for the tick, and let it start on their flights, the flights engine's head start).
     Begin,
     /// 1. Drain the inbox: joins and leaves, then inputs and chat into messages and input buffers.
     Drain,
@@ -16,7 +17,7 @@ pub enum TickSet {
     ApplyInputs,
     /// 3. Move players by the shared rules; fire.
     Move,
-    /// 4. Move projectiles; hits and kills.
+    /// 4. Move projectiles (the flights engine); hits and kills.
     Projectiles,
     /// 5. Scores, deaths and respawns; then every state snaps to the wire grid.
     Deaths,
@@ -54,7 +55,7 @@ fn new_schedule() -> Schedule {
 fn add_phase(schedule: &mut Schedule, set: TickSet) {
     match set {
         TickSet::Begin => schedule.add_systems(
-            (message_update_system, inbox::begin_tick, combat::wake_for_flights)
+            (message_update_system, inbox::begin_tick, combat::prepare_flights)
                 .chain()
                 .in_set(set),
         ),

@@ -8,6 +8,7 @@ use arena_shared::rules::{Input, MAX_HEALTH, buttons};
 use arena_shared::{Vec2, arena::Arena};
 
 mod busy;
+mod flights;
 mod sessions;
 mod snapshot_threads;
 

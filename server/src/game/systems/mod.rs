@@ -1,6 +1,5 @@
 //! The systems of a tick, one module per phase of [`super::TickSet`].
 
-pub mod ahead;
 pub mod announce;
 pub mod combat;
 pub mod inbox;
@@ -12,10 +11,8 @@ pub mod snapshot;
 
 use bevy_ecs::prelude::*;
 
-/// Inserts the resources the systems keep for themselves: the sessions' tokens and names, and the flights'
-/// head start.
+/// Inserts the resources the systems keep for themselves: the sessions' tokens and names.
 pub(super) fn insert_resources(world: &mut World) {
     world.insert_resource(sessions::Sessions::from_os());
     world.insert_resource(sessions::Names::default());
-    world.insert_resource(ahead::HeadStart::default());
 }

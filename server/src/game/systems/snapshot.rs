@@ -6,7 +6,7 @@ use super::replicate::is_snapshot_tick;
 use crate::game::components::{Body, Client, Player, Score};
 use crate::game::edge::Outbound;
 use crate::game::input::InputBuffer;
-use crate::game::resources::{KeepAwake, Outbox, Projectiles, Settings, TickCount, TickStats};
+use crate::game::resources::{Outbox, Projectiles, Settings, TickCount, TickStats};
 use arena_shared::codec::{encode_snapshot_body, encode_snapshot_from_body};
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use bevy_ecs::prelude::*;
@@ -83,13 +83,7 @@ pub fn build_snapshots(
 }
 
 /// Phase 8: how many players and projectiles the world holds after this tick.
-pub fn record_stats(
-    mut stats: ResMut<TickStats>,
-    players: Query<(), With<Player>>,
-    projectiles: Res<Projectiles>,
-    mut keep: ResMut<KeepAwake>,
-) {
-    keep.0 = None; // the tick's work for the pool is over
+pub fn record_stats(mut stats: ResMut<TickStats>, players: Query<(), With<Player>>, projectiles: Res<Projectiles>) {
     stats.players = players.iter().count() as u32;
     stats.projectiles = projectiles.0.len() as u32;
 }

@@ -10,7 +10,7 @@ use crate::game::components::{Body, Client, Player, Score};
 use crate::game::input::InputBuffer;
 use crate::game::interest::Grid;
 use crate::game::replication::{Baseline, Frame, Replicator};
-use crate::game::resources::{ArenaMap, KeepAwake, LentPool, Outbox, Projectiles, Settings, TickCount, TickStats};
+use crate::game::resources::{ArenaMap, LentPool, Outbox, Projectiles, Settings, TickCount, TickStats};
 use crate::game::threads::Handover;
 use arena_shared::protocol::{PlayerSnapshot, ProjectileSnapshot};
 use arena_shared::quant::QEntity;
@@ -61,8 +61,7 @@ pub fn replicate(
     mut clients: Query<(&Client, &Player, &Body, &Score, &InputBuffer, &mut Replicator)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<TickStats>,
-    pool: Res<LentPool>,
-    mut keep: ResMut<KeepAwake>,
+    mut pool: ResMut<LentPool>,
     mut scratch: Local<Scratch>,
 ) {
     let r = settings.replication;
@@ -74,7 +73,7 @@ pub fn replicate(
     // preparation too.
     let n_clients = clients.iter().len();
     // (They may be awake since the flights already: then this phase ends that wake-up.)
-    let _awake = pool.renew(keep.0.take(), n_clients > CLIENTS_PER_THREAD);
+    let _awake = pool.renew_wake(n_clients > CLIENTS_PER_THREAD);
     let split = n_clients >= settings.handoffs.clients_to_split_preparation;
     let s = &mut *scratch;
     // Every entity once, quantized, then sorted by key (players by id, then projectiles by id). Timers only

@@ -1,22 +1,19 @@
 //! Tests of the projectiles' phase: flights worked out on two threads, or ahead of the phase, give the game
 //! of flying them one by one, kills included.
 
-use super::tests::{SMALL_WORLD, input, join, open_arena, step_on};
 use super::*;
-use arena_shared::Vec2;
-use arena_shared::arena::{Arena, Wall};
+use crate::game::flights::Target;
+use crate::game::resources::FlightsEngine;
+use arena_shared::arena::Wall;
 use arena_shared::protocol::ServerFrame;
-use arena_shared::rules::MAX_HEALTH;
-use systems::ahead::HeadStart;
 use systems::combat::move_projectiles;
 
 /// What phase 4 saw, for counting from the outside what it took from the head start: the projectiles and
-/// the living players (entity; id and position) as the phase finds them, and the counts so far.
+/// the living players as the phase finds them, and the counts so far.
 #[derive(Resource, Default)]
 struct Seen {
     list: Vec<components::Projectile>,
-    entities: Vec<Entity>,
-    targets: Vec<(u32, Vec2)>,
+    targets: Vec<Target>,
     /// Flights worked out ahead that matched a projectile of phase 4, and of those the ones taken as far
     /// from every player without a look.
     matched: usize,
@@ -27,15 +24,13 @@ struct Seen {
 fn look_before(
     mut seen: ResMut<Seen>,
     projectiles: Res<resources::Projectiles>,
-    players: Query<(Entity, &components::Player, &components::Body)>,
+    players: Query<(&components::Player, &components::Body)>,
 ) {
     let seen = &mut *seen;
     seen.list.clone_from(&projectiles.0);
-    seen.entities.clear();
     seen.targets.clear();
-    for (entity, player, body) in &players {
+    for (player, body) in &players {
         if body.0.is_alive() {
-            seen.entities.push(entity);
             seen.targets.push((player.id, body.0.pos));
         }
     }
@@ -43,9 +38,9 @@ fn look_before(
 
 /// Right after phase 4: of the flights it took from the head start, which matched a projectile, and
 /// which were taken as far without a look (the players were those the head start saw, moved little).
-fn count_after(mut seen: ResMut<Seen>, head: Res<HeadStart>) {
-    let ahead = head.last_taken();
-    let far_known = ahead.players_stayed(&seen.entities, &seen.targets);
+fn count_after(mut seen: ResMut<Seen>, flights: Res<FlightsEngine>) {
+    let ahead = flights.0.last_head_start();
+    let far_known = ahead.players_stayed(&seen.targets);
     let worked: Vec<_> = seen
         .list
         .iter()

@@ -1,23 +1,21 @@
-//! Phase 0's head start on phase 4: while the tick thread drains the inbox and moves the players, a pool
-//! thread works out every projectile's flight as if no player were near it (its lifetime and the walls:
-//! nothing the phases in between change). Phase 4 then flies again only the projectiles with a living
-//! player near them, or that the head start did not reach in time; the outcome is the same either way,
-//! since a flight with no player near is exactly the flight worked out ahead.
+//! The flights' head start: from the start of a tick, while the tick thread drains the inbox and moves the
+//! players, a pool thread works out every projectile's flight as if no player were near it (its lifetime
+//! and the walls: nothing the phases in between change). [`super::Flights::fly`] then flies again only the
+//! projectiles with a living player near them, or that the head start did not reach in time; the outcome
+//! is the same either way, since a flight with no player near is exactly the flight worked out ahead.
 //!
 //! First it marks the cells near the living players as they were at the start of the tick, widened by how
-//! far a player can move before phase 4 ([`Cover`]), and with each flight it notes whether the projectile
-//! is far from all of them. Phase 4 checks that every player it sees is one of them, moved no farther than
-//! that, before it takes a flight worked out ahead without looking for players near the projectile.
+//! far a player can move before the flights ([`Cover`]), and with each flight it notes whether the
+//! projectile is far from all of them. The flights check that every player they see is one of them, moved
+//! no farther than that, before they take a flight worked out ahead without looking for players near it.
 
+use super::cover::Cover;
+use super::{Ground, Target};
 use crate::game::components::Projectile;
-use crate::game::cover::Cover;
-use crate::game::resources::ArenaMap;
 use crate::game::threads::{Then, Workers, wait_for};
-use arena_shared::Vec2;
 use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::quant::snap_projectile;
 use arena_shared::rules::{ProjectileOutcome, ProjectileState, step_projectile_near};
-use bevy_ecs::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -31,8 +29,8 @@ pub struct Ahead {
     from: Vec<Projectile>,
     /// For the first of them: where each is after this tick's flight with no player near, and how it ended.
     flights: Vec<Worked>,
-    /// The living players then (entity, position), in the order the players' query gave them.
-    players: Vec<(Entity, Vec2)>,
+    /// The living players then, in the order the caller gave them.
+    players: Vec<Target>,
     /// The cells within the cover's reach of them, plus [`MOVED_AT_MOST`]; when `covered`.
     cover: Cover,
     covered: bool,
@@ -46,7 +44,7 @@ pub struct Worked {
     pub state: ProjectileState,
     pub outcome: ProjectileOutcome,
     /// Whether no living player was within the cover's reach of it (plus [`MOVED_AT_MOST`]) at the start of
-    /// the tick, its speed at most the cover's: then none is at phase 4 when [`Ahead::players_stayed`].
+    /// the tick, its speed at most the cover's: then none is at the flights when [`Ahead::players_stayed`].
     pub far: bool,
 }
 
@@ -62,21 +60,16 @@ impl Ahead {
         }
     }
 
-    /// Whether the cover was worked out and the living players now (`entities` and `targets`, from the same
-    /// query) are the players then, in the same order, each moved at most [`MOVED_AT_MOST`] along each axis:
-    /// then no living player is within the cover's reach of a projectile whose flight is [`Worked::far`].
-    pub fn players_stayed(&self, entities: &[Entity], targets: &[(u32, Vec2)]) -> bool {
+    /// Whether the cover was worked out and the living players now are the players then, in the same
+    /// order, each moved at most [`MOVED_AT_MOST`] along each axis: then no living player is within the
+    /// cover's reach of a projectile whose flight is [`Worked::far`].
+    pub fn players_stayed(&self, living: &[Target]) -> bool {
         self.covered
-            && entities.len() == self.players.len()
-            && targets.len() == self.players.len()
-            && self
-                .players
-                .iter()
-                .zip(entities.iter().zip(targets))
-                .all(|((e0, p0), (e, (_, p)))| {
-                    let d = *p - *p0;
-                    e0 == e && d.x.abs() <= MOVED_AT_MOST && d.y.abs() <= MOVED_AT_MOST
-                })
+            && living.len() == self.players.len()
+            && self.players.iter().zip(living).all(|((id0, p0), (id, p))| {
+                let d = *p - *p0;
+                id0 == id && d.x.abs() <= MOVED_AT_MOST && d.y.abs() <= MOVED_AT_MOST
+            })
     }
 
     /// Flights worked out.
@@ -85,8 +78,8 @@ impl Ahead {
     }
 }
 
-/// Farthest a living player moves along either axis between the start of the tick and phase 4 (one step
-/// at full speed is 8 / 60 of a unit), for the cover worked out ahead; phase 4 checks it.
+/// Farthest a living player moves along either axis between the start of the tick and the flights (one
+/// step at full speed is 8 / 60 of a unit), for the cover worked out ahead; the flights check it.
 pub const MOVED_AT_MOST: f32 = 0.25;
 
 /// A head start handed to the pool.
@@ -101,7 +94,7 @@ struct Job {
 
 /// What the cover worked out ahead is asked for.
 #[derive(Debug, Clone, Copy)]
-pub struct CoverShape {
+pub(super) struct CoverShape {
     pub cell: f32,
     /// How far from a player a projectile may be and still be near it (for projectiles up to `speed`).
     pub reach: f32,
@@ -143,8 +136,8 @@ impl Job {
 }
 
 /// This tick's head start, if one was started, and the map it flies in.
-#[derive(Resource, Debug, Default)]
-pub struct HeadStart {
+#[derive(Debug, Default)]
+pub(super) struct HeadStart {
     job: Option<Arc<Job>>,
     /// The last head start's buffers, reused: after phase 4, what it took.
     spare: Ahead,
@@ -152,27 +145,27 @@ pub struct HeadStart {
 }
 
 impl HeadStart {
-    /// Hands the flights of `projectiles` over `dt` to a pool thread (one kept awake takes them at once), and
-    /// the cover of the living `players` (entity, position).
+    /// Hands the flights of `projectiles` over one tick on `ground` to a pool thread (one kept awake takes
+    /// them at once), and the cover of the `living` players.
     pub fn start(
         &mut self,
         pool: &Workers,
         projectiles: &[Projectile],
-        players: impl Iterator<Item = (Entity, Vec2)>,
-        arena: &ArenaMap,
-        dt: f32,
+        living: &[Target],
+        ground: Ground<'_>,
         cover: CoverShape,
     ) {
         let map = match &self.map {
-            Some(map) if map.0 == arena.0 => Arc::clone(map),
-            _ => Arc::clone(self.map.insert(Arc::new((arena.0.clone(), arena.1.clone())))),
+            Some(map) if map.0 == *ground.arena => Arc::clone(map),
+            _ => Arc::clone(self.map.insert(Arc::new((ground.arena.clone(), ground.walls.clone())))),
         };
+        let dt = ground.dt;
         let mut work = std::mem::take(&mut self.spare);
         work.from.clear();
         work.from.extend_from_slice(projectiles);
         work.flights.clear();
         work.players.clear();
-        work.players.extend(players);
+        work.players.extend_from_slice(living);
         work.covered = false;
         let job = Arc::new(Job {
             stop: AtomicBool::new(false),
@@ -211,8 +204,8 @@ impl HeadStart {
         self.spare = work;
     }
 
-    /// What phase 4 last took from a head start (and handed back with [`HeadStart::recycle`]): empty when
-    /// it took nothing.
+    /// What the flights last took from a head start (and handed back with [`HeadStart::recycle`]): empty
+    /// when they took nothing.
     pub fn last_taken(&self) -> &Ahead {
         &self.spare
     }
@@ -223,6 +216,7 @@ mod tests {
     use super::*;
     use crate::game::threads::Pool;
     use arena_shared::Vec2;
+    use arena_shared::arena::{Arena, WallIndex};
 
     const SHAPE: CoverShape = CoverShape {
         cell: 2.0,
@@ -233,7 +227,12 @@ mod tests {
     #[test]
     fn a_flight_worked_out_ahead_is_given_only_for_the_projectile_it_was_worked_out_for() {
         let arena = Arena::standard();
-        let map = ArenaMap(arena.clone(), WallIndex::new(&arena));
+        let walls = WallIndex::new(&arena);
+        let ground = Ground {
+            arena: &arena,
+            walls: &walls,
+            dt: 1.0 / 60.0,
+        };
         let shot = |id, x| Projectile {
             id,
             owner: 1,
@@ -246,7 +245,7 @@ mod tests {
         let list: Vec<Projectile> = (0..200).map(|i| shot(i, 5.0 + (i % 50) as f32)).collect();
         let pool = Pool::new(2);
         let mut head = HeadStart::default();
-        head.start(&pool, &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
+        head.start(&pool, &list, &[], ground, SHAPE);
         let ahead = head.finish(true).expect("the pool hands the work back");
         assert_eq!(ahead.worked_out(), list.len());
         for (i, p) in list.iter().enumerate() {
@@ -262,23 +261,24 @@ mod tests {
         assert_eq!(ahead.get(3, &moved), None);
         assert_eq!(ahead.get(200, &list[0]), None);
         // The players' check: the players seen then, in that order, each moved at most MOVED_AT_MOST.
-        let mut world = World::new();
-        let entities: Vec<Entity> = (0..3).map(|_| world.spawn_empty().id()).collect();
-        let at = |i: usize, dx: f32| (i as u32, Vec2::new(10.0 * i as f32 + dx, 5.0 - dx));
-        let players: Vec<(Entity, Vec2)> = (0..3).map(|i| (entities[i], at(i, 0.0).1)).collect();
-        head.start(&pool, &list, players.into_iter(), &map, 1.0 / 60.0, SHAPE);
+        let at = |i: usize, dx: f32| (7 + i as u32, Vec2::new(10.0 * i as f32 + dx, 5.0 - dx));
+        let players: Vec<Target> = (0..3).map(|i| at(i, 0.0)).collect();
+        head.start(&pool, &list, &players, ground, SHAPE);
         let ahead = head.finish(true).expect("the pool hands the work back");
         let moved = |dx| [at(0, dx), at(1, -dx), at(2, dx)];
-        assert!(ahead.players_stayed(&entities, &moved(0.0)));
-        assert!(ahead.players_stayed(&entities, &moved(MOVED_AT_MOST)));
-        assert!(!ahead.players_stayed(&entities, &moved(MOVED_AT_MOST + 0.01)));
-        assert!(!ahead.players_stayed(&entities[..2], &moved(0.0)[..2]));
-        let swapped = [entities[1], entities[0], entities[2]];
-        assert!(!ahead.players_stayed(&swapped, &moved(0.0)));
-        assert!(!Ahead::default().players_stayed(&[], &[]), "no cover worked out");
+        assert!(ahead.players_stayed(&moved(0.0)));
+        assert!(ahead.players_stayed(&moved(MOVED_AT_MOST)));
+        assert!(!ahead.players_stayed(&moved(MOVED_AT_MOST + 0.01)));
+        assert!(!ahead.players_stayed(&moved(0.0)[..2]));
+        let swapped = [at(1, 0.0), at(0, 0.0), at(2, 0.0)];
+        assert!(!ahead.players_stayed(&swapped));
+        let mut other = moved(0.0);
+        other[1].0 = 99;
+        assert!(!ahead.players_stayed(&other), "another player where one was");
+        assert!(!Ahead::default().players_stayed(&[]), "no cover worked out");
         // Without a pool, nothing is started and nothing is waited for.
         let mut alone = HeadStart::default();
-        alone.start(&Pool::new(1), &list, std::iter::empty(), &map, 1.0 / 60.0, SHAPE);
+        alone.start(&Pool::new(1), &list, &[], ground, SHAPE);
         assert!(alone.finish(false).is_none());
     }
 }
