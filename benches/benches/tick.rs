@@ -125,7 +125,7 @@ fn server_defaults(c: &mut Criterion) {
         });
         let mut schedules: Vec<_> = TickSet::ALL
             .iter()
-            .map(|set| Sim::phase_schedule(set.clone()))
+            .map(|set| w.sim.phase_schedule(set.clone()))
             .collect();
         let timed = TickSet::ALL.iter().position(|s| *s == TickSet::Snapshot).unwrap_or(0);
         group.bench_function(BenchmarkId::new("Snapshot", players), |b| {
@@ -168,7 +168,7 @@ fn phases(c: &mut Criterion) {
         let mut w = world(players);
         let mut schedules: Vec<_> = TickSet::ALL
             .iter()
-            .map(|set| Sim::phase_schedule(set.clone()))
+            .map(|set| w.sim.phase_schedule(set.clone()))
             .collect();
         for (timed, set) in TickSet::ALL.iter().enumerate() {
             let id = BenchmarkId::new(format!("{set:?}"), players);

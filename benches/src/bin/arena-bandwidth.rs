@@ -6,7 +6,7 @@
 
 use anyhow::Context;
 use arena_benches::world::{BenchWorld, TICK_RATE, scale_arena};
-use arena_server::game::{ReplicationConfig, Sim, TickSet};
+use arena_server::game::{ReplicationConfig, TickSet};
 use arena_shared::codec;
 use clap::Parser;
 use std::time::Instant;
@@ -72,7 +72,10 @@ fn main() -> anyhow::Result<()> {
         let (mut bytes, mut snapshots, mut visible, mut moving, mut left_out, mut naive) =
             (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
         let mut ticks_us = Vec::with_capacity(args.ticks as usize);
-        let mut schedules: Vec<_> = TickSet::ALL.iter().map(|s| Sim::phase_schedule(s.clone())).collect();
+        let mut schedules: Vec<_> = TickSet::ALL
+            .iter()
+            .map(|s| delta.sim.phase_schedule(s.clone()))
+            .collect();
         let mut phase_us: Vec<Vec<f64>> = vec![Vec::new(); schedules.len()];
         for _ in 0..args.ticks {
             delta.push_wander_inputs();

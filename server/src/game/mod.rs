@@ -56,7 +56,7 @@ impl Sim {
         messages::register_all(&mut world);
         Self {
             world,
-            schedule: schedule::build(),
+            schedule: schedule::build(Self::snapshots(replication)),
         }
     }
 
@@ -101,10 +101,19 @@ impl Sim {
         run(&mut self.world, &mut self.schedule, pool);
     }
 
-    /// A schedule running one phase of the tick on its own (for benchmarks that time each stage); run it
-    /// with [`Sim::run_phase`].
-    pub fn phase_schedule(set: TickSet) -> Schedule {
-        schedule::build_phase(set)
+    /// How this simulation's phase 7 makes snapshots: the naive full snapshots only when asked for.
+    fn snapshots(replication: ReplicationConfig) -> schedule::Snapshots {
+        if replication.full_snapshots {
+            schedule::Snapshots::Full
+        } else {
+            schedule::Snapshots::Deltas
+        }
+    }
+
+    /// A schedule running one phase of this simulation's tick on its own (for benchmarks that time each
+    /// stage); run it with [`Sim::run_phase`].
+    pub fn phase_schedule(&self, set: TickSet) -> Schedule {
+        schedule::build_phase(set, Self::snapshots(self.replication()))
     }
 
     /// Runs a schedule from [`Sim::phase_schedule`] on this simulation's world, with `pool` lent to it as

@@ -1,6 +1,6 @@
 //! The order of a tick, written as chained system sets so the schedule reads like the tick's story.
 
-use super::systems::{announce, combat, inbox, movement, replicate, sessions, snapshot};
+use super::systems::{announce, combat, full_snapshots, inbox, movement, record, replicate, sessions};
 use bevy_ecs::message::message_update_system;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
@@ -51,8 +51,17 @@ fn new_schedule() -> Schedule {
     schedule
 }
 
+/// How phase 7 makes snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Snapshots {
+    /// Deltas with interest and a budget per client: the server's way.
+    Deltas,
+    /// Every client's full snapshot: the naive baseline the benchmarks compare with.
+    Full,
+}
+
 /// Adds the systems of one phase, in their order within it.
-fn add_phase(schedule: &mut Schedule, set: TickSet) {
+fn add_phase(schedule: &mut Schedule, set: TickSet, snapshots: Snapshots) {
     match set {
         TickSet::Begin => schedule.add_systems(
             (message_update_system, inbox::begin_tick, combat::prepare_flights)
@@ -69,29 +78,30 @@ fn add_phase(schedule: &mut Schedule, set: TickSet) {
         TickSet::Projectiles => schedule.add_systems(combat::move_projectiles.in_set(set)),
         TickSet::Deaths => schedule.add_systems((combat::score_kills, combat::respawn_players).chain().in_set(set)),
         TickSet::Announce => schedule.add_systems(announce::announce.in_set(set)),
-        TickSet::Snapshot => {
-            schedule.add_systems((snapshot::build_snapshots, replicate::replicate).chain().in_set(set))
-        }
-        TickSet::Record => schedule.add_systems(snapshot::record_stats.in_set(set)),
+        TickSet::Snapshot => match snapshots {
+            Snapshots::Deltas => schedule.add_systems(replicate::replicate.in_set(set)),
+            Snapshots::Full => schedule.add_systems(full_snapshots::build_snapshots.in_set(set)),
+        },
+        TickSet::Record => schedule.add_systems(record::record_stats.in_set(set)),
     };
 }
 
 /// The whole tick: every phase, chained in the order of [`TickSet::ALL`].
-pub(super) fn build() -> Schedule {
+pub(super) fn build(snapshots: Snapshots) -> Schedule {
     let mut schedule = new_schedule();
     // Each phase runs after the one before it: the order is written once, in `TickSet::ALL`.
     for pair in TickSet::ALL.windows(2) {
         schedule.configure_sets(pair[0].clone().before(pair[1].clone()));
     }
     for set in TickSet::ALL {
-        add_phase(&mut schedule, set);
+        add_phase(&mut schedule, set, snapshots);
     }
     schedule
 }
 
 /// One phase on its own, so benchmarks can time each stage of the tick.
-pub(super) fn build_phase(set: TickSet) -> Schedule {
+pub(super) fn build_phase(set: TickSet, snapshots: Snapshots) -> Schedule {
     let mut schedule = new_schedule();
-    add_phase(&mut schedule, set);
+    add_phase(&mut schedule, set, snapshots);
     schedule
 }

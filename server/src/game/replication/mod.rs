@@ -21,6 +21,7 @@ mod collect;
 mod fast;
 mod frame;
 mod news;
+pub mod snapshots;
 mod state;
 mod translate;
 

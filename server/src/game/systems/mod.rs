@@ -2,12 +2,13 @@
 
 pub mod announce;
 pub mod combat;
+pub mod full_snapshots;
 pub mod inbox;
 pub mod movement;
 mod outgoing;
+pub mod record;
 pub mod replicate;
 pub mod sessions;
-pub mod snapshot;
 
 use bevy_ecs::prelude::*;
 

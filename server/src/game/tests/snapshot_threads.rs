@@ -3,7 +3,7 @@
 
 use super::SMALL_WORLD;
 use super::busy::Busy;
-use crate::game::systems::replicate::CLIENTS_PER_THREAD;
+use crate::game::replication::snapshots::CLIENTS_PER_THREAD;
 use crate::game::{ClientId, Inbound, Outbound, Pool};
 use arena_shared::codec::decode_server_datagram;
 use arena_shared::codec::delta::delta_header;

@@ -1,6 +1,6 @@
-//! Phases 7 and 8: with `full_snapshots` (the naive benchmark baseline) every client's full snapshot is built
-//! and encoded (the shared player and projectile lists once, then each client's header); and the tick's
-//! figures are recorded.
+//! Phase 7 of the naive benchmark baseline (`full_snapshots`, scheduled instead of `replicate` only then):
+//! every client's full snapshot is built and encoded (the shared player and projectile lists once, then
+//! each client's header).
 
 use super::replicate::is_snapshot_tick;
 use crate::game::components::{Body, Client, Player, Score};
@@ -34,7 +34,7 @@ pub fn build_snapshots(
     mut scratch: Local<Scratch>,
 ) {
     let r = settings.replication;
-    if !r.full_snapshots || !is_snapshot_tick(tick.0, settings.tick_rate, r.snapshot_rate) {
+    if !is_snapshot_tick(tick.0, settings.tick_rate, r.snapshot_rate) {
         return;
     }
     let Scratch {
@@ -80,10 +80,4 @@ pub fn build_snapshots(
             Err(e) => tracing::error!(error = %e, "snapshot too large; not sent"),
         }
     }
-}
-
-/// Phase 8: how many players and projectiles the world holds after this tick.
-pub fn record_stats(mut stats: ResMut<TickStats>, players: Query<(), With<Player>>, projectiles: Res<Projectiles>) {
-    stats.players = players.iter().count() as u32;
-    stats.projectiles = projectiles.0.len() as u32;
 }

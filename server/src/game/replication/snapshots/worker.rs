@@ -12,7 +12,7 @@ use bytes::Bytes;
 use std::ops::Range;
 
 /// What every thread reads.
-pub struct Shared<'a> {
+pub(super) struct Shared<'a> {
     pub frame: &'a Frame,
     pub grid: &'a Grid,
     pub view_radius: f32,
@@ -20,8 +20,9 @@ pub struct Shared<'a> {
     pub refill: f64,
 }
 
-/// One client's snapshot to build.
-pub struct Job<'a> {
+/// One client's snapshot to build: who it is for, its own player (timers included), where it looks from,
+/// what it acknowledged, and its replication state.
+pub struct Client<'a> {
     pub client: ClientId,
     /// The client's player, timers included.
     pub own: QEntity,
@@ -31,7 +32,7 @@ pub struct Job<'a> {
     pub replicator: &'a mut Replicator,
 }
 
-/// What a snapshot's work adds up to, per thread.
+/// What a snapshot tick's work adds up to (per thread, then for the tick).
 #[derive(Debug, Default)]
 pub struct Counts {
     pub snapshots: u32,
@@ -42,9 +43,20 @@ pub struct Counts {
     pub updates_left_out: u64,
 }
 
+impl Counts {
+    pub fn add(&mut self, other: Counts) {
+        self.snapshots += other.snapshots;
+        self.snapshot_bytes += other.snapshot_bytes;
+        self.entities_visible += other.entities_visible;
+        self.moving_visible += other.moving_visible;
+        self.updates_sent += other.updates_sent;
+        self.updates_left_out += other.updates_left_out;
+    }
+}
+
 /// One thread's buffers, kept between ticks.
 #[derive(Default)]
-pub struct Worker {
+pub(super) struct Worker {
     /// Buffers snapshots are built in (and the bodies of new entities this thread encoded this tick).
     scratch: Scratch,
     /// One client's visible entities.
@@ -68,13 +80,13 @@ impl Worker {
         self.runs.clear();
     }
 
-    /// Builds the datagram of every job of run `index`.
-    pub fn run(&mut self, shared: &Shared<'_>, index: usize, jobs: &mut [Job<'_>]) {
+    /// Builds the datagram of every client of run `index`.
+    pub fn run(&mut self, shared: &Shared<'_>, index: usize, clients: &mut [Client<'_>]) {
         let frame = shared.frame;
         let n = frame.entities().len();
         let first = self.sent.len();
         let datagram_budget = TARGET_DATAGRAM_LEN - DELTA_PREFIX_MAX;
-        for job in jobs {
+        for job in clients {
             let Some(own_at) = frame.slot(job.own.key) else {
                 continue; // not in this frame (cannot happen: every client is a player)
             };
