@@ -72,7 +72,7 @@ pub fn snap_projectile(p: &ProjectileState) -> ProjectileState {
     ProjectileState {
         pos: snap_vec(p.pos, POS_SCALE),
         vel: snap_vec(p.vel, VEL_SCALE),
-        life: p.life,
+        ..*p
     }
 }
 

@@ -9,6 +9,9 @@ use crate::arena::{Arena, WallIndex};
 use crate::math::Vec2;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
+pub use weapons::{BLASTER, FASTEST_PROJECTILE, WEAPONS, WIDEST_PROJECTILE, Weapon, WeaponSpec};
+
+mod weapons;
 
 /// A player's radius, in units.
 pub const PLAYER_RADIUS: f32 = 0.5;
@@ -16,16 +19,6 @@ pub const PLAYER_RADIUS: f32 = 0.5;
 pub const MAX_SPEED: f32 = 8.0;
 /// How fast a player's velocity turns toward the wanted velocity, in units per second squared.
 pub const ACCELERATION: f32 = 60.0;
-/// Seconds between two shots of one player.
-pub const FIRE_COOLDOWN: f32 = 0.25;
-/// Projectile speed, in units per second.
-pub const PROJECTILE_SPEED: f32 = 24.0;
-/// A projectile's radius, in units.
-pub const PROJECTILE_RADIUS: f32 = 0.15;
-/// Seconds a projectile flies before it vanishes.
-pub const PROJECTILE_LIFETIME: f32 = 1.5;
-/// Health a projectile takes away.
-pub const PROJECTILE_DAMAGE: u8 = 25;
 /// Health of a fresh player.
 pub const MAX_HEALTH: u8 = 100;
 /// Seconds between a death and the respawn.
@@ -107,6 +100,7 @@ impl PlayerState {
 pub struct Shot {
     pub pos: Vec2,
     pub vel: Vec2,
+    pub weapon: Weapon,
 }
 
 /// Advances one living player by `dt` seconds under `input`: aim, accelerate, move with collisions, cool
@@ -143,12 +137,15 @@ pub fn step_player_near(
     }
     p.fire_cooldown = (p.fire_cooldown - dt).max(0.0);
     if input.fire() && p.fire_cooldown <= 0.0 {
-        p.fire_cooldown = FIRE_COOLDOWN;
+        let weapon = Weapon::default(); // every player carries the blaster
+        let spec = weapon.spec();
+        p.fire_cooldown = spec.cooldown;
         let dir = Vec2::from_angle(p.aim);
-        let muzzle = p.pos + dir * (PLAYER_RADIUS + PROJECTILE_RADIUS + 0.05);
+        let muzzle = p.pos + dir * (PLAYER_RADIUS + spec.radius + 0.05);
         return Some(Shot {
             pos: muzzle,
-            vel: dir * PROJECTILE_SPEED,
+            vel: dir * spec.speed,
+            weapon,
         });
     }
     None
@@ -279,6 +276,8 @@ pub struct ProjectileState {
     pub vel: Vec2,
     /// Seconds left before it vanishes.
     pub life: f32,
+    /// What fired it (its radius and the damage it does).
+    pub weapon: Weapon,
 }
 
 impl From<Shot> for ProjectileState {
@@ -286,7 +285,8 @@ impl From<Shot> for ProjectileState {
         Self {
             pos: s.pos,
             vel: s.vel,
-            life: PROJECTILE_LIFETIME,
+            life: s.weapon.spec().lifetime,
+            weapon: s.weapon,
         }
     }
 }
@@ -333,7 +333,8 @@ pub fn step_projectile_near(
     let delta = p.vel * dt;
     let n = substeps(delta.length());
     let step = delta * (1.0 / n as f32);
-    let reach2 = (PLAYER_RADIUS + PROJECTILE_RADIUS) * (PLAYER_RADIUS + PROJECTILE_RADIUS);
+    let reach = PLAYER_RADIUS + p.weapon.spec().radius;
+    let reach2 = reach * reach;
     // Every substep lies on the segment from here to here + delta (give or take rounding, hence the
     // margin): only walls overlapping its box can stop the projectile.
     let end = p.pos + delta;

@@ -110,8 +110,9 @@ fn projectiles_hit_players_in_their_path() {
     let arena = open_arena();
     let mut proj = ProjectileState {
         pos: Vec2::new(10.0, 10.0),
-        vel: Vec2::new(PROJECTILE_SPEED, 0.0),
+        vel: Vec2::new(BLASTER.speed, 0.0),
         life: 1.0,
+        weapon: Weapon::Blaster,
     };
     let targets = [(1, Vec2::new(40.0, 40.0)), (2, Vec2::new(12.0, 10.2))];
     let mut outcome = ProjectileOutcome::Flying;
@@ -129,8 +130,9 @@ fn fast_projectiles_do_not_tunnel_through_players() {
     let arena = open_arena();
     let mut proj = ProjectileState {
         pos: Vec2::new(10.0, 10.0),
-        vel: Vec2::new(PROJECTILE_SPEED, 0.0),
+        vel: Vec2::new(BLASTER.speed, 0.0),
         life: 1.0,
+        weapon: Weapon::Blaster,
     };
     // One 0.2 s step moves 4.8 units, far more than a player's diameter.
     let target = Vec2::new(12.0, 10.0);
@@ -151,8 +153,9 @@ fn projectiles_stop_at_walls_and_expire() {
     arena.walls.push(Wall::new(11.0, 0.0, 12.0, 100.0));
     let mut proj = ProjectileState {
         pos: Vec2::new(10.0, 10.0),
-        vel: Vec2::new(PROJECTILE_SPEED, 0.0),
+        vel: Vec2::new(BLASTER.speed, 0.0),
         life: 1.0,
+        weapon: Weapon::Blaster,
     };
     assert_eq!(
         step_projectile(&mut proj, 0.1, &arena, &[(1, Vec2::new(13.0, 10.0))], 9),
@@ -162,6 +165,7 @@ fn projectiles_stop_at_walls_and_expire() {
         pos: Vec2::new(50.0, 50.0),
         vel: Vec2::ZERO,
         life: 0.05,
+        weapon: Weapon::Blaster,
     };
     assert_eq!(
         step_projectile(&mut proj, DT, &arena, &[], 9),
@@ -181,12 +185,12 @@ fn projectiles_stop_at_walls_and_expire() {
 fn four_hits_kill_and_the_dead_wait_then_respawn() {
     let arena = open_arena();
     let mut p = PlayerState::spawned(Vec2::new(10.0, 10.0));
-    assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE));
-    assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE));
-    assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE));
-    assert!(apply_hit(&mut p, PROJECTILE_DAMAGE), "the fourth hit kills");
+    assert!(!apply_hit(&mut p, BLASTER.damage));
+    assert!(!apply_hit(&mut p, BLASTER.damage));
+    assert!(!apply_hit(&mut p, BLASTER.damage));
+    assert!(apply_hit(&mut p, BLASTER.damage), "the fourth hit kills");
     assert!(!p.is_alive());
-    assert!(!apply_hit(&mut p, PROJECTILE_DAMAGE), "the dead cannot be killed again");
+    assert!(!apply_hit(&mut p, BLASTER.damage), "the dead cannot be killed again");
     let before = p.pos;
     assert!(
         step_player(&mut p, &input(127, 0, true), DT, &arena).is_none(),
@@ -245,7 +249,12 @@ fn projectiles_test_only_nearby_walls_with_the_same_outcome() {
         let w = &arena.walls[rng.random_range(0..arena.walls.len())];
         let pos = w.min + Vec2::new(rng.random_range(-3.0..5.0), rng.random_range(-3.0..5.0));
         let vel = Vec2::from_angle(rng.random_range(0.0..std::f32::consts::TAU)) * rng.random_range(0.0..120.0);
-        let start = ProjectileState { pos, vel, life: 1.0 };
+        let start = ProjectileState {
+            pos,
+            vel,
+            life: 1.0,
+            weapon: Weapon::Blaster,
+        };
         let (mut a, mut b, mut c) = (start, start, start);
         let got = step_projectile(&mut a, DT, &arena, &[], 9);
         let indexed = step_projectile_near(&mut c, DT, &arena, Some(&index), &[], 9);

@@ -217,6 +217,7 @@ mod tests {
     use crate::game::threads::Pool;
     use arena_shared::Vec2;
     use arena_shared::arena::{Arena, WallIndex};
+    use arena_shared::rules::Weapon;
 
     const SHAPE: CoverShape = CoverShape {
         cell: 2.0,
@@ -240,6 +241,7 @@ mod tests {
                 pos: Vec2::new(x, 20.0),
                 vel: Vec2::new(30.0, 0.0),
                 life: 1.0,
+                weapon: Weapon::Blaster,
             },
         };
         let list: Vec<Projectile> = (0..200).map(|i| shot(i, 5.0 + (i % 50) as f32)).collect();

@@ -6,9 +6,9 @@ use super::cover::Cover;
 use super::{Ground, Target};
 use crate::game::components::Projectile;
 use crate::game::interest::Grid;
-use arena_shared::quant::snap_projectile;
-use arena_shared::rules::step_projectile_near;
-use arena_shared::rules::{PLAYER_RADIUS, PROJECTILE_RADIUS, PROJECTILE_SPEED, ProjectileOutcome, ProjectileState};
+use arena_shared::quant::{VEL_SCALE, snap_projectile};
+use arena_shared::rules::{FASTEST_PROJECTILE, PLAYER_RADIUS, WIDEST_PROJECTILE, step_projectile_near};
+use arena_shared::rules::{ProjectileOutcome, ProjectileState};
 
 /// What a projectile's flight needs to know about the world this tick.
 pub(super) struct Sky<'a> {
@@ -91,7 +91,7 @@ impl Sky<'_> {
                 }
             };
         }
-        let reach = reach(state.vel.length(), dt);
+        let reach = reach(state.vel.length(), state.weapon.spec().radius, dt);
         near.found.clear();
         self.grid.query(state.pos, reach, &mut near.found);
         near.found.retain(|i| {
@@ -116,19 +116,22 @@ impl Sky<'_> {
     }
 }
 
-/// How far from a projectile moving at `speed` a player's center can be and still be hit this tick.
-fn reach(speed: f32, dt: f32) -> f32 {
-    speed * dt + PLAYER_RADIUS + PROJECTILE_RADIUS + 0.1
+/// How far from a projectile of `radius` moving at `speed` a player's center can be and still be hit this
+/// tick.
+fn reach(speed: f32, radius: f32, dt: f32) -> f32 {
+    speed * dt + PLAYER_RADIUS + radius + 0.1
 }
 
 /// The cover of the living players ([`Cover`]) at tick length `dt`. The cells are about a projectile's
 /// reach, so each player marks 4 to 9 cells and most of the arena stays unmarked even in a big world; the
-/// reach is that of a projectile a quarter faster than any, plus [`COVER_MARGIN`].
+/// reach is that of the fastest and widest projectile of the weapons' table, plus [`COVER_MARGIN`]. A
+/// projectile keeps its speed, but its velocity snaps to the wire grid every tick, which may lengthen it
+/// by up to half a step along each axis: so the speed covered is one step more (the flights check it).
 pub(super) fn cover_shape(dt: f32) -> CoverShape {
-    let speed = PROJECTILE_SPEED * 1.25;
+    let speed = FASTEST_PROJECTILE + 1.0 / VEL_SCALE;
     CoverShape {
         cell: 2.0,
-        reach: reach(speed, dt) + COVER_MARGIN,
+        reach: reach(speed, WIDEST_PROJECTILE, dt) + COVER_MARGIN,
         speed,
     }
 }

@@ -6,7 +6,7 @@ use crate::game::flights::{Flights, Ground, Target};
 use crate::game::messages::PlayerKilled;
 use crate::game::resources::{ArenaMap, FlightsEngine, GameRng, Index, LentPool, Projectiles, Settings};
 use arena_shared::quant::snap_player;
-use arena_shared::rules::{PROJECTILE_DAMAGE, PlayerState, apply_hit, pick_spawn, tick_respawn};
+use arena_shared::rules::{PlayerState, apply_hit, pick_spawn, tick_respawn};
 use bevy_ecs::prelude::*;
 
 /// Phase 0: when this tick's flights are worth the pool's threads, they are woken for the tick and the
@@ -69,7 +69,7 @@ pub fn move_projectiles(
             let Some(Ok((_, victim, mut body))) = entities.get(i).map(|e| players.get_mut(*e)) else {
                 return false;
             };
-            let died = apply_hit(&mut body.0, PROJECTILE_DAMAGE);
+            let died = apply_hit(&mut body.0, p.state.weapon.spec().damage);
             if died {
                 killed.write(PlayerKilled {
                     killer: p.owner,

@@ -168,7 +168,7 @@ fn flights_worked_out_ahead_give_the_game_of_flying_them_in_the_phase() {
 
 #[test]
 fn a_projectile_behind_the_killing_one_flies_on_through_the_dead() {
-    use arena_shared::rules::{PROJECTILE_DAMAGE, ProjectileState};
+    use arena_shared::rules::{BLASTER, ProjectileState, Weapon};
     // Two projectiles reach a player with one hit left in the same tick: the first (lower id) kills it and
     // vanishes, the second flies on, on one thread as on two (with enough others in flight to split).
     for threads in [1, 2] {
@@ -198,7 +198,7 @@ fn a_projectile_behind_the_killing_one_flies_on_through_the_dead() {
             } else {
                 Vec2::new(3.0, 3.0)
             };
-            body.0.health = if player.id == 2 { PROJECTILE_DAMAGE } else { MAX_HEALTH };
+            body.0.health = if player.id == 2 { BLASTER.damage } else { MAX_HEALTH };
         }
         let shot = |id, x: f32, y: f32, vy: f32| components::Projectile {
             id,
@@ -207,6 +207,7 @@ fn a_projectile_behind_the_killing_one_flies_on_through_the_dead() {
                 pos: Vec2::new(x, y),
                 vel: Vec2::new(if vy == 0.0 { 24.0 } else { 0.0 }, vy),
                 life: 1.0,
+                weapon: Weapon::Blaster,
             },
         };
         let mut list = vec![shot(1_000, 19.0, 10.0, 0.0), shot(1_001, 18.98, 10.0, 0.0)];
