@@ -10,7 +10,7 @@
 //! no farther than that, before they take a flight worked out ahead without looking for players near it.
 
 use super::cover::Cover;
-use super::{Ground, Target};
+use super::ground::{Ground, Target};
 use crate::game::components::Projectile;
 use crate::game::threads::{Then, Workers, wait_for};
 use arena_shared::arena::{Arena, WallIndex};

@@ -4,6 +4,7 @@
 //! # How it is laid out
 //! - [`Flights`] (here): the engine's interface, [`Flights::prepare`] at the start of a tick and
 //!   [`Flights::fly`] in the projectiles' phase, and how the work is split between threads.
+//! - `ground`: what the engine is given: the map, the tick's length, the living players.
 //! - `sky`: one projectile's flight against the living players near it.
 //! - `ahead`: the head start, flights worked out on a pool thread while the tick does other work.
 //! - `cover`: the cells near the living players, so a projectile far from all of them is known by one lookup.
@@ -13,6 +14,7 @@
 
 mod ahead;
 mod cover;
+mod ground;
 mod sky;
 
 use crate::game::components::Projectile;
@@ -21,24 +23,11 @@ use crate::game::interest::Grid;
 use crate::game::threads::Workers;
 use ahead::HeadStart;
 pub use ahead::{Ahead, MOVED_AT_MOST, Worked};
-use arena_shared::Vec2;
-use arena_shared::arena::{Arena, WallIndex};
-use arena_shared::protocol::PlayerId;
 pub use cover::Cover;
+pub use ground::{Ground, Target};
 use sky::{Flight, Near, Outcome, Sky};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// Where projectiles fly: the map, which walls are near each part of it, and the length of a tick.
-#[derive(Debug, Clone, Copy)]
-pub struct Ground<'a> {
-    pub arena: &'a Arena,
-    pub walls: &'a WallIndex,
-    pub dt: f32,
-}
-
-/// A living player a projectile can hit: its id and position.
-pub type Target = (PlayerId, Vec2);
 
 /// The flights engine, kept from tick to tick for its buffers and its head start.
 #[derive(Debug, Default)]

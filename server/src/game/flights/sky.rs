@@ -3,7 +3,7 @@
 
 use super::ahead::{CoverShape, Worked};
 use super::cover::Cover;
-use super::{Ground, Target};
+use super::ground::{Ground, Target};
 use crate::game::components::Projectile;
 use crate::game::interest::Grid;
 use arena_shared::quant::{VEL_SCALE, snap_projectile};

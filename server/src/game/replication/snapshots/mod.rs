@@ -18,62 +18,31 @@ mod worker;
 
 use crate::game::components::Projectile;
 use crate::game::edge::Outbound;
-use crate::game::interest::Grid;
-use crate::game::replication::Frame;
 use crate::game::threads::Workers;
 use arena_shared::quant::QEntity;
+use prepare::Preparation;
+pub use prepare::Round;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-pub use worker::{Client, Counts};
+pub use worker::{CLIENTS_PER_THREAD, Client, Counts};
 use worker::{Shared, Worker};
 
 /// Clients handed to a snapshot thread at a time (a short run, so a thread held up holds up few clients).
 const CLIENTS_PER_RUN: usize = 16;
 
-/// Clients one thread handles at least before another thread is worth starting.
-pub const CLIENTS_PER_THREAD: usize = 64;
-
-/// What one snapshot tick is made of, besides the entities and the clients.
-#[derive(Debug, Clone, Copy)]
-pub struct Round {
-    pub tick: u32,
-    pub tick_rate: u16,
-    /// The arena's size, for the interest grid.
-    pub width: f32,
-    pub height: f32,
-    pub view_radius: f32,
-    /// Bytes per snapshot each client's budget refills.
-    pub refill: f64,
-    /// Whether the shared preparation is split between threads too (a big world: see
-    /// `Handoffs::clients_to_split_preparation`).
-    pub split: bool,
-}
-
 /// The snapshot engine: buffers, and the frame kept from one snapshot tick to the next (its history holds
 /// the baselines).
 #[derive(Default)]
 pub struct Snapshots {
-    /// The world's players, quantized, in any order: filled by the caller before [`Snapshots::build`].
-    players: Vec<QEntity>,
-    projectiles: Vec<QEntity>,
-    /// Every entity's key and index (players first, then projectiles), sorted.
-    order: Vec<u64>,
-    /// Scratch for the sort.
-    spare: Vec<u64>,
-    frame: Frame,
-    grid: Grid,
+    shared: Preparation,
     workers: Vec<Worker>,
-    /// The oldest tick a client acknowledged at the last snapshot (acknowledgements only move forward, so
-    /// no client's baseline is older from now on).
-    oldest_ack: u32,
 }
 
 impl Snapshots {
     /// The buffer for the world's players, quantized (timers zero: they only matter for a client's own
     /// player, which each [`Client`] brings whole), emptied for the caller to fill.
     pub fn players(&mut self) -> &mut Vec<QEntity> {
-        self.players.clear();
-        &mut self.players
+        self.shared.players()
     }
 
     /// Builds every client's snapshot of `round` and adds the addressed datagrams to `out` in the order
@@ -87,7 +56,7 @@ impl Snapshots {
         clients: impl FnOnce() -> Vec<Client<'c>>,
         out: &mut Vec<Outbound>,
     ) -> Counts {
-        let mut clients = self.prepare(pool, round, projectiles, clients);
+        let mut clients = self.shared.prepare(pool, round, projectiles, clients);
         let threads = self.deal(pool, round, &mut clients);
         self.collect(threads, out)
     }
@@ -97,8 +66,8 @@ impl Snapshots {
     /// threads (workers) that took part.
     fn deal(&mut self, pool: &Workers, round: &Round, clients: &mut [Client<'_>]) -> usize {
         let shared = Shared {
-            frame: &self.frame,
-            grid: &self.grid,
+            frame: self.shared.frame(),
+            grid: self.shared.grid(),
             view_radius: round.view_radius,
             refill: round.refill,
         };

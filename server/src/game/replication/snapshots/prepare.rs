@@ -1,7 +1,8 @@
 //! The work a snapshot tick's clients share, done once: the entities quantized, sorted by key and laid out
 //! in the frame's slots, the interest grid over them, and the baselines the clients acknowledged.
 
-use super::{Client, Round, Snapshots, sort};
+use super::sort;
+use super::worker::Client;
 use crate::game::components::Projectile;
 use crate::game::interest::Grid;
 use crate::game::replication::{Baseline, Frame};
@@ -9,20 +10,68 @@ use crate::game::threads::{Handover, Workers};
 use arena_shared::protocol::ProjectileSnapshot;
 use arena_shared::quant::QEntity;
 
-impl Snapshots {
+/// What one snapshot tick is made of, besides the entities and the clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Round {
+    pub tick: u32,
+    pub tick_rate: u16,
+    /// The arena's size, for the interest grid.
+    pub width: f32,
+    pub height: f32,
+    pub view_radius: f32,
+    /// Bytes per snapshot each client's budget refills.
+    pub refill: f64,
+    /// Whether the shared preparation is split between threads too (a big world: see
+    /// `Handoffs::clients_to_split_preparation`).
+    pub split: bool,
+}
+
+/// The work every client shares, and the frame kept from one snapshot tick to the next (its history holds
+/// the baselines).
+#[derive(Default)]
+pub(super) struct Preparation {
+    /// The world's players, quantized, in any order: filled by the engine's caller.
+    players: Vec<QEntity>,
+    projectiles: Vec<QEntity>,
+    /// Every entity's key and index (players first, then projectiles), sorted.
+    order: Vec<u64>,
+    /// Scratch for the sort.
+    spare: Vec<u64>,
+    frame: Frame,
+    grid: Grid,
+    /// The oldest tick a client acknowledged at the last snapshot (acknowledgements only move forward, so
+    /// no client's baseline is older from now on).
+    oldest_ack: u32,
+}
+
+impl Preparation {
+    /// The buffer for the world's players, emptied.
+    pub fn players(&mut self) -> &mut Vec<QEntity> {
+        self.players.clear();
+        &mut self.players
+    }
+
+    pub fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
     /// Lays the entities out in the frame and prepares the grid and the baselines; returns the clients.
     ///
     /// While this thread quantizes the projectiles, then lists the clients, a pool thread (in a big world)
     /// sorts the entities by key and lays them out in the frame's slots, the projectiles last (by then they
     /// are ready): the two sides take about as long (quicker than this thread only listing the clients).
-    pub(super) fn prepare<'c>(
+    pub fn prepare<'c>(
         &mut self,
         pool: &Workers,
         round: &Round,
         flying: &[Projectile],
         clients: impl FnOnce() -> Vec<Client<'c>>,
     ) -> Vec<Client<'c>> {
-        let Snapshots {
+        let Preparation {
             players,
             projectiles,
             order,
@@ -30,7 +79,6 @@ impl Snapshots {
             frame,
             grid,
             oldest_ack,
-            ..
         } = self;
         frame.set_referenced_since(*oldest_ack);
         // Projectiles are listed in id order, so in key order, after every player (unless ids wrapped): then

@@ -11,6 +11,9 @@ use arena_shared::quant::QEntity;
 use bytes::Bytes;
 use std::ops::Range;
 
+/// Clients one thread handles at least before another thread is worth starting.
+pub const CLIENTS_PER_THREAD: usize = 64;
+
 /// What every thread reads.
 pub(super) struct Shared<'a> {
     pub frame: &'a Frame,
