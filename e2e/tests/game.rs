@@ -60,6 +60,7 @@ async fn a_scripted_shooter_kills_a_target_and_its_score_rises() -> anyhow::Resu
         height: 20.0,
         walls: vec![],
         spawn_points: vec![Vec2::new(5.0, 10.0)],
+        health_packs: vec![],
     };
     let server = start_server(|c| c.arena = open).await?;
     let mut shooter = join(&server, "shooter").await?;

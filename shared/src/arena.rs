@@ -1,4 +1,4 @@
-//! The arena map: its bounds, its walls (axis-aligned boxes) and its spawn points.
+//! The arena map: its bounds, its walls (axis-aligned boxes), its spawn points and its health packs.
 //!
 //! The server sends its map to each client in `Welcome`, so a client never assumes the map; a map that
 //! arrives from the network is checked with [`Arena::validate`] before it is used.
@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_WALLS: usize = 64;
 /// Most spawn points a map may have; a map with more is refused by [`Arena::validate`].
 pub const MAX_SPAWN_POINTS: usize = 32;
+/// Most health packs a map may have; a map with more is refused by [`Arena::validate`].
+pub const MAX_HEALTH_PACKS: usize = 64;
 /// Largest arena side, in units; a larger map is refused by [`Arena::validate`].
 pub const MAX_ARENA_SIDE: f32 = 10_000.0;
 
@@ -48,6 +50,9 @@ pub struct Arena {
     pub walls: Vec<Wall>,
     #[serde(deserialize_with = "bounded::vec::<_, _, MAX_SPAWN_POINTS>")]
     pub spawn_points: Vec<Vec2>,
+    /// Where the health packs lie (see `rules::take_health_pack`).
+    #[serde(deserialize_with = "bounded::vec::<_, _, MAX_HEALTH_PACKS>")]
+    pub health_packs: Vec<Vec2>,
 }
 
 /// Why a map was refused.
@@ -62,6 +67,9 @@ pub enum ArenaError {
     /// No spawn point, more than [`MAX_SPAWN_POINTS`], or one outside the bounds or inside a wall.
     #[error("arena spawn points are missing, too many or misplaced")]
     BadSpawns,
+    /// More health packs than [`MAX_HEALTH_PACKS`], or one outside the bounds or inside a wall.
+    #[error("arena health packs are too many or misplaced")]
+    BadHealthPacks,
 }
 
 impl Arena {
@@ -86,16 +94,24 @@ impl Arena {
             Vec2::new(4.0, 20.0),
             Vec2::new(56.0, 20.0),
         ];
+        // One in each open quarter, away from the spawn points.
+        let health_packs = vec![
+            Vec2::new(30.0, 12.0),
+            Vec2::new(30.0, 28.0),
+            Vec2::new(8.0, 11.0),
+            Vec2::new(52.0, 29.0),
+        ];
         Self {
             width: 60.0,
             height: 40.0,
             walls,
             spawn_points,
+            health_packs,
         }
     }
 
     /// A square map for `players` (about 400 square units each; 1,000 players: 632 x 632), with pillars
-    /// spread over it and 32 spawn points: the map for scale tests and big servers.
+    /// spread over it, 32 spawn points and 16 health packs: the map for scale tests and big servers.
     pub fn sized_for(players: usize) -> Self {
         let side = ((players.max(10) as f32) * 400.0).sqrt().min(MAX_ARENA_SIDE);
         let per_side = 8usize; // 64 pillars, the wall limit
@@ -112,11 +128,21 @@ impl Arena {
         let spawn_points = (0..32)
             .map(|k| Vec2::new(side * ((k % 8) as f32 + 0.5) / 8.0, side * ((k / 8) as f32 + 0.5) / 4.0))
             .collect();
+        // Midway between two columns and two rows of pillars (open for any side this makes).
+        let health_packs = (0..16)
+            .map(|k| {
+                Vec2::new(
+                    side * (2.0 * (k % 4) as f32 + 1.75) / 8.0,
+                    side * (2.0 * (k / 4) as f32 + 1.75) / 8.0,
+                )
+            })
+            .collect();
         Self {
             width: side,
             height: side,
             walls,
             spawn_points,
+            health_packs,
         }
     }
 
@@ -130,7 +156,7 @@ impl Arena {
         if self.walls.len() > MAX_WALLS || !self.walls.iter().all(wall_ok) {
             return Err(ArenaError::BadWalls);
         }
-        let spawn_ok = |p: &Vec2| {
+        let open = |p: &Vec2| {
             p.is_finite()
                 && (0.0..=self.width).contains(&p.x)
                 && (0.0..=self.height).contains(&p.y)
@@ -138,9 +164,12 @@ impl Arena {
         };
         if self.spawn_points.is_empty()
             || self.spawn_points.len() > MAX_SPAWN_POINTS
-            || !self.spawn_points.iter().all(spawn_ok)
+            || !self.spawn_points.iter().all(open)
         {
             return Err(ArenaError::BadSpawns);
+        }
+        if self.health_packs.len() > MAX_HEALTH_PACKS || !self.health_packs.iter().all(open) {
+            return Err(ArenaError::BadHealthPacks);
         }
         Ok(())
     }
@@ -273,5 +302,11 @@ mod tests {
         let mut a = Arena::standard();
         a.spawn_points = vec![Vec2::new(30.0, 20.0)];
         assert_eq!(a.validate(), Err(ArenaError::BadSpawns));
+        let mut a = Arena::standard();
+        a.health_packs.push(Vec2::new(61.0, 20.0));
+        assert_eq!(a.validate(), Err(ArenaError::BadHealthPacks));
+        let mut a = Arena::standard();
+        a.health_packs = vec![Vec2::new(5.0, 5.0); MAX_HEALTH_PACKS + 1];
+        assert_eq!(a.validate(), Err(ArenaError::BadHealthPacks));
     }
 }

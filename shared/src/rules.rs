@@ -23,6 +23,12 @@ pub const ACCELERATION: f32 = 60.0;
 pub const MAX_HEALTH: u8 = 100;
 /// Seconds between a death and the respawn.
 pub const RESPAWN_DELAY: f32 = 2.0;
+/// Health a health pack gives back (up to [`MAX_HEALTH`]).
+pub const HEALTH_PACK_HEAL: u8 = 50;
+/// How close a player's center must come to a health pack's to pick it up, in units.
+pub const HEALTH_PACK_REACH: f32 = 1.0;
+/// Seconds a picked-up health pack takes to come back.
+pub const HEALTH_PACK_DELAY: f32 = 10.0;
 /// Longest distance moved between two collision checks, so nothing tunnels through a wall or a player even
 /// at a low tick rate.
 pub const MAX_SUBSTEP: f32 = 0.25;
@@ -372,6 +378,21 @@ pub fn apply_hit(victim: &mut PlayerState, damage: u8) -> bool {
         return true;
     }
     false
+}
+
+/// Whether a player at `player` touches the health pack at `pack`.
+pub fn touches_health_pack(player: Vec2, pack: Vec2) -> bool {
+    (player - pack).length_squared() <= HEALTH_PACK_REACH * HEALTH_PACK_REACH
+}
+
+/// A living, hurt player takes a health pack: [`HEALTH_PACK_HEAL`] health back, up to [`MAX_HEALTH`].
+/// False, and nothing taken, for the dead and the unhurt.
+pub fn take_health_pack(p: &mut PlayerState) -> bool {
+    if !p.is_alive() || p.health >= MAX_HEALTH {
+        return false;
+    }
+    p.health = p.health.saturating_add(HEALTH_PACK_HEAL).min(MAX_HEALTH);
+    true
 }
 
 /// Counts down a dead player's respawn delay; true when it may respawn now. Living players return false.

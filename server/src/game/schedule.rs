@@ -1,6 +1,6 @@
 //! The order of a tick, written as chained system sets so the schedule reads like the tick's story.
 
-use super::systems::{announce, combat, full_snapshots, inbox, movement, record, replicate, sessions};
+use super::systems::{announce, combat, full_snapshots, inbox, movement, pickups, record, replicate, sessions};
 use bevy_ecs::message::message_update_system;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
@@ -15,7 +15,7 @@ pub enum TickSet {
     Drain,
     /// 2. Choose each player's validated inputs for this tick.
     ApplyInputs,
-    /// 3. Move players by the shared rules; fire.
+    /// 3. Move players by the shared rules; fire; take the health packs walked over.
     Move,
     /// 4. Move projectiles (the flights engine); hits and kills.
     Projectiles,
@@ -74,7 +74,11 @@ fn add_phase(schedule: &mut Schedule, set: TickSet, snapshots: Snapshots) {
                 .in_set(set),
         ),
         TickSet::ApplyInputs => schedule.add_systems(movement::select_inputs.in_set(set)),
-        TickSet::Move => schedule.add_systems(movement::move_players.in_set(set)),
+        TickSet::Move => schedule.add_systems(
+            (movement::move_players, pickups::pick_up_health_packs)
+                .chain()
+                .in_set(set),
+        ),
         TickSet::Projectiles => schedule.add_systems(combat::move_projectiles.in_set(set)),
         TickSet::Deaths => schedule.add_systems((combat::score_kills, combat::respawn_players).chain().in_set(set)),
         TickSet::Announce => schedule.add_systems(announce::announce.in_set(set)),

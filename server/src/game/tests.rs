@@ -18,6 +18,7 @@ pub(super) fn open_arena() -> Arena {
         height: 20.0,
         walls: vec![],
         spawn_points: vec![Vec2::new(5.0, 10.0)],
+        health_packs: vec![],
     }
 }
 

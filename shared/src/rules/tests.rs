@@ -13,6 +13,7 @@ fn open_arena() -> Arena {
         height: 100.0,
         walls: vec![],
         spawn_points: vec![Vec2::new(50.0, 50.0)],
+        health_packs: vec![],
     }
 }
 
@@ -182,6 +183,24 @@ fn projectiles_stop_at_walls_and_expire() {
 }
 
 #[test]
+fn a_health_pack_heals_the_hurt_up_to_full_and_is_left_by_the_unhurt_and_the_dead() {
+    let at = Vec2::new(10.0, 10.0);
+    assert!(touches_health_pack(at + Vec2::new(HEALTH_PACK_REACH, 0.0), at));
+    assert!(!touches_health_pack(at + Vec2::new(HEALTH_PACK_REACH + 0.01, 0.0), at));
+    let mut p = PlayerState::spawned(at);
+    assert!(!take_health_pack(&mut p), "at full health it stays");
+    apply_hit(&mut p, BLASTER.damage);
+    assert!(take_health_pack(&mut p));
+    assert_eq!(p.health, MAX_HEALTH, "healed up to full, no further");
+    p.health = 10;
+    assert!(take_health_pack(&mut p));
+    assert_eq!(p.health, 10 + HEALTH_PACK_HEAL);
+    p.health = 0;
+    assert!(!take_health_pack(&mut p), "the dead take nothing");
+    assert_eq!(p.health, 0);
+}
+
+#[test]
 fn four_hits_kill_and_the_dead_wait_then_respawn() {
     let arena = open_arena();
     let mut p = PlayerState::spawned(Vec2::new(10.0, 10.0));
@@ -282,6 +301,7 @@ fn players_test_only_nearby_walls_with_the_same_outcome() {
             })
             .collect(),
         spawn_points: vec![Vec2::new(1.0, 1.0)],
+        health_packs: vec![],
     };
     for (arena, seed) in [(Arena::sized_for(1_000), 12), (crowded, 13)] {
         players_near_walls(&arena, seed);

@@ -76,6 +76,7 @@ fn firefight(players: u64, threads: u16, whole_head_starts: bool) -> Fight {
             spawn_points: (0..9)
                 .map(|i| Vec2::new(10.0 + 20.0 * (i % 3) as f32, 10.0 + 20.0 * (i / 3) as f32))
                 .collect(),
+            health_packs: vec![],
         },
     };
     let mut s = Sim::with_replication(
