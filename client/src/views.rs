@@ -111,7 +111,7 @@ mod tests {
             ..QEntity::default()
         };
         let shot = QEntity {
-            key: 5 | arena_shared::quant::PROJECTILE_KEY,
+            key: arena_shared::entity::Kind::Projectile.key(5),
             vx: 64,
             owner: 3,
             ..QEntity::default()

@@ -18,8 +18,9 @@ use arena_shared::codec::decode_server_datagram;
 use arena_shared::codec::delta::{
     DeltaHeader, MAX_VIEW_ENTITIES, decode_delta, delta_header, diff_mask, encode_delta, snapshot_of,
 };
+use arena_shared::entity::Kind;
 use arena_shared::protocol::{MAX_DATAGRAM_LEN, ServerDatagram, Snapshot};
-use arena_shared::quant::{AIM_STEPS, PROJECTILE_KEY, QEntity};
+use arena_shared::quant::{AIM_STEPS, QEntity};
 use libfuzzer_sys::fuzz_target;
 use std::collections::VecDeque;
 
@@ -118,7 +119,12 @@ impl Server {
 
     /// Adds, changes or removes one entity (values as the real server's quantization allows them).
     fn change(&mut self, key: u8, field: u8, value: u32) {
-        let key = (u32::from(key % 16) + 1) | if key & 0x10 != 0 { PROJECTILE_KEY } else { 0 };
+        let kind = if key & 0x10 != 0 {
+            Kind::Projectile
+        } else {
+            Kind::Player
+        };
+        let key = kind.key(u32::from(key % 16) + 1);
         let op = field % 8;
         let at = match self.world.binary_search_by_key(&key, |e| e.key) {
             Ok(at) if op == 0 => {

@@ -8,11 +8,12 @@ use arena_server::game::{ClientId, Inbound, Outbound, Pool, ReplicationConfig, S
 use arena_shared::arena::Arena;
 use arena_shared::codec::delta::{DeltaHeader, diff_mask, encode_delta};
 use arena_shared::codec::{self, decode_server_datagram, encode_datagram, encode_frame};
+use arena_shared::entity::Kind;
 use arena_shared::fragment::{PART_OVERHEAD, split};
 use arena_shared::protocol::{
     ClientDatagram, ClientFrame, Hello, InputDatagram, PROTOCOL_VERSION, RejectReason, ServerDatagram, ServerFrame,
 };
-use arena_shared::quant::{PROJECTILE_KEY, QEntity};
+use arena_shared::quant::QEntity;
 use arena_shared::rules::{Input, buttons};
 use std::path::{Path, PathBuf};
 
@@ -261,7 +262,7 @@ fn corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         ..QEntity::default()
     });
     changed.push(QEntity {
-        key: 4 | PROJECTILE_KEY,
+        key: Kind::Projectile.key(4),
         x: 300,
         vx: 1_280,
         owner: 3,

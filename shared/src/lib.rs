@@ -7,6 +7,7 @@
 //!   respawn). The server's ECS systems and the client's prediction call the same functions, so both
 //!   agree bit for bit.
 //! - [`protocol`]: every message that crosses the network, the protocol version, ALPN and the limits.
+//! - [`entity`]: the kinds of entity (players, projectiles) and the key range each one's keys lie in.
 //! - [`codec`]: the only caller of bincode: encoding, and decoding that is limited in bytes, rejects
 //!   trailing bytes and returns a typed error.
 //! - [`fragment`]: splitting a snapshot into datagram-sized parts and reassembling them whole or not at all.
@@ -15,6 +16,7 @@
 
 pub mod arena;
 pub mod codec;
+pub mod entity;
 pub mod fragment;
 pub mod math;
 pub mod protocol;

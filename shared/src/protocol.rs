@@ -21,7 +21,9 @@ pub use text::{FORMAT_CHARACTERS, TextError, clean_chat, clean_name, is_format};
 
 /// Bumped on every incompatible change; a `Hello` with another version gets `Reject { VersionMismatch }`.
 /// Version 2: `Welcome` carries the snapshot rate.
-pub const PROTOCOL_VERSION: u16 = 2;
+/// Version 3: a delta update's mask is the varint of a `u32` (room for more fields), and its owner bit is
+/// implied for a new projectile.
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The ALPN both ends offer in the TLS handshake; a peer without it fails the handshake.
 pub const ALPN: &[u8] = b"arena/1";
 

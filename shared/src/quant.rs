@@ -11,6 +11,7 @@
 //! | health, kills, deaths | exact integers | exact | |
 
 use crate::Vec2;
+use crate::entity::Kind;
 use crate::protocol::{PlayerId, PlayerSnapshot, ProjectileSnapshot};
 use crate::rules::{PlayerState, ProjectileState};
 use std::f32::consts::TAU;
@@ -23,8 +24,6 @@ pub const VEL_SCALE: f32 = 64.0;
 pub const AIM_STEPS: u32 = 4_096;
 /// Timer steps per second.
 pub const TIME_SCALE: f32 = 240.0;
-/// Set in an entity key for projectiles; players use their id as the key.
-pub const PROJECTILE_KEY: u32 = 1 << 31;
 
 fn q(v: f32, scale: f32) -> i32 {
     (v * scale).round() as i32
@@ -77,9 +76,16 @@ pub fn snap_projectile(p: &ProjectileState) -> ProjectileState {
 }
 
 /// One entity (player or projectile) in wire units: what delta snapshots are made of.
+///
+/// Its key says its kind ([`Kind::of`]); each kind uses some of the fields and leaves the others at zero:
+///
+/// | kind | fields used |
+/// | --- | --- |
+/// | [`Kind::Player`] | all but `owner` |
+/// | [`Kind::Projectile`] | `x`, `y`, `vx`, `vy`, `owner` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QEntity {
-    /// The player id, or the projectile id with [`PROJECTILE_KEY`] set.
+    /// The entity's id placed in its kind's key range ([`Kind::key`]).
     pub key: u32,
     pub x: i32,
     pub y: i32,
@@ -96,14 +102,21 @@ pub struct QEntity {
 }
 
 impl QEntity {
+    /// What this entity is, by its key.
+    #[inline]
+    pub fn kind(&self) -> Kind {
+        Kind::of(self.key)
+    }
+
+    #[inline]
     pub fn is_projectile(&self) -> bool {
-        self.key & PROJECTILE_KEY != 0
+        self.kind() == Kind::Projectile
     }
 
     pub fn from_player(p: &PlayerSnapshot) -> Self {
         let s = &p.state;
         Self {
-            key: p.id & !PROJECTILE_KEY,
+            key: Kind::Player.key(p.id),
             x: q(s.pos.x, POS_SCALE),
             y: q(s.pos.y, POS_SCALE),
             vx: q(s.vel.x, VEL_SCALE),
@@ -118,9 +131,10 @@ impl QEntity {
         }
     }
 
-    /// The key of projectile `id` (its id with [`PROJECTILE_KEY`] set).
+    /// The key of projectile `id`: [`Kind::key`] of [`Kind::Projectile`].
+    #[inline]
     pub fn projectile_key(id: u32) -> u32 {
-        id | PROJECTILE_KEY
+        Kind::Projectile.key(id)
     }
 
     pub fn from_projectile(p: &ProjectileSnapshot) -> Self {
@@ -141,7 +155,7 @@ impl QEntity {
 
     pub fn to_player(&self) -> PlayerSnapshot {
         PlayerSnapshot {
-            id: self.key as PlayerId,
+            id: Kind::id_of(self.key) as PlayerId,
             state: PlayerState {
                 pos: self.pos(),
                 vel: Vec2::new(dq(self.vx, VEL_SCALE), dq(self.vy, VEL_SCALE)),
@@ -157,7 +171,7 @@ impl QEntity {
 
     pub fn to_projectile(&self) -> ProjectileSnapshot {
         ProjectileSnapshot {
-            id: self.key & !PROJECTILE_KEY,
+            id: Kind::id_of(self.key),
             owner: self.owner,
             pos: self.pos(),
             vel: Vec2::new(dq(self.vx, VEL_SCALE), dq(self.vy, VEL_SCALE)),

@@ -7,7 +7,10 @@
 //!
 //! Wire form (varints are LEB128, signed values zigzag):
 //! `tick, baseline_tick, last_input_seq, n_updates, updates…, n_removed, removed key gaps…`;
-//! an update is `key gap, mask, fields…` in [`mask`] order, keys ascending.
+//! an update is `key gap, mask, fields…`, keys ascending. The key's range gives the entity's kind
+//! ([`crate::entity`]). The mask is the varint of a `u32` whose bits say which fields follow, in bit order
+//! ([`mask`]); a new entity's mask leaves out the fields its kind always sends when new
+//! ([`crate::entity::Kind::sent_when_new`]), which still follow in their place.
 
 use super::CodecError;
 use crate::protocol::MAX_DATAGRAM_LEN;
@@ -18,26 +21,6 @@ use std::ops::Range;
 pub const MAX_DELTA_ENTRIES: usize = MAX_DATAGRAM_LEN;
 /// Most entities a rebuilt view may hold; a delta that would grow a view past it is malformed.
 pub const MAX_VIEW_ENTITIES: usize = 4_096;
-
-/// Bits of an update's mask: which fields follow.
-pub mod mask {
-    /// The entity is new: fields are relative to an all-zero entity, with no prediction.
-    pub const NEW: u8 = 0x01;
-    /// Position differs from the prediction: zigzag dx, dy.
-    pub const POS: u8 = 0x02;
-    /// Velocity changed: zigzag dvx, dvy.
-    pub const VEL: u8 = 0x04;
-    /// Aim changed: zigzag of the shortest turn.
-    pub const AIM: u8 = 0x08;
-    /// Health changed: one byte.
-    pub const HEALTH: u8 = 0x10;
-    /// Timers changed: varint cooldown, varint respawn.
-    pub const TIMERS: u8 = 0x20;
-    /// Score changed: varint kills, varint deaths.
-    pub const SCORE: u8 = 0x40;
-    /// Owner changed: varint owner.
-    pub const OWNER: u8 = 0x80;
-}
 
 /// What a delta says about itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +44,21 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+/// Reads a varint at `at` in `bytes` and moves `at` past it.
+#[inline]
+fn get_varint(bytes: &[u8], at: &mut usize) -> Result<u64, CodecError> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at).ok_or(CodecError::Truncated)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(CodecError::Malformed("varint longer than 64 bits".into()))
+}
+
 fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
@@ -75,15 +73,16 @@ fn aim_turn(from: u16, to: u16) -> i64 {
     if d >= steps / 2 { d - steps } else { d }
 }
 
-/// The mask of what differs between `base` (already predicted forward) and `cur`.
-pub fn diff_mask(base: Option<&QEntity>, cur: &QEntity) -> u8 {
+/// The mask of what differs between `base` (already predicted forward) and `cur`; for a new entity (`base`
+/// `None`), with the fields its kind always sends when new.
+pub fn diff_mask(base: Option<&QEntity>, cur: &QEntity) -> u32 {
     let zero = QEntity {
         key: cur.key,
         ..QEntity::default()
     };
     let (b, mut m) = match base {
         Some(b) => (b, 0),
-        None => (&zero, mask::NEW),
+        None => (&zero, mask::NEW | cur.kind().sent_when_new()),
     };
     if (b.x, b.y) != (cur.x, cur.y) {
         m |= mask::POS;
@@ -109,11 +108,11 @@ pub fn diff_mask(base: Option<&QEntity>, cur: &QEntity) -> u8 {
     m
 }
 
-/// Appends one update (the key gap is written by the caller's order; see [`encode_delta`]).
-fn put_update(out: &mut Vec<u8>, base: Option<&QEntity>, cur: &QEntity, m: u8) {
+/// Appends one update's mask and fields (the key gap is written by the caller's order; see [`encode_delta`]).
+fn put_update(out: &mut Vec<u8>, base: Option<&QEntity>, cur: &QEntity, m: u32) {
     let zero = QEntity::default();
     let b = base.unwrap_or(&zero);
-    out.push(m);
+    mask::put(out, mask::to_wire(m, cur.kind()));
     if m & mask::POS != 0 {
         put_varint(out, zigzag(i64::from(cur.x) - i64::from(b.x)));
         put_varint(out, zigzag(i64::from(cur.y) - i64::from(b.y)));
@@ -328,6 +327,7 @@ pub fn encode_delta(header: &DeltaHeader, updates: &[Update<'_>], removed: &[u32
 }
 
 mod decode;
+pub mod mask;
 
 pub use decode::{DecodeScratch, decode_delta, decode_delta_into, delta_header, snapshot_of};
 

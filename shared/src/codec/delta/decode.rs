@@ -2,8 +2,10 @@
 //! anything is stored, and the rebuilt view merged from the baseline (see the parent module for the format).
 
 use super::{
-    AIM_STEPS, CodecError, DeltaHeader, MAX_DATAGRAM_LEN, MAX_DELTA_ENTRIES, MAX_VIEW_ENTITIES, mask, unzigzag,
+    AIM_STEPS, CodecError, DeltaHeader, MAX_DATAGRAM_LEN, MAX_DELTA_ENTRIES, MAX_VIEW_ENTITIES, get_varint, mask,
+    unzigzag,
 };
+use crate::entity::Kind;
 use crate::protocol::Snapshot;
 use crate::quant::QEntity;
 
@@ -21,15 +23,12 @@ impl Reader<'_> {
     }
 
     fn varint(&mut self) -> Result<u64, CodecError> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(CodecError::Malformed("varint longer than 64 bits".into()))
+        get_varint(self.bytes, &mut self.at)
+    }
+
+    /// An update's mask for an entity of `kind`, as the fields that follow (see [`mask`]).
+    fn mask(&mut self, kind: Kind) -> Result<u32, CodecError> {
+        mask::from_wire(mask::take(self.bytes, &mut self.at)?, kind)
     }
 
     fn u32(&mut self) -> Result<u32, CodecError> {
@@ -60,7 +59,10 @@ fn add(base: i32, delta: i64) -> Result<i32, CodecError> {
 }
 
 fn read_update(r: &mut Reader<'_>, key: u32, base: Option<&QEntity>) -> Result<QEntity, CodecError> {
-    let m = r.byte()?;
+    if !Kind::is_assigned(key) {
+        return Err(CodecError::Malformed("key in no kind's range".into()));
+    }
+    let m = r.mask(Kind::of(key))?;
     let base = match (m & mask::NEW != 0, base) {
         (true, _) => QEntity {
             key,
@@ -118,20 +120,20 @@ fn read_keys(
 
 /// A rebuilt view as a full [`Snapshot`]: its players and its projectiles.
 pub fn snapshot_of(header: &DeltaHeader, view: &[QEntity]) -> Snapshot {
-    Snapshot {
+    let mut snapshot = Snapshot {
         tick: header.tick,
         last_input_seq: header.last_input_seq,
-        players: view
-            .iter()
-            .filter(|e| !e.is_projectile())
-            .map(QEntity::to_player)
-            .collect(),
-        projectiles: view
-            .iter()
-            .filter(|e| e.is_projectile())
-            .map(QEntity::to_projectile)
-            .collect(),
+        players: Vec::new(),
+        projectiles: Vec::new(),
+    };
+    for e in view {
+        // Every kind routed here by name: a new kind does not compile until it has a place.
+        match e.kind() {
+            Kind::Player => snapshot.players.push(e.to_player()),
+            Kind::Projectile => snapshot.projectiles.push(e.to_projectile()),
+        }
     }
+    snapshot
 }
 
 /// Reads just the header (to find the baseline before decoding).

@@ -49,7 +49,7 @@ fn step(world: &mut Vec<QEntity>, rng: &mut StdRng, next_key: &mut u32) {
         let key = if rng.random_bool(0.5) {
             *next_key
         } else {
-            *next_key | crate::quant::PROJECTILE_KEY
+            crate::entity::Kind::Projectile.key(*next_key)
         };
         world.push(QEntity {
             key,
