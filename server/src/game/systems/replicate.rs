@@ -50,7 +50,7 @@ pub fn replicate(
     // with few clients, this thread builds every snapshot); this phase ends the tick's wake-up.
     let n_clients = clients.iter().len();
     let _awake = pool.renew_wake(n_clients > CLIENTS_PER_THREAD);
-    engine.players().extend(players.iter().map(|(p, b, sc)| {
+    engine.entities().extend(players.iter().map(|(p, b, sc)| {
         let mut q = quantized(p, b, sc);
         (q.cooldown, q.respawn) = (0, 0);
         q

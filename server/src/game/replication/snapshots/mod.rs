@@ -9,7 +9,7 @@
 //!   the datagram.
 //! - `sort`: the radix sort of the entities' keys.
 //!
-//! It knows nothing of the ECS: it is given the players quantized, the projectiles, a way to list the
+//! It knows nothing of the ECS: it is given the entities quantized (but the projectiles), the projectiles, a way to list the
 //! clients (called on the tick's thread while a pool thread sorts the entities), and the pool.
 
 mod prepare;
@@ -39,15 +39,16 @@ pub struct Snapshots {
 }
 
 impl Snapshots {
-    /// The buffer for the world's players, quantized (timers zero: they only matter for a client's own
-    /// player, which each [`Client`] brings whole), emptied for the caller to fill.
-    pub fn players(&mut self) -> &mut Vec<QEntity> {
-        self.shared.players()
+    /// The buffer for every entity but the projectiles, quantized, in any order (a player's timers zero:
+    /// they only matter for a client's own player, which each [`Client`] brings whole), emptied for the
+    /// caller to fill.
+    pub fn entities(&mut self) -> &mut Vec<QEntity> {
+        self.shared.entities()
     }
 
     /// Builds every client's snapshot of `round` and adds the addressed datagrams to `out` in the order
-    /// `clients` lists them; returns what the work added up to. The players are those given through
-    /// [`Snapshots::players`]; `clients` is called on this thread while a pool thread sorts the entities.
+    /// `clients` lists them; returns what the work added up to. The entities are those given through
+    /// [`Snapshots::entities`] and the projectiles; `clients` is called on this thread while a pool thread sorts the entities.
     pub fn build<'c>(
         &mut self,
         pool: &Workers,

@@ -30,10 +30,11 @@ pub struct Round {
 /// the baselines).
 #[derive(Default)]
 pub(super) struct Preparation {
-    /// The world's players, quantized, in any order: filled by the engine's caller.
-    players: Vec<QEntity>,
+    /// The world's entities but the projectiles (which are many, and listed in key order already),
+    /// quantized, in any order: filled by the engine's caller.
+    others: Vec<QEntity>,
     projectiles: Vec<QEntity>,
-    /// Every entity's key and index (players first, then projectiles), sorted.
+    /// Every entity's key and index (the others first, then projectiles), sorted.
     order: Vec<u64>,
     /// Scratch for the sort.
     spare: Vec<u64>,
@@ -45,10 +46,10 @@ pub(super) struct Preparation {
 }
 
 impl Preparation {
-    /// The buffer for the world's players, emptied.
-    pub fn players(&mut self) -> &mut Vec<QEntity> {
-        self.players.clear();
-        &mut self.players
+    /// The buffer for the world's entities but the projectiles, emptied.
+    pub fn entities(&mut self) -> &mut Vec<QEntity> {
+        self.others.clear();
+        &mut self.others
     }
 
     pub fn frame(&self) -> &Frame {
@@ -72,7 +73,7 @@ impl Preparation {
         clients: impl FnOnce() -> Vec<Client<'c>>,
     ) -> Vec<Client<'c>> {
         let Preparation {
-            players,
+            others,
             projectiles,
             order,
             spare,
@@ -81,12 +82,12 @@ impl Preparation {
             oldest_ack,
         } = self;
         frame.set_referenced_since(*oldest_ack);
-        // Projectiles are listed in id order, so in key order, after every player (unless ids wrapped): then
-        // only the players are sorted.
+        // Projectiles are listed in id order, so in key order, after every other kind (unless ids wrapped):
+        // then only the other entities are sorted.
         let presorted = flying
             .windows(2)
             .all(|w| QEntity::projectile_key(w[0].id) < QEntity::projectile_key(w[1].id))
-            && match (players.iter().map(|e| e.key).max(), flying.first()) {
+            && match (others.iter().map(|e| e.key).max(), flying.first()) {
                 (Some(last), Some(first)) => last < QEntity::projectile_key(first.id),
                 _ => true,
             };
@@ -113,21 +114,21 @@ impl Preparation {
                 let (tick, tick_rate) = (round.tick, round.tick_rate);
                 if presorted {
                     order.extend(
-                        players
+                        others
                             .iter()
                             .enumerate()
                             .map(|(i, e)| u64::from(e.key) << 32 | i as u64),
                     );
                     sort::by_key(order, spare);
-                    let players = order.iter().filter_map(|o| players.get((o & 0xffff_ffff) as usize));
+                    let others = order.iter().filter_map(|o| others.get((o & 0xffff_ffff) as usize));
                     let projectiles = std::iter::once(()).flat_map(|()| quantized.wait().copied().unwrap_or_default());
-                    frame.begin(tick, tick_rate, players.chain(projectiles).copied());
+                    frame.begin(tick, tick_rate, others.chain(projectiles).copied());
                 } else {
                     let projectiles = quantized.wait().copied().unwrap_or_default();
-                    let all = players.iter().chain(projectiles);
+                    let all = others.iter().chain(projectiles);
                     order.extend(all.enumerate().map(|(i, e)| u64::from(e.key) << 32 | i as u64));
                     sort::by_key(order, spare);
-                    let at = |i: usize| players.get(i).or_else(|| projectiles.get(i - players.len()));
+                    let at = |i: usize| others.get(i).or_else(|| projectiles.get(i - others.len()));
                     let sorted = order.iter().filter_map(|o| at((o & 0xffff_ffff) as usize));
                     frame.begin(tick, tick_rate, sorted.copied());
                 }
