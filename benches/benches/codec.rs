@@ -50,6 +50,7 @@ fn snapshot(entities: usize, rng: &mut StdRng) -> Snapshot {
         last_input_seq: 98_765,
         players,
         projectiles,
+        health_packs: vec![],
     }
 }
 

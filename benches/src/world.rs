@@ -243,6 +243,7 @@ impl BenchWorld {
             last_input_seq: 0,
             players,
             projectiles,
+            health_packs: vec![],
         }
     }
 

@@ -1,5 +1,6 @@
 //! A headless player: each tick it aims at the nearest living player, keeps a fighting distance while
-//! strafing, fires when in range, and now and then says something in chat. At the end it reports what it
+//! strafing (or, when hurt, runs for the nearest health pack it sees), fires when in range, and now and
+//! then says something in chat. At the end it reports what it
 //! saw as a [`BotReport`] (one JSON line from the binary).
 
 use crate::session::{ClientError, Event, Session};
@@ -17,6 +18,8 @@ const CHAT_LINES: [&str; 5] = ["gg", "nice shot", "over here!", "who's camping?"
 const CHAT_EVERY_S: f64 = 8.0;
 /// The bot fires at targets nearer than this, in units.
 const FIRE_RANGE: f32 = 18.0;
+/// Below this health the bot runs for the nearest health pack it sees.
+const HURT_BELOW: u8 = 50;
 
 /// How a bot plays.
 #[derive(Debug, Clone)]
@@ -72,29 +75,45 @@ pub fn decide(snapshot: Option<&Snapshot>, me: u32, strafe: f32) -> Input {
         return input;
     };
     let pos = mine.state.pos;
+    let nearest = |p: Vec2, q: Vec2| p.distance(pos).total_cmp(&q.distance(pos));
+    let hurt = mine.state.is_alive() && mine.state.health < HURT_BELOW;
+    let pack = snap
+        .health_packs
+        .iter()
+        .map(|h| h.pos)
+        .filter(|_| hurt)
+        .min_by(|a, b| nearest(*a, *b));
     let target = snap
         .players
         .iter()
         .filter(|p| p.id != me && p.state.is_alive())
-        .min_by(|a, b| a.state.pos.distance(pos).total_cmp(&b.state.pos.distance(pos)));
-    let Some(target) = target else { return input };
-    let to = target.state.pos - pos;
-    let dist = to.length();
-    input.aim = to.angle();
-    let toward = if dist > 0.0 { to * (1.0 / dist) } else { Vec2::ZERO };
-    let side = Vec2::new(-toward.y, toward.x) * strafe;
-    let approach = if dist > 10.0 {
-        1.0
-    } else if dist < 5.0 {
-        -1.0
-    } else {
-        0.0
+        .min_by(|a, b| nearest(a.state.pos, b.state.pos));
+    let dir = match (pack, target) {
+        (Some(pack), _) => (pack - pos).clamp_length(1.0), // straight for it
+        (None, Some(target)) => {
+            let to = target.state.pos - pos;
+            let dist = to.length();
+            let toward = if dist > 0.0 { to * (1.0 / dist) } else { Vec2::ZERO };
+            let side = Vec2::new(-toward.y, toward.x) * strafe;
+            let approach = if dist > 10.0 {
+                1.0
+            } else if dist < 5.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            (toward * approach + side).clamp_length(1.0)
+        }
+        (None, None) => return input,
     };
-    let dir = (toward * approach + side).clamp_length(1.0);
     input.move_x = (dir.x * 127.0) as i8;
     input.move_y = (dir.y * 127.0) as i8;
-    if dist < FIRE_RANGE && mine.state.is_alive() {
-        input.buttons |= buttons::FIRE;
+    if let Some(target) = target {
+        let to = target.state.pos - pos;
+        input.aim = to.angle();
+        if to.length() < FIRE_RANGE && mine.state.is_alive() {
+            input.buttons |= buttons::FIRE;
+        }
     }
     input
 }
@@ -171,7 +190,7 @@ pub async fn run(session: &mut Session, options: &BotOptions) -> Result<BotRepor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arena_shared::protocol::PlayerSnapshot;
+    use arena_shared::protocol::{HealthPackSnapshot, PlayerSnapshot};
     use arena_shared::rules::PlayerState;
 
     fn player(id: u32, x: f32, y: f32) -> PlayerSnapshot {
@@ -194,11 +213,41 @@ mod tests {
             last_input_seq: 0,
             players: vec![player(1, 10.0, 10.0), player(2, 24.0, 10.0), far, dead],
             projectiles: vec![],
+            health_packs: vec![],
         };
         let input = decide(Some(&snap), 1, 1.0);
         assert!(input.aim.abs() < 1e-6, "aims along +x at player 2: {}", input.aim);
         assert!(input.fire());
         assert!(input.move_x > 0, "closes in from 14 units");
+    }
+
+    #[test]
+    fn a_hurt_bot_runs_for_the_nearest_health_pack_and_fires_on_the_way() {
+        let mut me = player(1, 10.0, 10.0);
+        let pack = |id, x, y| HealthPackSnapshot {
+            id,
+            pos: Vec2::new(x, y),
+        };
+        let mut snap = Snapshot {
+            tick: 1,
+            last_input_seq: 0,
+            players: vec![me, player(2, 24.0, 10.0)],
+            projectiles: vec![],
+            health_packs: vec![pack(0, 10.0, 30.0), pack(1, 10.0, 2.0)],
+        };
+        let unhurt = decide(Some(&snap), 1, 1.0);
+        assert!(unhurt.move_x > 0, "unhurt, it closes in on player 2");
+        me.state.health = 30;
+        snap.players[0] = me;
+        let hurt = decide(Some(&snap), 1, 1.0);
+        assert_eq!(
+            (hurt.move_x, hurt.move_y),
+            (0, -127),
+            "hurt, it runs for the pack 8 units below"
+        );
+        assert!(hurt.fire() && hurt.aim.abs() < 1e-6, "still firing at player 2");
+        snap.health_packs.clear();
+        assert!(decide(Some(&snap), 1, 1.0).move_x > 0, "no pack in sight: it fights on");
     }
 
     #[test]
@@ -208,6 +257,7 @@ mod tests {
             last_input_seq: 0,
             players: vec![player(1, 5.0, 5.0)],
             projectiles: vec![],
+            health_packs: vec![],
         };
         assert_eq!(decide(Some(&snap), 1, 1.0), Input::default());
         assert_eq!(decide(None, 1, 1.0), Input::default());

@@ -234,6 +234,7 @@ mod tests {
             last_input_seq: 0,
             players: vec![],
             projectiles: vec![],
+            health_packs: vec![],
         };
         // Every third tick, all of them: nothing lost.
         for tick in (3..=300).step_by(3) {

@@ -167,6 +167,7 @@ mod tests {
                 deaths: 0,
             }],
             projectiles: vec![],
+            health_packs: vec![],
         }
     }
 

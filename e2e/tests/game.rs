@@ -32,6 +32,26 @@ async fn eight_clients_join_and_each_sees_all_others_within_two_seconds() -> any
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_is_sent_the_health_packs_of_the_map_it_was_welcomed_to() -> anyhow::Result<()> {
+    let server = start_server(|_| {}).await?;
+    let mut session = join(&server, "medic").await?;
+    let map = session.welcome().arena.health_packs.clone();
+    assert!(!map.is_empty(), "the default map has health packs");
+    let seen = wait_for(&mut session, 2 * SECOND, |e| match e {
+        Event::Snapshot(snap) if !snap.health_packs.is_empty() => Some(snap.health_packs.clone()),
+        _ => None,
+    })
+    .await?;
+    let mut at: Vec<Vec2> = seen.iter().map(|p| p.pos).collect();
+    at.sort_by(|a, b| (a.x, a.y).partial_cmp(&(b.x, b.y)).unwrap_or(std::cmp::Ordering::Equal));
+    let mut want = map;
+    want.sort_by(|a, b| (a.x, a.y).partial_cmp(&(b.x, b.y)).unwrap_or(std::cmp::Ordering::Equal));
+    assert_eq!(at, want, "every pack lies there, where the map says");
+    server.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_message_from_one_reaches_all_others() -> anyhow::Result<()> {
     let server = start_server(|_| {}).await?;
     let mut speaker = join(&server, "speaker").await?;

@@ -4,7 +4,7 @@
 //! | kind | keys | key of id |
 //! | --- | --- | --- |
 //! | [`Kind::Player`] | `0 .. 1 << 30` | the id |
-//! | (free for the next kind) | `1 << 30 .. 1 << 31` | |
+//! | [`Kind::HealthPack`] | `1 << 30 .. 1 << 31` | the id (its index in the map) with bit 30 set |
 //! | [`Kind::Projectile`] | `1 << 31 ..= u32::MAX` | the id with bit 31 set |
 //!
 //! Keys sort by kind (a view sorted by key holds its players first), and an id keeps the bits its range
@@ -16,6 +16,7 @@ use crate::codec::delta::mask;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Player,
+    HealthPack,
     Projectile,
 }
 
@@ -29,14 +30,17 @@ struct KeyRange {
 
 /// Every kind's keys, one row per kind in the order `Kind` declares its variants, keys ascending. A key
 /// between two rows belongs to no kind; [`Kind::of`] counts it as the kind below it.
-const RANGES: [KeyRange; 2] = [
+const RANGES: [KeyRange; 3] = [
     KeyRange {
         kind: Kind::Player,
         first: 0,
         id_bits: 30,
     },
-    // 1 << 30 .. 1 << 31 is left free for the next kind (health packs), whose row goes here, between
-    // players and projectiles, and whose variant goes between theirs in `Kind`.
+    KeyRange {
+        kind: Kind::HealthPack,
+        first: 1 << 30,
+        id_bits: 30,
+    },
     KeyRange {
         kind: Kind::Projectile,
         // The bit projectile keys always had, so their keys keep their bytes on the wire.
@@ -141,7 +145,7 @@ impl Kind {
     #[inline]
     pub const fn sent_when_new(self) -> u32 {
         match self {
-            Kind::Player => 0,
+            Kind::Player | Kind::HealthPack => 0,
             Kind::Projectile => mask::OWNER,
         }
     }
@@ -169,16 +173,18 @@ mod tests {
         // Keys on the wire before kinds had a table: players by id, projectiles by id with bit 31 set.
         assert_eq!(Kind::Player.key(42), 42);
         assert_eq!(Kind::Projectile.key(5), 5 | 1 << 31);
+        assert_eq!(Kind::HealthPack.key(3), 3 | 1 << 30);
     }
 
     #[test]
     fn ranges_ascend_in_table_order_and_do_not_overlap() {
-        assert_eq!(Kind::ALL, [Kind::Player, Kind::Projectile]);
+        assert_eq!(Kind::ALL, [Kind::Player, Kind::HealthPack, Kind::Projectile]);
         assert_eq!(Kind::ALL[0].first_key(), 0);
         for pair in Kind::ALL.windows(2) {
             assert!(last_key(pair[0]) < pair[1].first_key(), "{pair:?}");
         }
         assert_eq!(last_key(Kind::Player), (1 << 30) - 1);
+        assert_eq!(last_key(Kind::HealthPack), (1 << 31) - 1);
         assert_eq!(last_key(Kind::Projectile), u32::MAX);
     }
 
@@ -190,18 +196,19 @@ mod tests {
         }
         assert_eq!(Kind::of(0), Kind::Player);
         assert_eq!(Kind::of(u32::MAX), Kind::Projectile);
-        // The range left free for the next kind: no kind's key lies in it.
         assert_eq!(Kind::of((1 << 30) - 1), Kind::Player);
-        assert!(Kind::is_assigned((1 << 30) - 1));
-        for key in [1 << 30, (1 << 30) + 1, (1 << 31) - 1] {
-            assert!(!Kind::is_assigned(key), "{key:#x}");
+        assert_eq!(Kind::of(1 << 30), Kind::HealthPack);
+        assert_eq!(Kind::of((1 << 31) - 1), Kind::HealthPack);
+        // Every key belongs to a kind now that the ranges meet.
+        for key in [0, (1 << 30) - 1, 1 << 30, (1 << 31) - 1, 1 << 31, u32::MAX] {
+            assert!(Kind::is_assigned(key), "{key:#x}");
         }
-        assert!(Kind::is_assigned(1 << 31));
     }
 
     #[test]
     fn only_projectiles_send_fields_implied_when_new() {
         assert_eq!(Kind::Player.sent_when_new(), 0);
+        assert_eq!(Kind::HealthPack.sent_when_new(), 0);
         assert_eq!(Kind::Projectile.sent_when_new(), mask::OWNER);
     }
 }

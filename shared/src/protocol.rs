@@ -196,6 +196,18 @@ pub struct Snapshot {
     pub players: Vec<PlayerSnapshot>,
     #[serde(deserialize_with = "bounded::vec::<_, _, MAX_LISTED_PROJECTILES>")]
     pub projectiles: Vec<ProjectileSnapshot>,
+    /// The health packs lying there (from deltas; the naive full snapshot, the benchmarks' baseline, sends
+    /// players and projectiles only).
+    #[serde(skip)]
+    pub health_packs: Vec<HealthPackSnapshot>,
+}
+
+/// A health pack lying in the arena, ready to be picked up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HealthPackSnapshot {
+    /// Its index among the map's health packs.
+    pub id: u32,
+    pub pos: Vec2,
 }
 
 /// One player in a snapshot.

@@ -12,7 +12,7 @@
 
 use crate::Vec2;
 use crate::entity::Kind;
-use crate::protocol::{PlayerId, PlayerSnapshot, ProjectileSnapshot};
+use crate::protocol::{HealthPackSnapshot, PlayerId, PlayerSnapshot, ProjectileSnapshot};
 use crate::rules::{PlayerState, ProjectileState};
 use std::f32::consts::TAU;
 
@@ -82,6 +82,7 @@ pub fn snap_projectile(p: &ProjectileState) -> ProjectileState {
 /// | kind | fields used |
 /// | --- | --- |
 /// | [`Kind::Player`] | all but `owner` |
+/// | [`Kind::HealthPack`] | `x`, `y` (while it lies there: a taken pack is not in the world) |
 /// | [`Kind::Projectile`] | `x`, `y`, `vx`, `vy`, `owner` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QEntity {
@@ -146,6 +147,22 @@ impl QEntity {
             vy: q(p.vel.y, VEL_SCALE),
             owner: p.owner,
             ..Self::default()
+        }
+    }
+
+    pub fn from_health_pack(p: &HealthPackSnapshot) -> Self {
+        Self {
+            key: Kind::HealthPack.key(p.id),
+            x: q(p.pos.x, POS_SCALE),
+            y: q(p.pos.y, POS_SCALE),
+            ..Self::default()
+        }
+    }
+
+    pub fn to_health_pack(&self) -> HealthPackSnapshot {
+        HealthPackSnapshot {
+            id: Kind::id_of(self.key),
+            pos: self.pos(),
         }
     }
 

@@ -43,6 +43,7 @@ fn random_snapshots_and_inputs_round_trip() {
             last_input_seq: rng.random(),
             players,
             projectiles,
+            health_packs: vec![],
         };
         assert_eq!(decode_snapshot(&encode_snapshot(&s).unwrap()).unwrap(), s);
         let d = ClientDatagram::Input(InputDatagram {

@@ -5,7 +5,7 @@ use crate::game::ClientGame;
 use crate::session::Event;
 use arena_shared::Vec2;
 use arena_shared::arena::Arena;
-use arena_shared::protocol::{PlayerSnapshot, ServerFrame, Snapshot, Welcome};
+use arena_shared::protocol::{HealthPackSnapshot, PlayerSnapshot, ServerFrame, Snapshot, Welcome};
 use arena_shared::rules::PlayerState;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -59,6 +59,7 @@ fn game() -> (ClientGame, Instant) {
             last_input_seq: 0,
             players: vec![player(1, 20.0, 0), player(2, 24.0, 3), player(3, 40.0, 0)],
             projectiles: vec![],
+            health_packs: vec![],
         };
         g.on_event(
             Event::Snapshot(snap),
@@ -118,6 +119,32 @@ fn the_arena_shows_me_and_other_players_with_their_names() {
 }
 
 #[test]
+fn a_health_pack_lying_there_is_drawn_and_a_taken_one_is_not() {
+    let (mut g, epoch) = game();
+    let arena_of = |screen: String| -> String {
+        let lines = screen.lines().skip(1);
+        lines.map(|l| l.chars().take(70).collect::<String>() + "\n").collect()
+    };
+    let pack = HealthPackSnapshot {
+        id: 0,
+        pos: Vec2::new(22.0, 24.0),
+    };
+    for (tick, packs) in [(7u32, vec![pack]), (8, vec![])] {
+        let snap = Snapshot {
+            tick,
+            last_input_seq: 0,
+            players: vec![player(1, 20.0, 0), player(2, 24.0, 3), player(3, 40.0, 0)],
+            projectiles: vec![],
+            health_packs: packs.clone(),
+        };
+        let at = epoch + Duration::from_millis(u64::from(tick) * 1000 / 60);
+        g.on_event(Event::Snapshot(snap), at);
+        let arena = arena_of(render(&g, &ui(), at));
+        assert_eq!(arena.contains('✚'), !packs.is_empty(), "tick {tick}:\n{arena}");
+    }
+}
+
+#[test]
 fn chat_from_another_player_and_the_kill_feed_are_shown() {
     let (g, epoch) = game();
     let screen = render(&g, &ui(), epoch + Duration::from_millis(100));
@@ -163,6 +190,7 @@ fn a_dead_player_sees_the_respawn_timer() {
         last_input_seq: 0,
         players: vec![dead, player(2, 24.0, 3)],
         projectiles: vec![],
+        health_packs: vec![],
     };
     g.on_event(Event::Snapshot(snap), epoch + Duration::from_millis(117));
     let screen = render(&g, &ui(), epoch + Duration::from_millis(120));

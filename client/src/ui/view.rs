@@ -249,6 +249,12 @@ impl Widget for ArenaView<'_> {
                 buf.set_string(col, row, symbol, style);
             }
         }
+        // Health packs do not move: drawn as the newest snapshot has them (a taken one is not in it).
+        for pack in game.interp.newest().map_or(&[][..], |s| &s.health_packs[..]) {
+            if let Some((x, y)) = to_cell(pack.pos) {
+                buf.set_string(x, y, "✚", Style::new().fg(Color::LightRed).bold());
+            }
+        }
         for (_, placed) in game.interp.projectiles(self.now) {
             if let Some((x, y)) = to_cell(placed.pos) {
                 buf.set_string(x, y, "•", Style::new().fg(Color::LightYellow).bold());

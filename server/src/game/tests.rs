@@ -9,6 +9,7 @@ use arena_shared::{Vec2, arena::Arena};
 
 mod busy;
 mod flights;
+mod pickups;
 mod sessions;
 mod snapshot_threads;
 

@@ -24,6 +24,7 @@ fn snapshot(players: u32) -> Snapshot {
             pos: Vec2::new(1.0, 2.0),
             vel: Vec2::new(-3.0, 0.5),
         }],
+        health_packs: vec![],
     }
 }
 

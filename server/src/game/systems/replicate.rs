@@ -6,7 +6,8 @@ use crate::game::input::InputBuffer;
 use crate::game::replication::Replicator;
 use crate::game::replication::snapshots::{self, CLIENTS_PER_THREAD, Round, Snapshots};
 use crate::game::resources::{ArenaMap, LentPool, Outbox, Projectiles, Settings, TickCount, TickStats};
-use arena_shared::protocol::PlayerSnapshot;
+use crate::game::systems::pickups::HealthPacks;
+use arena_shared::protocol::{HealthPackSnapshot, PlayerSnapshot};
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
 
@@ -36,6 +37,7 @@ pub fn replicate(
     arena: Res<ArenaMap>,
     players: Query<(&Player, &Body, &Score)>,
     projectiles: Res<Projectiles>,
+    packs: Res<HealthPacks>,
     mut clients: Query<(&Client, &Player, &Body, &Score, &InputBuffer, &mut Replicator)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<TickStats>,
@@ -50,11 +52,16 @@ pub fn replicate(
     // with few clients, this thread builds every snapshot); this phase ends the tick's wake-up.
     let n_clients = clients.iter().len();
     let _awake = pool.renew_wake(n_clients > CLIENTS_PER_THREAD);
-    engine.entities().extend(players.iter().map(|(p, b, sc)| {
+    let entities = engine.entities();
+    entities.extend(players.iter().map(|(p, b, sc)| {
         let mut q = quantized(p, b, sc);
         (q.cooldown, q.respawn) = (0, 0);
         q
     }));
+    let lying = packs
+        .lying()
+        .map(|(id, pos)| QEntity::from_health_pack(&HealthPackSnapshot { id, pos }));
+    entities.extend(lying);
     let round = Round {
         tick: tick.0,
         tick_rate: settings.tick_rate,

@@ -125,12 +125,14 @@ pub fn snapshot_of(header: &DeltaHeader, view: &[QEntity]) -> Snapshot {
         last_input_seq: header.last_input_seq,
         players: Vec::new(),
         projectiles: Vec::new(),
+        health_packs: Vec::new(),
     };
     for e in view {
         // Every kind routed here by name: a new kind does not compile until it has a place.
         match e.kind() {
             Kind::Player => snapshot.players.push(e.to_player()),
             Kind::Projectile => snapshot.projectiles.push(e.to_projectile()),
+            Kind::HealthPack => snapshot.health_packs.push(e.to_health_pack()),
         }
     }
     snapshot
