@@ -97,7 +97,7 @@ impl Flights {
         handoffs: &Handoffs,
         list: &mut Vec<Projectile>,
         living: &[Target],
-        mut hit: impl FnMut(usize, &Projectile) -> bool,
+        hit: impl FnMut(usize, &Projectile) -> bool,
     ) {
         let split = std::mem::take(&mut self.split) && list.len() >= handoffs.projectiles_to_split;
         self.alive.clear();
@@ -127,46 +127,17 @@ impl Flights {
         self.flights.resize(list.len(), Flight::default());
         let threads = if split { pool.threads() } else { 1 };
         self.near.resize_with(threads.max(self.near.len()), Near::default);
-        // In pieces, each taken by whichever thread is free (the newest projectiles, near their shooters, take
-        // longest, so even halves of the list finish far apart).
-        let pieces: Vec<Mutex<(&[Projectile], &mut [Flight])>> = list
-            .chunks(FLIGHTS_PER_PIECE)
-            .zip(self.flights.chunks_mut(FLIGHTS_PER_PIECE))
-            .map(Mutex::new)
-            .collect();
-        let next = AtomicUsize::new(0);
-        let (alive, worked_out) = (&self.alive, &ahead);
-        let mut nears: Vec<&mut Near> = self.near.iter_mut().take(threads).collect();
-        pool.for_each(&mut nears, |near| {
-            loop {
-                let at = next.fetch_add(1, Ordering::Relaxed);
-                let Some(Ok(mut piece)) = pieces.get(at).map(|p| p.lock()) else {
-                    break;
-                };
-                let (from, to) = &mut *piece;
-                for (k, (p, f)) in from.iter().zip(to.iter_mut()).enumerate() {
-                    *f = sky.fly(p, alive, near, worked_out.get(at * FLIGHTS_PER_PIECE + k, p));
-                }
-            }
-        });
-        drop(nears);
-        drop(pieces);
-
-        let mut any_killed = false;
-        for (at, (p, f)) in list.iter_mut().zip(self.flights.iter_mut()).enumerate() {
-            if any_killed && f.near {
-                *f = sky.fly(p, &self.alive, &mut self.near[0], ahead.get(at, p));
-            }
-            p.state = f.state;
-            if let Outcome::Hit(i) = f.outcome
-                && hit(i, p)
-            {
-                self.alive[i] = false;
-                any_killed = true;
-            }
-        }
-        let mut flights = self.flights.iter();
-        list.retain(|_| flights.next().is_some_and(|f| f.outcome == Outcome::Flying));
+        let nears = &mut self.near[..threads];
+        work_out(pool, &sky, list, &mut self.flights, nears, &self.alive, &ahead);
+        apply(
+            &sky,
+            list,
+            &mut self.flights,
+            &mut self.alive,
+            &mut self.near[0],
+            &ahead,
+            hit,
+        );
         self.head.recycle(ahead);
     }
 
@@ -174,4 +145,66 @@ impl Flights {
     pub fn last_head_start(&self) -> &Ahead {
         self.head.last_taken()
     }
+}
+
+/// Works out every flight of `list` into `flights`, against the targets `alive` marks, on as many threads
+/// as there are `nears`: in pieces, each taken by whichever thread is free (the newest projectiles, near
+/// their shooters, take longest, so even halves of the list finish far apart).
+fn work_out(
+    pool: &Workers,
+    sky: &Sky<'_>,
+    list: &[Projectile],
+    flights: &mut [Flight],
+    nears: &mut [Near],
+    alive: &[bool],
+    ahead: &Ahead,
+) {
+    let pieces: Vec<Mutex<(&[Projectile], &mut [Flight])>> = list
+        .chunks(FLIGHTS_PER_PIECE)
+        .zip(flights.chunks_mut(FLIGHTS_PER_PIECE))
+        .map(Mutex::new)
+        .collect();
+    let next = AtomicUsize::new(0);
+    let mut nears: Vec<&mut Near> = nears.iter_mut().collect();
+    pool.for_each(&mut nears, |near| {
+        loop {
+            let at = next.fetch_add(1, Ordering::Relaxed);
+            let Some(Ok(mut piece)) = pieces.get(at).map(|p| p.lock()) else {
+                break;
+            };
+            let (from, to) = &mut *piece;
+            for (k, (p, f)) in from.iter().zip(to.iter_mut()).enumerate() {
+                *f = sky.fly(p, alive, near, ahead.get(at * FLIGHTS_PER_PIECE + k, p));
+            }
+        }
+    });
+}
+
+/// Applies the worked-out `flights` to `list` in id order, handing each hit to `hit` (which says whether
+/// the target died, and so stops projectiles no more): after the first kill, a projectile that had a
+/// living player near it is flown again against the players still alive. Then the gone are removed.
+fn apply(
+    sky: &Sky<'_>,
+    list: &mut Vec<Projectile>,
+    flights: &mut [Flight],
+    alive: &mut [bool],
+    near: &mut Near,
+    ahead: &Ahead,
+    mut hit: impl FnMut(usize, &Projectile) -> bool,
+) {
+    let mut any_killed = false;
+    for (at, (p, f)) in list.iter_mut().zip(flights.iter_mut()).enumerate() {
+        if any_killed && f.near {
+            *f = sky.fly(p, alive, near, ahead.get(at, p));
+        }
+        p.state = f.state;
+        if let Outcome::Hit(i) = f.outcome
+            && hit(i, p)
+        {
+            alive[i] = false;
+            any_killed = true;
+        }
+    }
+    let mut flights = flights.iter();
+    list.retain(|_| flights.next().is_some_and(|f| f.outcome == Outcome::Flying));
 }
