@@ -3,8 +3,6 @@
 //! resource.
 
 use super::edge::ClientId;
-use super::input::{Conduct, InputBuffer};
-use super::replication::Replicator;
 use arena_shared::protocol::PlayerId;
 use arena_shared::rules::{PlayerState, ProjectileState};
 use bevy_ecs::prelude::*;
@@ -40,16 +38,4 @@ pub struct Projectile {
     pub id: u32,
     pub owner: PlayerId,
     pub state: ProjectileState,
-}
-
-/// Everything a freshly joined player is made of.
-#[derive(Bundle)]
-pub struct PlayerBundle {
-    pub client: Client,
-    pub player: Player,
-    pub body: Body,
-    pub score: Score,
-    pub inputs: InputBuffer,
-    pub replicator: Replicator,
-    pub conduct: Conduct,
 }

@@ -4,7 +4,7 @@
 //! spreads the rest over the slots now, both a word at a time (PEXT and PDEP), instead of a bit at a time
 //! (every client translates its view on a layout tick: bit by bit, those ticks were the slowest).
 
-use super::Bits;
+use super::bits::Bits;
 
 /// How the slots of a snapshot of an earlier layout land in the slots now: which slots then have a slot now
 /// (`kept`, over the slots then), and which slots now they take (`lands`, over the slots now), in the same

@@ -10,7 +10,7 @@
 //! the same tick, or a join and a leave, are handled in arrival order.
 
 use super::outgoing::encoded;
-use crate::game::components::{Body, Client, Player, PlayerBundle, Score};
+use crate::game::components::{Body, Client, Player, Score};
 use crate::game::edge::{ClientId, Inbound, Outbound};
 use crate::game::input::{Conduct, InputBuffer};
 use crate::game::messages::{PlayerJoined, PlayerLeft};
@@ -20,6 +20,18 @@ use arena_shared::protocol::{MAX_NAME_CHARS, RejectReason, ServerFrame, SessionT
 use arena_shared::rules::{PlayerState, pick_spawn};
 use bevy_ecs::prelude::*;
 use std::collections::{HashMap, HashSet};
+
+/// Everything a freshly joined player is made of.
+#[derive(Bundle)]
+pub struct PlayerBundle {
+    pub client: Client,
+    pub player: Player,
+    pub body: Body,
+    pub score: Score,
+    pub inputs: InputBuffer,
+    pub replicator: Replicator,
+    pub conduct: Conduct,
+}
 
 /// A player whose connection was lost, held for a resume since this tick.
 #[derive(Component, Debug, Clone, Copy)]

@@ -5,7 +5,7 @@ use super::sort;
 use super::worker::Client;
 use crate::game::components::Projectile;
 use crate::game::interest::Grid;
-use crate::game::replication::{Baseline, Frame};
+use crate::game::replication::frame::{Baseline, Frame};
 use crate::game::threads::{Handover, Workers};
 use arena_shared::protocol::ProjectileSnapshot;
 use arena_shared::quant::QEntity;

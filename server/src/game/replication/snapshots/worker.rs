@@ -3,7 +3,9 @@
 
 use crate::game::edge::{ClientId, Outbound};
 use crate::game::interest::Grid;
-use crate::game::replication::{Bits, Frame, Replicator, Scratch, SnapshotParams};
+use crate::game::replication::bits::Bits;
+use crate::game::replication::frame::Frame;
+use crate::game::replication::state::{Replicator, Scratch, SnapshotParams};
 use arena_shared::Vec2;
 use arena_shared::codec::{DELTA_PREFIX_MAX, delta_datagram_prefix};
 use arena_shared::protocol::TARGET_DATAGRAM_LEN;
