@@ -10,7 +10,11 @@
 //! Keys sort by kind (a view sorted by key holds its players first), and an id keeps the bits its range
 //! has room for. The code reads the ranges from one table, `RANGES`; the table above only describes it.
 
+use crate::Vec2;
 use crate::codec::delta::mask;
+use crate::protocol::{HealthPackSnapshot, PlayerId, PlayerSnapshot, ProjectileSnapshot, Snapshot};
+use crate::quant::{POS_SCALE, QEntity, VEL_SCALE, dq, dq_aim, dq_time, q, q_aim, q_time};
+use crate::rules::PlayerState;
 
 /// What an entity is, as its key tells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,8 +32,8 @@ struct KeyRange {
     id_bits: u32,
 }
 
-/// Every kind's keys, one row per kind in the order `Kind` declares its variants, keys ascending. A key
-/// between two rows belongs to no kind; [`Kind::of`] counts it as the kind below it.
+/// Every kind's keys, one row per kind in the order `Kind` declares its variants, keys ascending, together
+/// every key (a new kind takes a share of a range: half of the projectiles', say).
 const RANGES: [KeyRange; 3] = [
     KeyRange {
         kind: Kind::Player,
@@ -50,8 +54,9 @@ const RANGES: [KeyRange; 3] = [
 ];
 
 // The table's order is the enum's (so a kind finds its row by its discriminant), each range starts at a
-// multiple of its size (so an id is placed and taken out with a bit mask), keys ascend, ranges do not overlap,
-// and the last one ends at u32::MAX at the latest: checked when the crate compiles.
+// multiple of its size (so an id is placed and taken out with a bit mask), and the ranges tile the keys: the
+// first starts at 0, each starts where the one before ends, the last ends at u32::MAX (so every key a peer
+// sends is some kind's, and a decoder need not check). Checked when the crate compiles.
 const _: () = {
     let mut i = 0;
     while i < RANGES.len() {
@@ -65,15 +70,18 @@ const _: () = {
             r.first as u64 & ((1u64 << r.id_bits) - 1) == 0,
             "a range must start at a multiple of its size"
         );
-        if i > 0 {
-            let p = RANGES[i - 1];
-            assert!(
-                p.first as u64 + (1u64 << p.id_bits) <= r.first as u64,
-                "ranges overlap or descend"
-            );
-        }
+        let end = if i + 1 < RANGES.len() {
+            RANGES[i + 1].first as u64
+        } else {
+            1u64 << 32
+        };
+        assert!(
+            r.first as u64 + (1u64 << r.id_bits) == end,
+            "the ranges must tile the keys, in ascending order"
+        );
         i += 1;
     }
+    assert!(RANGES[0].first == 0, "the first range starts at key 0");
 };
 
 impl Kind {
@@ -132,13 +140,6 @@ impl Kind {
         key & Kind::of(key).id_mask()
     }
 
-    /// Whether `key` lies in some kind's range (not in a range left free between two kinds).
-    #[inline]
-    pub const fn is_assigned(key: u32) -> bool {
-        let kind = Kind::of(key);
-        key - kind.first_key() <= kind.id_mask()
-    }
-
     /// The fields (bits of [`mask`]) a new entity of this kind always carries. They are left out of the mask
     /// written for a new entity (so a new projectile's mask, with its owner, stays one byte) and the decoder
     /// puts them back.
@@ -147,6 +148,119 @@ impl Kind {
         match self {
             Kind::Player | Kind::HealthPack => 0,
             Kind::Projectile => mask::OWNER,
+        }
+    }
+}
+
+/// Each kind's fields, and the conversions from and to its snapshot type. A kind uses some of
+/// [`QEntity`]'s fields and leaves the others at zero:
+///
+/// | kind | fields used | snapshot type |
+/// | --- | --- | --- |
+/// | [`Kind::Player`] | all but `owner` | [`PlayerSnapshot`] |
+/// | [`Kind::HealthPack`] | `x`, `y`, `health` (1 while it lies there, 0 while taken) | [`HealthPackSnapshot`] |
+/// | [`Kind::Projectile`] | `x`, `y`, `vx`, `vy`, `owner` | [`ProjectileSnapshot`] |
+impl QEntity {
+    /// What this entity is, by its key.
+    #[inline]
+    pub fn kind(&self) -> Kind {
+        Kind::of(self.key)
+    }
+
+    #[inline]
+    pub fn is_projectile(&self) -> bool {
+        self.kind() == Kind::Projectile
+    }
+
+    pub fn from_player(p: &PlayerSnapshot) -> Self {
+        let s = &p.state;
+        Self {
+            key: Kind::Player.key(p.id),
+            x: q(s.pos.x, POS_SCALE),
+            y: q(s.pos.y, POS_SCALE),
+            vx: q(s.vel.x, VEL_SCALE),
+            vy: q(s.vel.y, VEL_SCALE),
+            aim: q_aim(s.aim),
+            health: s.health,
+            cooldown: q_time(s.fire_cooldown),
+            respawn: q_time(s.respawn_in),
+            kills: p.kills,
+            deaths: p.deaths,
+            owner: 0,
+        }
+    }
+
+    /// The key of projectile `id`: [`Kind::key`] of [`Kind::Projectile`].
+    #[inline]
+    pub fn projectile_key(id: u32) -> u32 {
+        Kind::Projectile.key(id)
+    }
+
+    pub fn from_projectile(p: &ProjectileSnapshot) -> Self {
+        Self {
+            key: Self::projectile_key(p.id),
+            x: q(p.pos.x, POS_SCALE),
+            y: q(p.pos.y, POS_SCALE),
+            vx: q(p.vel.x, VEL_SCALE),
+            vy: q(p.vel.y, VEL_SCALE),
+            owner: p.owner,
+            ..Self::default()
+        }
+    }
+
+    /// A health pack, lying there or taken: it stays in the world either way, so taking one and its return
+    /// cost a field each, not a removal and a new entity (and its slot stays where it is).
+    pub fn from_health_pack(p: &HealthPackSnapshot, lying: bool) -> Self {
+        Self {
+            key: Kind::HealthPack.key(p.id),
+            x: q(p.pos.x, POS_SCALE),
+            y: q(p.pos.y, POS_SCALE),
+            health: u8::from(lying),
+            ..Self::default()
+        }
+    }
+
+    pub fn to_health_pack(&self) -> HealthPackSnapshot {
+        HealthPackSnapshot {
+            id: Kind::id_of(self.key),
+            pos: self.pos(),
+        }
+    }
+
+    pub fn to_player(&self) -> PlayerSnapshot {
+        PlayerSnapshot {
+            id: Kind::id_of(self.key) as PlayerId,
+            state: PlayerState {
+                pos: self.pos(),
+                vel: Vec2::new(dq(self.vx, VEL_SCALE), dq(self.vy, VEL_SCALE)),
+                aim: dq_aim(self.aim),
+                health: self.health,
+                fire_cooldown: dq_time(self.cooldown),
+                respawn_in: dq_time(self.respawn),
+            },
+            kills: self.kills,
+            deaths: self.deaths,
+        }
+    }
+
+    pub fn to_projectile(&self) -> ProjectileSnapshot {
+        ProjectileSnapshot {
+            id: Kind::id_of(self.key),
+            owner: self.owner,
+            pos: self.pos(),
+            vel: Vec2::new(dq(self.vx, VEL_SCALE), dq(self.vy, VEL_SCALE)),
+        }
+    }
+
+    /// Puts this entity, as its kind's snapshot type, where its kind goes in `snapshot` (a taken health pack
+    /// goes nowhere: a snapshot lists the packs lying there).
+    pub fn place_in(&self, snapshot: &mut Snapshot) {
+        // Every kind routed here by name: a new kind does not compile until it has a place.
+        match self.kind() {
+            Kind::Player => snapshot.players.push(self.to_player()),
+            Kind::HealthPack if self.health > 0 => snapshot.health_packs.push(self.to_health_pack()),
+            Kind::HealthPack => {}
+            Kind::Projectile => snapshot.projectiles.push(self.to_projectile()),
         }
     }
 }
@@ -167,7 +281,6 @@ mod tests {
                 let key = kind.key(id);
                 assert_eq!(Kind::of(key), kind, "{kind:?} {id}");
                 assert_eq!(Kind::id_of(key), id, "{kind:?} {id}");
-                assert!(Kind::is_assigned(key));
             }
         }
         // Keys on the wire before kinds had a table: players by id, projectiles by id with bit 31 set.
@@ -199,10 +312,27 @@ mod tests {
         assert_eq!(Kind::of((1 << 30) - 1), Kind::Player);
         assert_eq!(Kind::of(1 << 30), Kind::HealthPack);
         assert_eq!(Kind::of((1 << 31) - 1), Kind::HealthPack);
-        // Every key belongs to a kind now that the ranges meet.
-        for key in [0, (1 << 30) - 1, 1 << 30, (1 << 31) - 1, 1 << 31, u32::MAX] {
-            assert!(Kind::is_assigned(key), "{key:#x}");
-        }
+    }
+
+    #[test]
+    fn each_kind_goes_to_its_place_in_a_snapshot_and_a_taken_pack_to_none() {
+        let pack = HealthPackSnapshot {
+            id: 3,
+            pos: Vec2::new(8.0, 10.0),
+        };
+        let player = PlayerSnapshot {
+            id: 7,
+            state: PlayerState::spawned(Vec2::new(1.0, 2.0)),
+            kills: 1,
+            deaths: 2,
+        };
+        let mut snapshot = Snapshot::default();
+        QEntity::from_player(&player).place_in(&mut snapshot);
+        QEntity::from_health_pack(&pack, true).place_in(&mut snapshot);
+        QEntity::from_health_pack(&HealthPackSnapshot { id: 4, ..pack }, false).place_in(&mut snapshot);
+        assert_eq!(snapshot.players, vec![player]);
+        assert_eq!(snapshot.health_packs, vec![pack], "the taken pack 4 is not listed");
+        assert!(snapshot.projectiles.is_empty());
     }
 
     #[test]

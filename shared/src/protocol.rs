@@ -187,7 +187,7 @@ pub struct SnapshotPart {
 }
 
 /// The world as one client should see it after one tick.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub tick: u32,
     /// The sequence number of the newest input of this client that the server has applied (0: none yet).

@@ -11,8 +11,6 @@
 //! | health, kills, deaths | exact integers | exact | |
 
 use crate::Vec2;
-use crate::entity::Kind;
-use crate::protocol::{HealthPackSnapshot, PlayerId, PlayerSnapshot, ProjectileSnapshot};
 use crate::rules::{PlayerState, ProjectileState};
 use std::f32::consts::TAU;
 
@@ -25,27 +23,27 @@ pub const AIM_STEPS: u32 = 4_096;
 /// Timer steps per second.
 pub const TIME_SCALE: f32 = 240.0;
 
-fn q(v: f32, scale: f32) -> i32 {
+pub(crate) fn q(v: f32, scale: f32) -> i32 {
     (v * scale).round() as i32
 }
 
-fn dq(v: i32, scale: f32) -> f32 {
+pub(crate) fn dq(v: i32, scale: f32) -> f32 {
     v as f32 / scale
 }
 
-fn q_aim(a: f32) -> u16 {
+pub(crate) fn q_aim(a: f32) -> u16 {
     ((a.rem_euclid(TAU) / TAU * AIM_STEPS as f32).round() as u32 % AIM_STEPS) as u16
 }
 
-fn dq_aim(a: u16) -> f32 {
+pub(crate) fn dq_aim(a: u16) -> f32 {
     f32::from(a) * (TAU / AIM_STEPS as f32)
 }
 
-fn q_time(t: f32) -> u16 {
+pub(crate) fn q_time(t: f32) -> u16 {
     (t.max(0.0) * TIME_SCALE).round().min(f32::from(u16::MAX)) as u16
 }
 
-fn dq_time(t: u16) -> f32 {
+pub(crate) fn dq_time(t: u16) -> f32 {
     f32::from(t) / TIME_SCALE
 }
 
@@ -77,16 +75,11 @@ pub fn snap_projectile(p: &ProjectileState) -> ProjectileState {
 
 /// One entity (player or projectile) in wire units: what delta snapshots are made of.
 ///
-/// Its key says its kind ([`Kind::of`]); each kind uses some of the fields and leaves the others at zero:
-///
-/// | kind | fields used |
-/// | --- | --- |
-/// | [`Kind::Player`] | all but `owner` |
-/// | [`Kind::HealthPack`] | `x`, `y` (while it lies there: a taken pack is not in the world) |
-/// | [`Kind::Projectile`] | `x`, `y`, `vx`, `vy`, `owner` |
+/// Its key says its kind, and the kind which of the fields it uses (the others stay zero); the conversions
+/// from and to each kind's snapshot type are the kind's, in [`crate::entity`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QEntity {
-    /// The entity's id placed in its kind's key range ([`Kind::key`]).
+    /// The entity's id placed in its kind's key range ([`crate::entity::Kind::key`]).
     pub key: u32,
     pub x: i32,
     pub y: i32,
@@ -103,96 +96,8 @@ pub struct QEntity {
 }
 
 impl QEntity {
-    /// What this entity is, by its key.
-    #[inline]
-    pub fn kind(&self) -> Kind {
-        Kind::of(self.key)
-    }
-
-    #[inline]
-    pub fn is_projectile(&self) -> bool {
-        self.kind() == Kind::Projectile
-    }
-
-    pub fn from_player(p: &PlayerSnapshot) -> Self {
-        let s = &p.state;
-        Self {
-            key: Kind::Player.key(p.id),
-            x: q(s.pos.x, POS_SCALE),
-            y: q(s.pos.y, POS_SCALE),
-            vx: q(s.vel.x, VEL_SCALE),
-            vy: q(s.vel.y, VEL_SCALE),
-            aim: q_aim(s.aim),
-            health: s.health,
-            cooldown: q_time(s.fire_cooldown),
-            respawn: q_time(s.respawn_in),
-            kills: p.kills,
-            deaths: p.deaths,
-            owner: 0,
-        }
-    }
-
-    /// The key of projectile `id`: [`Kind::key`] of [`Kind::Projectile`].
-    #[inline]
-    pub fn projectile_key(id: u32) -> u32 {
-        Kind::Projectile.key(id)
-    }
-
-    pub fn from_projectile(p: &ProjectileSnapshot) -> Self {
-        Self {
-            key: Self::projectile_key(p.id),
-            x: q(p.pos.x, POS_SCALE),
-            y: q(p.pos.y, POS_SCALE),
-            vx: q(p.vel.x, VEL_SCALE),
-            vy: q(p.vel.y, VEL_SCALE),
-            owner: p.owner,
-            ..Self::default()
-        }
-    }
-
-    pub fn from_health_pack(p: &HealthPackSnapshot) -> Self {
-        Self {
-            key: Kind::HealthPack.key(p.id),
-            x: q(p.pos.x, POS_SCALE),
-            y: q(p.pos.y, POS_SCALE),
-            ..Self::default()
-        }
-    }
-
-    pub fn to_health_pack(&self) -> HealthPackSnapshot {
-        HealthPackSnapshot {
-            id: Kind::id_of(self.key),
-            pos: self.pos(),
-        }
-    }
-
     pub fn pos(&self) -> Vec2 {
         Vec2::new(dq(self.x, POS_SCALE), dq(self.y, POS_SCALE))
-    }
-
-    pub fn to_player(&self) -> PlayerSnapshot {
-        PlayerSnapshot {
-            id: Kind::id_of(self.key) as PlayerId,
-            state: PlayerState {
-                pos: self.pos(),
-                vel: Vec2::new(dq(self.vx, VEL_SCALE), dq(self.vy, VEL_SCALE)),
-                aim: dq_aim(self.aim),
-                health: self.health,
-                fire_cooldown: dq_time(self.cooldown),
-                respawn_in: dq_time(self.respawn),
-            },
-            kills: self.kills,
-            deaths: self.deaths,
-        }
-    }
-
-    pub fn to_projectile(&self) -> ProjectileSnapshot {
-        ProjectileSnapshot {
-            id: Kind::id_of(self.key),
-            owner: self.owner,
-            pos: self.pos(),
-            vel: Vec2::new(dq(self.vx, VEL_SCALE), dq(self.vy, VEL_SCALE)),
-        }
     }
 
     /// This entity `ticks` later if it kept its velocity: what a receiver assumes when a delta leaves it out.
@@ -240,6 +145,7 @@ impl Prediction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::PlayerSnapshot;
     use crate::rules::{Input, step_player};
 
     #[test]

@@ -98,7 +98,8 @@ pub const PLAYERS_TO_HAND_OUT_EARLY: usize = 768;
 /// load test with the server and the bots sharing the cores overran more ticks with the split).
 pub const CLIENTS_TO_SPLIT_PREPARATION: usize = 768;
 
-/// The machine's cores, at most 8: the default number of snapshot threads.
+/// The machine's cores, at most 8: the default size of the pool (snapshots and flights), the tick thread
+/// included.
 pub fn default_threads() -> u16 {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8) as u16)
 }

@@ -172,7 +172,7 @@ impl Workers {
         }
         match rayon::ThreadPoolBuilder::new()
             .num_threads(threads - 1)
-            .thread_name(|i| format!("arena-snapshot-{i}"))
+            .thread_name(|i| format!("arena-pool-{i}"))
             .build()
         {
             Ok(pool) => Self {
@@ -182,7 +182,7 @@ impl Workers {
             },
             Err(e) => {
                 tracing::warn!(
-                    "cannot start {} snapshot threads ({e}): building snapshots on the tick thread",
+                    "cannot start {} pool threads ({e}): the tick thread does all the work",
                     threads - 1
                 );
                 Self {

@@ -33,10 +33,10 @@ impl HealthPacks {
         )
     }
 
-    /// The packs lying there now: (index, position).
-    pub fn lying(&self) -> impl Iterator<Item = (u32, Vec2)> + '_ {
-        let lying = self.0.iter().enumerate().filter(|(_, p)| p.back_in == 0);
-        lying.map(|(i, p)| (i as u32, p.pos))
+    /// Every pack: (index, position, whether it lies there now).
+    pub fn all(&self) -> impl Iterator<Item = (u32, Vec2, bool)> + '_ {
+        let packs = self.0.iter().enumerate();
+        packs.map(|(i, p)| (i as u32, p.pos, p.back_in == 0))
     }
 }
 

@@ -58,10 +58,10 @@ pub fn replicate(
         (q.cooldown, q.respawn) = (0, 0);
         q
     }));
-    let lying = packs
-        .lying()
-        .map(|(id, pos)| QEntity::from_health_pack(&HealthPackSnapshot { id, pos }));
-    entities.extend(lying);
+    let packs = packs
+        .all()
+        .map(|(id, pos, lying)| QEntity::from_health_pack(&HealthPackSnapshot { id, pos }, lying));
+    entities.extend(packs);
     let round = Round {
         tick: tick.0,
         tick_rate: settings.tick_rate,

@@ -130,9 +130,3 @@ fn a_new_projectile_without_its_owner_is_truncated() {
     let player = one_update(Kind::Player.key(5), &[0x01]);
     assert!(decode_delta(&player, &[], RATE).is_ok());
 }
-
-#[test]
-fn a_key_in_no_kinds_range_is_malformed() {
-    let delta = one_update(1 << 30, &[0x01]);
-    assert!(matches!(decode_delta(&delta, &[], RATE), Err(CodecError::Malformed(_))));
-}
