@@ -5,38 +5,109 @@
 use crate::game::components::{Body, Player};
 use crate::game::resources::Settings;
 use arena_shared::Vec2;
-use arena_shared::arena::Arena;
-use arena_shared::rules::{HEALTH_PACK_DELAY, MAX_HEALTH, take_health_pack, touches_health_pack};
+use arena_shared::arena::{Arena, MAX_HEALTH_PACKS};
+use arena_shared::rules::{HEALTH_PACK_DELAY, HEALTH_PACK_REACH, MAX_HEALTH, take_health_pack, touches_health_pack};
 use bevy_ecs::prelude::*;
 
-/// The map's health packs, in the map's order (a pack's index is its id).
+/// The map's health packs, in the map's order (a pack's index is its id), and for each cell of the arena
+/// the packs within reach of it, so a player finds the packs it may touch by one lookup instead of a test
+/// of every pack.
 #[derive(Resource, Debug, Default)]
-pub struct HealthPacks(pub Vec<HealthPack>);
+pub struct HealthPacks {
+    packs: Vec<HealthPack>,
+    cells: Cells,
+}
 
 /// One health pack.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HealthPack {
-    pub pos: Vec2,
+struct HealthPack {
+    pos: Vec2,
     /// Ticks until it is back; 0 while it lies there.
-    pub back_in: u32,
+    back_in: u32,
+}
+
+/// A grid over the arena: for each cell, a bit for each pack whose reach overlaps it (the first 64 packs:
+/// a valid map has at most [`MAX_HEALTH_PACKS`]).
+#[derive(Debug, Default)]
+struct Cells {
+    size: f32,
+    cols: usize,
+    rows: usize,
+    masks: Vec<u64>,
+}
+
+/// Most cells along one side; a huge arena gets coarser cells rather than a huge grid.
+const MAX_CELLS_PER_SIDE: usize = 256;
+
+impl Cells {
+    fn of(arena: &Arena, packs: &[HealthPack]) -> Self {
+        let size = (HEALTH_PACK_REACH * 4.0)
+            .max(arena.width / MAX_CELLS_PER_SIDE as f32)
+            .max(arena.height / MAX_CELLS_PER_SIDE as f32);
+        let cols = ((arena.width / size).ceil() as usize).max(1);
+        let rows = ((arena.height / size).ceil() as usize).max(1);
+        let mut cells = Self {
+            size,
+            cols,
+            rows,
+            masks: vec![0; cols * rows],
+        };
+        let reach = Vec2::new(HEALTH_PACK_REACH, HEALTH_PACK_REACH);
+        for (i, pack) in packs.iter().enumerate().take(64) {
+            let ((c0, r0), (c1, r1)) = (cells.cell_of(pack.pos - reach), cells.cell_of(pack.pos + reach));
+            for r in r0..=r1 {
+                for c in c0..=c1 {
+                    cells.masks[r * cols + c] |= 1 << i;
+                }
+            }
+        }
+        cells
+    }
+
+    /// The cell holding `p`, clamped to the arena.
+    fn cell_of(&self, p: Vec2) -> (usize, usize) {
+        let c = ((p.x / self.size).floor().max(0.0) as usize).min(self.cols - 1);
+        let r = ((p.y / self.size).floor().max(0.0) as usize).min(self.rows - 1);
+        (c, r)
+    }
+
+    /// The packs (bits) whose reach overlaps the cell of `p`: every pack `p` may touch is among them.
+    fn near(&self, p: Vec2) -> u64 {
+        let (c, r) = self.cell_of(p);
+        self.masks.get(r * self.cols + c).copied().unwrap_or(0)
+    }
 }
 
 impl HealthPacks {
-    /// Every pack of `arena`, lying there.
+    /// Every pack of `arena` (at most [`MAX_HEALTH_PACKS`]), lying there.
     pub fn of(arena: &Arena) -> Self {
-        Self(
-            arena
-                .health_packs
-                .iter()
-                .map(|&pos| HealthPack { pos, back_in: 0 })
-                .collect(),
-        )
+        let points = arena.health_packs.iter().take(MAX_HEALTH_PACKS);
+        let packs: Vec<HealthPack> = points.map(|&pos| HealthPack { pos, back_in: 0 }).collect();
+        let cells = Cells::of(arena, &packs);
+        Self { packs, cells }
     }
 
     /// Every pack: (index, position, whether it lies there now).
     pub fn all(&self) -> impl Iterator<Item = (u32, Vec2, bool)> + '_ {
-        let packs = self.0.iter().enumerate();
+        let packs = self.packs.iter().enumerate();
         packs.map(|(i, p)| (i as u32, p.pos, p.back_in == 0))
+    }
+
+    /// The pack lying there that a player at `pos` touches, if any (the first in the map's order).
+    fn touched(&mut self, pos: Vec2) -> Option<&mut HealthPack> {
+        let mut near = self.cells.near(pos);
+        while near != 0 {
+            let i = near.trailing_zeros() as usize;
+            near &= near - 1;
+            if self
+                .packs
+                .get(i)
+                .is_some_and(|p| p.back_in == 0 && touches_health_pack(pos, p.pos))
+            {
+                return self.packs.get_mut(i);
+            }
+        }
+        None
     }
 }
 
@@ -47,8 +118,12 @@ pub fn pick_up_health_packs(
     mut players: Query<&mut Body, With<Player>>,
 ) {
     let delay = (HEALTH_PACK_DELAY * f32::from(settings.tick_rate)).round() as u32;
-    packs.0.iter_mut().for_each(|p| p.back_in = p.back_in.saturating_sub(1));
-    if packs.0.iter().all(|p| p.back_in > 0) {
+    let packs = &mut *packs;
+    packs
+        .packs
+        .iter_mut()
+        .for_each(|p| p.back_in = p.back_in.saturating_sub(1));
+    if packs.packs.iter().all(|p| p.back_in > 0) {
         return;
     }
     for mut body in &mut players {
@@ -56,14 +131,64 @@ pub fn pick_up_health_packs(
         if !b.is_alive() || b.health >= MAX_HEALTH {
             continue;
         }
-        let touched = packs
-            .0
-            .iter_mut()
-            .find(|p| p.back_in == 0 && touches_health_pack(b.pos, p.pos));
-        if let Some(pack) = touched
+        if let Some(pack) = packs.touched(b.pos)
             && take_health_pack(&mut body.0)
         {
             pack.back_in = delay;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::game::test_rng::XorShift;
+
+    #[test]
+    fn the_cells_find_the_pack_a_player_touches_as_testing_every_pack_does() {
+        let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |m: u32| rng.below(u64::from(m)) as f32;
+        for round in 0..20 {
+            // Small and big arenas (coarser cells), packs anywhere, some close together or on the border.
+            let side = [40.0, 632.0, 5_000.0][round % 3];
+            let mut arena = Arena::sized_for(10);
+            (arena.width, arena.height) = (side, side * 0.75);
+            arena.health_packs = (0..MAX_HEALTH_PACKS)
+                .map(|k| match k % 4 {
+                    0 => Vec2::new(0.0, next(100) / 100.0 * arena.height),
+                    1 => Vec2::new(10.0 + next(30) / 10.0, 10.0),
+                    _ => Vec2::new(
+                        next(1_000) / 1_000.0 * arena.width,
+                        next(1_000) / 1_000.0 * arena.height,
+                    ),
+                })
+                .collect();
+            let mut packs = HealthPacks::of(&arena);
+            for (i, pack) in packs.packs.iter_mut().enumerate() {
+                pack.back_in = u32::from(i % 5 == 0); // some taken
+            }
+            let mut found = 0;
+            for k in 0..4_000 {
+                let pos = match k % 2 {
+                    0 => Vec2::new(
+                        next(10_000) / 10_000.0 * arena.width,
+                        next(10_000) / 10_000.0 * arena.height,
+                    ),
+                    _ => {
+                        let p = arena.health_packs[k % MAX_HEALTH_PACKS];
+                        let angle = next(6_283) / 1_000.0;
+                        p + Vec2::new(angle.cos(), angle.sin()) * (HEALTH_PACK_REACH * next(120) / 100.0)
+                    }
+                };
+                let every = packs
+                    .packs
+                    .iter()
+                    .position(|p| p.back_in == 0 && touches_health_pack(pos, p.pos));
+                let by_cells = packs.touched(pos).map(|p| p.pos);
+                assert_eq!(by_cells, every.map(|i| packs.packs[i].pos), "{pos:?} in {side}");
+                found += usize::from(every.is_some());
+            }
+            assert!(found > 500, "{found} touches: the test finds packs");
         }
     }
 }
