@@ -30,7 +30,8 @@ struct HealthPack {
 /// a valid map has at most [`MAX_HEALTH_PACKS`]).
 #[derive(Debug, Default)]
 struct Cells {
-    size: f32,
+    /// Cells per unit (the inverse of a cell's side).
+    per_unit: f32,
     cols: usize,
     rows: usize,
     masks: Vec<u64>,
@@ -47,7 +48,7 @@ impl Cells {
         let cols = ((arena.width / size).ceil() as usize).max(1);
         let rows = ((arena.height / size).ceil() as usize).max(1);
         let mut cells = Self {
-            size,
+            per_unit: 1.0 / size,
             cols,
             rows,
             masks: vec![0; cols * rows],
@@ -64,10 +65,10 @@ impl Cells {
         cells
     }
 
-    /// The cell holding `p`, clamped to the arena.
+    /// The cell holding `p`, clamped to the arena (the cast truncates, which floors a non-negative value).
     fn cell_of(&self, p: Vec2) -> (usize, usize) {
-        let c = ((p.x / self.size).floor().max(0.0) as usize).min(self.cols - 1);
-        let r = ((p.y / self.size).floor().max(0.0) as usize).min(self.rows - 1);
+        let c = ((p.x * self.per_unit).max(0.0) as usize).min(self.cols - 1);
+        let r = ((p.y * self.per_unit).max(0.0) as usize).min(self.rows - 1);
         (c, r)
     }
 
