@@ -75,7 +75,6 @@ fn aim_turn(from: u16, to: u16) -> i64 {
 
 /// The mask of what differs between `base` (already predicted forward) and `cur`; for a new entity (`base`
 /// `None`), with the fields its kind always sends when new.
-#[inline]
 pub fn diff_mask(base: Option<&QEntity>, cur: &QEntity) -> u32 {
     let zero = QEntity {
         key: cur.key,
