@@ -5,6 +5,7 @@ use super::components::Projectile;
 use super::config::{DEFAULT_RESUME_GRACE_SECS, Handoffs, ReplicationConfig, SimConfig};
 use super::edge::{ClientId, Inbound, Outbound};
 use super::flights::Flights;
+use super::replication::snapshots::Counts;
 use super::threads::{Awake, Pool, Workers};
 use arena_shared::arena::{Arena, WallIndex};
 use arena_shared::protocol::PlayerId;
@@ -144,6 +145,18 @@ pub struct TickStats {
     pub players_resumed: u32,
     /// Joins refused this tick because the world held `max_players` already.
     pub rejected_full: u32,
+}
+
+impl TickStats {
+    /// Adds what a snapshot tick's work came to ([`Counts`]).
+    pub fn add_snapshots(&mut self, c: &Counts) {
+        self.snapshots += c.snapshots;
+        self.snapshot_bytes += c.snapshot_bytes;
+        self.entities_visible += c.entities_visible;
+        self.moving_visible += c.moving_visible;
+        self.updates_sent += c.updates_sent;
+        self.updates_left_out += c.updates_left_out;
+    }
 }
 
 /// The driver's [`Pool`], lent to the simulation for the length of a tick (`Sim::tick`); the tick's systems

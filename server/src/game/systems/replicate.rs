@@ -86,12 +86,7 @@ pub fn replicate(
             .collect()
     };
     let counts = engine.build(&pool, &round, &projectiles.0, list_clients, &mut outbox.0);
-    stats.snapshots += counts.snapshots;
-    stats.snapshot_bytes += counts.snapshot_bytes;
-    stats.entities_visible += counts.entities_visible;
-    stats.moving_visible += counts.moving_visible;
-    stats.updates_sent += counts.updates_sent;
-    stats.updates_left_out += counts.updates_left_out;
+    stats.add_snapshots(&counts);
 }
 
 #[cfg(test)]
