@@ -199,11 +199,6 @@ impl LentPool {
         self.awake = Some(self.stay_awake());
     }
 
-    /// Whether [`LentPool::wake_for_tick`] woke the threads this tick (and the wake-up is still held).
-    pub fn is_awake(&self) -> bool {
-        self.awake.is_some()
-    }
-
     /// The wake-up for a phase about to hand work out ([`Workers::renew`]): the tick's, while it lasts, or a
     /// new one when `wanted`. The tick's wake-up is taken either way: it ends with the returned guard.
     pub fn renew_wake(&mut self, wanted: bool) -> Option<Awake> {
