@@ -48,6 +48,7 @@ fn snapshot(entities: usize, rng: &mut StdRng) -> Snapshot {
     Snapshot {
         tick: 123_456,
         last_input_seq: 98_765,
+        input_margin: None,
         players,
         projectiles,
         health_packs: vec![],

@@ -1,9 +1,13 @@
 //! The load: real QUIC bot clients, connected over a few shared UDP endpoints and driven in groups (one
 //! task per group, not per bot), each bot sending one input per tick chosen by [`arena_client::bot::decide`]
-//! and timing every input until the first snapshot that reports it applied.
+//! when its session's input clock says, timing every input until the first snapshot that reports it
+//! applied, predicting its own movement as the real clients do (the prediction error at each
+//! reconciliation), and keeping the input margins the server reported.
 
 use arena_client::bot::decide;
+use arena_client::predict::Predictor;
 use arena_client::{ConnectOptions, Event, Session};
+use arena_shared::protocol::MARGIN_UNIT;
 use arena_shared::protocol::{ServerFrame, Snapshot, close_code};
 use quinn::VarInt;
 use rand::rngs::StdRng;
@@ -43,6 +47,7 @@ pub struct Bot {
     me: u32,
     strafe: f32,
     latest: Option<Snapshot>,
+    predictor: Predictor,
     /// (sequence number, send time) by `seq % SENT_RING`.
     sent: Vec<(u32, Instant)>,
     applied: u32,
@@ -64,11 +69,13 @@ struct Counters {
 impl Bot {
     pub fn new(session: Session) -> Self {
         let me = session.player_id();
+        let predictor = Predictor::new(session.arena().clone(), session.welcome().tick_rate);
         Self {
             session,
             me,
             strafe: 1.0,
             latest: None,
+            predictor,
             sent: vec![(0, Instant::now()); SENT_RING],
             applied: 0,
             stash: None,
@@ -146,6 +153,10 @@ pub struct GroupResult {
     pub inputs_sent: u64,
     /// (milliseconds since the window started, input-to-snapshot latency in µs) per applied input.
     pub latencies: Vec<(u32, u32)>,
+    /// The input margins the server reported, in µs (negative: late).
+    pub margins: Vec<i64>,
+    /// The prediction errors at each reconciliation, in units.
+    pub prediction_errors: Vec<f32>,
     pub down_bytes: u64,
     pub up_bytes: u64,
     /// Snapshots the sessions dropped because this group did not take them fast enough.
@@ -164,8 +175,8 @@ impl GroupResult {
     }
 }
 
-/// Plays `bots` until the phase turns `Stop`: one input per bot per tick (starting at a random phase of the
-/// tick period), every event taken as it comes.
+/// Plays `bots` until the phase turns `Stop`: one input per bot per tick, when its input clock says (the
+/// group wakes for the earliest due), every event taken as it comes.
 pub async fn run_group(
     mut bots: Vec<Bot>,
     tick_rate: u16,
@@ -175,11 +186,7 @@ pub async fn run_group(
 ) -> GroupResult {
     let mut rng = StdRng::seed_from_u64(seed);
     let flip_chance = 1.0 / f64::from(tick_rate.max(1));
-    let period = Duration::from_secs(1) / u32::from(tick_rate.max(1));
-    // Each group starts at a random point of the tick period, as independent clients would.
-    let offset = period.mul_f64(rng.random_range(0.0..1.0));
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let idle = Duration::from_secs(1);
     let mut out = GroupResult::default();
     let mut window: Option<Instant> = None;
     let mut window_opened = None;
@@ -190,8 +197,14 @@ pub async fn run_group(
         Orphaned,
     }
     loop {
+        let due = bots
+            .iter()
+            .filter(|b| !b.closed)
+            .map(|b| b.session.next_input_at())
+            .min();
+        let due = due.unwrap_or_else(|| Instant::now() + idle);
         let wake = tokio::select! {
-            _ = ticker.tick() => Wake::Tick,
+            () = tokio::time::sleep_until(due.into()) => Wake::Tick,
             () = any_event(&mut bots) => Wake::Event,
             changed = phase.changed() => if changed.is_ok() { Wake::Phase } else { Wake::Orphaned },
         };
@@ -209,12 +222,17 @@ pub async fn run_group(
             },
             Wake::Orphaned => break,
             Wake::Tick => {
-                for bot in bots.iter_mut().filter(|b| !b.closed) {
+                let now = Instant::now();
+                for bot in bots
+                    .iter_mut()
+                    .filter(|b| !b.closed && b.session.next_input_at() <= now)
+                {
                     if rng.random_bool(flip_chance) {
                         bot.strafe = -bot.strafe; // about once a second
                     }
                     match bot.session.send_input(decide(bot.latest.as_ref(), bot.me, bot.strafe)) {
                         Ok(input) => {
+                            bot.predictor.apply_local(input);
                             bot.sent[input.seq as usize % SENT_RING] = (input.seq, Instant::now());
                             out.inputs_sent += u64::from(window.is_some());
                         }
@@ -264,6 +282,15 @@ fn on_event(bot: &mut Bot, event: Option<Event>, window: Option<Instant>, out: &
             if window.is_some() {
                 out.snapshots += 1;
                 out.entities += (snap.players.len() + snap.projectiles.len()) as u64;
+                if let Some(m) = snap.input_margin {
+                    out.margins.push(i64::from(m) * MARGIN_UNIT.as_micros() as i64);
+                }
+            }
+            if let Some(mine) = snap.players.iter().find(|p| p.id == bot.me) {
+                let error = bot.predictor.reconcile(&mine.state, snap.last_input_seq);
+                if let (Some(e), true) = (error, window.is_some()) {
+                    out.prediction_errors.push(e);
+                }
             }
             if snap.last_input_seq > bot.applied {
                 let first = bot.applied.max(snap.last_input_seq.saturating_sub(SENT_RING as u32)) + 1;

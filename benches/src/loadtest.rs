@@ -6,7 +6,7 @@ use crate::floor::Floor;
 use crate::procstat::{self, Pid};
 use crate::prom::Scrape;
 use crate::report::{Report, Run, Series, latency_series};
-use crate::stats::{Quantiles, per_client_per_s, rate};
+use crate::stats::{Quantiles, Spread, per_client_per_s, rate};
 use crate::target::{Server, Target};
 use anyhow::{Context, bail};
 use arena_client::{ConnectOptions, Verification};
@@ -285,6 +285,15 @@ fn add_bot_figures(report: &mut Report, series: &mut Series, groups: &[GroupResu
     let mut all: Vec<(u32, u32)> = groups.iter().flat_map(|g| g.latencies.iter().copied()).collect();
     let mut us: Vec<u64> = all.iter().map(|s| u64::from(s.1)).collect();
     report.input_to_snapshot_us = Quantiles::of(&mut us);
+    let margins: Vec<i64> = groups.iter().flat_map(|g| g.margins.iter().copied()).collect();
+    let late = margins.iter().filter(|m| **m < 0).count();
+    report.inputs_late_pct = 100.0 * late as f64 / margins.len().max(1) as f64;
+    report.input_margin_us = Quantiles::of(&mut margins.iter().map(|m| (*m).max(0) as u64).collect::<Vec<_>>());
+    let mut errors: Vec<f32> = groups
+        .iter()
+        .flat_map(|g| g.prediction_errors.iter().copied())
+        .collect();
+    report.prediction_error = Spread::of(&mut errors);
     all.sort_unstable();
     let slice_ms = ((report.duration_s * 1e3 / 40.0) as u32).max(100);
     series.latency = latency_series(&all, slice_ms);
@@ -301,6 +310,7 @@ fn add_server_figures(report: &mut Report, series: &mut Series, s0: &Scrape, s1:
         window_s,
     ));
     report.server_inputs_dropped = s1.delta(s0, "arena_inputs_dropped_total");
+    report.server_inputs_drained = s1.delta(s0, "arena_inputs_drained_total");
     let limited = s1.delta(s0, "arena_inputs_rate_limited_total");
     if limited > 0 {
         report

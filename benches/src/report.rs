@@ -1,7 +1,7 @@
 //! What a load-test run reports: one JSON object ([`Report`]) with the figures of the measured window, the
 //! series behind the plot ([`Series`]), and a short summary for people.
 
-use crate::stats::{Quantiles, round};
+use crate::stats::{Quantiles, Spread, round};
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -26,6 +26,15 @@ pub struct Report {
     pub tick_us: Option<Quantiles>,
     /// From sending input `s` to receiving the first snapshot that reports `s` applied, as the bots saw it.
     pub input_to_snapshot_us: Quantiles,
+    /// How early the bots' inputs reached the server for the tick that applied them, as its snapshots
+    /// reported (the time-sync margin the bots' input clocks held; late inputs count as 0 here).
+    pub input_margin_us: Quantiles,
+    /// The share of those reports that said late (the input came after a tick that had to repeat the last).
+    pub inputs_late_pct: f64,
+    /// Each bot's own-movement prediction error at reconciliation, in units (0 is a perfect prediction).
+    pub prediction_error: Spread,
+    /// Inputs the server dropped from buffers that stayed deeper than their target.
+    pub server_inputs_drained: u64,
     /// A plain QUIC datagram echo round trip on the same loopback, before the bots connected.
     pub floor_rtt_us: Quantiles,
     /// The same echo sampled during the window, next to the load (the loaded machine's floor).
@@ -168,6 +177,18 @@ impl Report {
             ratio(l.p99, f.p99),
             ms(self.floor_rtt_loaded_us.p50)
         );
+        let m = &self.input_margin_us;
+        let e = &self.prediction_error;
+        let _ = writeln!(
+            s,
+            "  input margin     p50 {}  p1 {}  late {:.2}%; server drained {} inputs; prediction error p50 {:.4}  p99 {:.4} units",
+            ms(m.p50),
+            ms(m.p1),
+            self.inputs_late_pct,
+            self.server_inputs_drained,
+            e.p50,
+            e.p99
+        );
         let _ = writeln!(
             s,
             "  snapshots        {:.1} Hz per bot, {:.1} entities each; inputs sent {:.1} Hz per bot",
@@ -212,6 +233,7 @@ impl Report {
             &mut self.up_bytes_per_client_per_s,
             &mut self.entities_per_snapshot,
             &mut self.loadgen_cpu_pct,
+            &mut self.inputs_late_pct,
         ] {
             *v = round(*v, 2);
         }

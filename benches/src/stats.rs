@@ -18,9 +18,10 @@ pub fn rank(q: f64, n: u64) -> u64 {
     ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).clamp(1, n.max(1))
 }
 
-/// p50, p99 and the maximum of a set of durations, in microseconds.
+/// p1, p50, p99 and the maximum of a set of durations, in microseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Quantiles {
+    pub p1: u64,
     pub p50: u64,
     pub p99: u64,
     pub max: u64,
@@ -33,6 +34,7 @@ impl Quantiles {
     pub fn of(samples: &mut [u64]) -> Self {
         samples.sort_unstable();
         Self {
+            p1: percentile(samples, 0.01),
             p50: percentile(samples, 0.50),
             p99: percentile(samples, 0.99),
             max: samples.last().copied().unwrap_or(0),
@@ -43,10 +45,40 @@ impl Quantiles {
     /// The quantiles of a bucketed histogram, see [`bucket_quantile`].
     pub fn of_buckets(buckets: &[(u64, u64)]) -> Self {
         Self {
+            p1: bucket_quantile(buckets, 0.01),
             p50: bucket_quantile(buckets, 0.50),
             p99: bucket_quantile(buckets, 0.99),
             max: buckets.iter().rev().find(|b| b.1 > 0).map_or(0, |b| b.0),
             samples: buckets.iter().map(|b| b.1).sum(),
+        }
+    }
+}
+
+/// p50, p99 and the maximum of a set of measurements that are not durations (errors in units), rounded
+/// to four decimals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Spread {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub samples: u64,
+}
+
+impl Spread {
+    /// The spread of unsorted samples (sorted in place); NaNs sort last.
+    pub fn of(samples: &mut [f32]) -> Self {
+        samples.sort_unstable_by(f32::total_cmp);
+        let at = |q: f64| {
+            let n = samples.len() as u64;
+            samples
+                .get(rank(q, n) as usize - 1)
+                .map_or(0.0, |v| round(f64::from(*v), 4))
+        };
+        Self {
+            p50: at(0.50),
+            p99: at(0.99),
+            max: at(1.0),
+            samples: samples.len() as u64,
         }
     }
 }

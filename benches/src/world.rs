@@ -46,6 +46,7 @@ impl BenchBot {
                 ack_tick,
                 inputs: self.recent.iter().copied().collect(),
             },
+            waited: std::time::Duration::from_millis(2), // a synced client's inputs arrive just before the tick
         }
     }
 }
@@ -241,6 +242,7 @@ impl BenchWorld {
         Snapshot {
             tick,
             last_input_seq: 0,
+            input_margin: None,
             players,
             projectiles,
             health_packs: vec![],

@@ -122,8 +122,6 @@ pub fn decide(snapshot: Option<&Snapshot>, me: u32, strafe: f32) -> Input {
 pub async fn run(session: &mut Session, options: &BotOptions) -> Result<BotReport, ClientError> {
     let mut rng = StdRng::seed_from_u64(options.seed);
     let tick_rate = u32::from(session.welcome().tick_rate.max(1));
-    let mut ticker = tokio::time::interval(Duration::from_secs(1) / tick_rate);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut me = session.player_id();
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + options.duration;
@@ -134,7 +132,8 @@ pub async fn run(session: &mut Session, options: &BotOptions) -> Result<BotRepor
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => break,
-            _ = ticker.tick() => {
+            // Each input when the session's input clock says (just ahead of the server's tick).
+            _ = tokio::time::sleep_until(session.next_input_at().into()) => {
                 if rng.random_bool(1.0 / f64::from(tick_rate)) {
                     strafe = -strafe; // about once a second
                 }
@@ -211,6 +210,7 @@ mod tests {
         let snap = Snapshot {
             tick: 1,
             last_input_seq: 0,
+            input_margin: None,
             players: vec![player(1, 10.0, 10.0), player(2, 24.0, 10.0), far, dead],
             projectiles: vec![],
             health_packs: vec![],
@@ -231,6 +231,7 @@ mod tests {
         let mut snap = Snapshot {
             tick: 1,
             last_input_seq: 0,
+            input_margin: None,
             players: vec![me, player(2, 24.0, 10.0)],
             projectiles: vec![],
             health_packs: vec![pack(0, 10.0, 30.0), pack(1, 10.0, 2.0)],
@@ -255,6 +256,7 @@ mod tests {
         let snap = Snapshot {
             tick: 1,
             last_input_seq: 0,
+            input_margin: None,
             players: vec![player(1, 5.0, 5.0)],
             projectiles: vec![],
             health_packs: vec![],

@@ -232,6 +232,7 @@ mod tests {
         let snapshot = |tick| Snapshot {
             tick,
             last_input_seq: 0,
+            input_margin: None,
             players: vec![],
             projectiles: vec![],
             health_packs: vec![],

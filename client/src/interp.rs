@@ -160,6 +160,7 @@ mod tests {
         Snapshot {
             tick,
             last_input_seq: 0,
+            input_margin: None,
             players: vec![PlayerSnapshot {
                 id: 2,
                 state,

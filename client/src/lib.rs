@@ -15,6 +15,7 @@ pub mod game;
 pub mod interp;
 pub mod predict;
 pub mod session;
+pub mod timesync;
 pub mod ui;
 pub mod verify;
 pub mod views;

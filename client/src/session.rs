@@ -6,6 +6,7 @@
 //! [`Event`]s through a bounded queue; snapshots are dropped (and counted) when the queue is full, frames
 //! wait for room.
 
+use crate::timesync::{InputClock, TimeSync};
 use crate::verify::{Verification, VerifyError};
 use crate::views::ViewRing;
 use arena_shared::arena::{Arena, ArenaError};
@@ -19,9 +20,9 @@ use arena_shared::rules::Input;
 use quinn::{Connection, ConnectionError, Endpoint, IdleTimeout, RecvStream, SendStream, TransportConfig, VarInt};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Time allowed for the QUIC handshake plus `Welcome`.
@@ -99,6 +100,13 @@ pub struct Session {
     next_seq: u32,
     newest_tick: Arc<AtomicU32>,
     stats: Arc<SessionStats>,
+    /// When inputs leave, set by the snapshots' reader (see [`crate::timesync`]).
+    clock: Arc<Mutex<InputClock>>,
+}
+
+/// The clock, even if a thread panicked holding it (it holds plain numbers, always consistent).
+fn lock(clock: &Mutex<InputClock>) -> MutexGuard<'_, InputClock> {
+    clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The client's QUIC transport settings: idle timeout, keep-alive, no streams from the server, a 256 KiB
@@ -207,12 +215,16 @@ impl Session {
         let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
         let newest_tick = Arc::new(AtomicU32::new(0));
         let stats = Arc::new(SessionStats::default());
+        let clock = Arc::new(Mutex::new(InputClock::new(welcome.tick_rate, Instant::now())));
         tokio::spawn(read_frames(conn.clone(), recv, events_tx.clone()));
         tokio::spawn(read_snapshots(
             conn.clone(),
             events_tx,
-            newest_tick.clone(),
-            stats.clone(),
+            Received {
+                newest_tick: newest_tick.clone(),
+                stats: stats.clone(),
+                clock: clock.clone(),
+            },
             welcome.tick_rate,
         ));
         Ok(Session {
@@ -226,6 +238,7 @@ impl Session {
             next_seq: 1,
             newest_tick,
             stats,
+            clock,
         })
     }
 
@@ -268,8 +281,25 @@ impl Session {
         &self.welcome.arena
     }
 
+    /// When the next input should leave: sent then, it reaches the server just ahead of the tick that applies
+    /// it (see [`crate::timesync`]). Input loops sleep until this instead of ticking on their own clock.
+    pub fn next_input_at(&self) -> Instant {
+        lock(&self.clock).due()
+    }
+
+    /// The margin the input clock holds, its target and the jitter it allows for.
+    pub fn time_sync(&self) -> TimeSync {
+        lock(&self.clock).stats()
+    }
+
+    /// The server tick running now (with its fraction), as the snapshots tell; `None` before the first.
+    pub fn server_tick(&self) -> Option<f64> {
+        lock(&self.clock).server_tick_at(Instant::now())
+    }
+
     /// Sends the next input (its sequence number is given here and returned) in a datagram that repeats the
-    /// newest [`MAX_INPUTS_PER_DATAGRAM`] inputs and acks the newest snapshot received.
+    /// newest [`MAX_INPUTS_PER_DATAGRAM`] inputs and acks the newest snapshot received; the next is due at
+    /// [`Session::next_input_at`].
     pub fn send_input(&mut self, mut input: Input) -> Result<Input, ClientError> {
         input.seq = self.next_seq;
         self.next_seq += 1;
@@ -282,6 +312,7 @@ impl Session {
             inputs: self.recent_inputs.iter().copied().collect(),
         });
         let bytes = codec::encode_datagram(&datagram).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        lock(&self.clock).sent(Instant::now());
         match self.conn.send_datagram(bytes.into()) {
             Ok(()) => Ok(input),
             Err(quinn::SendDatagramError::ConnectionLost(e)) => Err(ClientError::Closed(describe(&e))),
@@ -361,15 +392,22 @@ async fn read_frames(conn: Connection, mut recv: RecvStream, events: mpsc::Sende
     let _ = events.send(Event::Closed(reason)).await;
 }
 
-/// Reads snapshot datagrams: deltas are applied to the view ring (whose newest view is acknowledged in
-/// every input datagram); full snapshots (the benchmark baseline) are reassembled from their parts.
-async fn read_snapshots(
-    conn: Connection,
-    events: mpsc::Sender<Event>,
+/// What the snapshots' reader updates as snapshots come in.
+struct Received {
     newest_tick: Arc<AtomicU32>,
     stats: Arc<SessionStats>,
-    tick_rate: u16,
-) {
+    clock: Arc<Mutex<InputClock>>,
+}
+
+/// Reads snapshot datagrams: deltas are applied to the view ring (whose newest view is acknowledged in
+/// every input datagram), and each snapshot's arrival sets the input clock; full snapshots (the benchmark
+/// baseline) are reassembled from their parts.
+async fn read_snapshots(conn: Connection, events: mpsc::Sender<Event>, to: Received, tick_rate: u16) {
+    let Received {
+        newest_tick,
+        stats,
+        clock,
+    } = to;
     let mut reassembler = Reassembler::new();
     let mut views = ViewRing::new(tick_rate);
     while let Ok(bytes) = conn.read_datagram().await {
@@ -385,6 +423,7 @@ async fn read_snapshots(
         match snapshot {
             Ok(Some(snapshot)) => {
                 newest_tick.fetch_max(snapshot.tick, Ordering::Relaxed);
+                lock(&clock).on_snapshot(snapshot.tick, Instant::now(), conn.rtt(), snapshot.input_margin);
                 if events.try_send(Event::Snapshot(snapshot)).is_err() {
                     stats.snapshots_dropped.fetch_add(1, Ordering::Relaxed);
                 }

@@ -26,10 +26,6 @@ async fn play(mut session: Session, line: &str, secs: u64, phase: u32) -> anyhow
         ClientGame::default_interp_delay(session.welcome()),
         start,
     );
-    let mut tick = tokio::time::interval(Duration::from_secs(1) / 60);
-    // As the real clients do (bot, terminal UI): a stalled client skips the ticks it missed. A burst of nine
-    // or more inputs sent at one instant would be reordered by the link's jitter past the redundancy window.
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut seen = Seen::default();
     let mut said = false;
     let mut t = 0u32;
@@ -37,7 +33,10 @@ async fn play(mut session: Session, line: &str, secs: u64, phase: u32) -> anyhow
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => break,
-            _ = tick.tick() => {
+            // As the real clients do (bot, terminal UI): when the input clock says. A stalled client skips
+            // the ticks it missed: a burst of nine or more inputs sent at one instant would be reordered by
+            // the link's jitter past the redundancy window.
+            _ = tokio::time::sleep_until(session.next_input_at().into()) => {
                 t += 1;
                 let leg = ((t + phase) / 45) % 4;
                 let input = Input { move_x: [127, 0, -127, 0][leg as usize], move_y: [0, 127, 0, -127][leg as usize], ..Input::default() };

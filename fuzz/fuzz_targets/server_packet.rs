@@ -32,7 +32,13 @@ fuzz_target!(|data: &[u8]| {
     });
     let client = ClientId(1);
     if let Ok(ClientDatagram::Input(datagram)) = codec::decode_client_datagram(data) {
-        sim.push(Inbound::Input { client, datagram });
+        // How long it waited for the tick is the tick thread's measure, but a peer can stretch it: any.
+        let waited = std::time::Duration::from_micros(u64::from(data.first().copied().unwrap_or(0)) * 300);
+        sim.push(Inbound::Input {
+            client,
+            datagram,
+            waited,
+        });
     }
     if let Ok(ClientFrame::Chat { text }) = codec::decode_client_frame(data) {
         sim.push(Inbound::Chat { client, text });

@@ -106,6 +106,7 @@ impl Server {
             tick: self.tick,
             baseline_tick,
             last_input_seq,
+            input_margin: None,
         };
         let mut out = Vec::new();
         encode_delta(&header, &updates, &removed, &mut out);

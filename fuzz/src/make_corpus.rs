@@ -76,11 +76,13 @@ fn play(full_snapshots: bool, ticks: u32, ack_every: u32, lose_every: u32) -> Re
         sim.push(Inbound::Input {
             client: one,
             datagram: datagram(input(127, 0, 0.5, buttons::FIRE)),
+            waited: std::time::Duration::from_micros(1_500),
         });
         let up_down = if seq % 20 < 10 { 127 } else { -127 };
         sim.push(Inbound::Input {
             client: two,
             datagram: datagram(input(0, up_down, 3.0, 0)),
+            waited: std::time::Duration::from_micros(u64::from(seq % 7) * 2_000),
         });
         if seq == 3 {
             sim.push(Inbound::Chat {
@@ -165,6 +167,7 @@ fn delta(tick: u32, baseline_tick: u32, base: &[QEntity], now: &[QEntity]) -> Ve
         tick,
         baseline_tick,
         last_input_seq: 7,
+        input_margin: Some(23),
     };
     let mut out = Vec::new();
     encode_delta(&header, &updates, &removed, &mut out);

@@ -64,7 +64,7 @@ impl TickLoop {
         let mut next = Instant::now() + self.period;
         while !self.stop.load(Ordering::Relaxed) {
             let started = Instant::now();
-            if !self.drain_edge() {
+            if !self.drain_edge(started) {
                 break;
             }
             self.sim.tick(&self.pool);
@@ -90,8 +90,9 @@ impl TickLoop {
         }
     }
 
-    /// Moves everything the edge queued into the simulation. False when the edge is gone.
-    fn drain_edge(&mut self) -> bool {
+    /// Moves everything the edge queued into the simulation, for the tick that starts at `started`. False when
+    /// the edge is gone.
+    fn drain_edge(&mut self, started: Instant) -> bool {
         loop {
             match self.from_edge.try_recv() {
                 Ok(ToTick::Join {
@@ -107,6 +108,15 @@ impl TickLoop {
                         None => Inbound::Join { client, name },
                     });
                 }
+                Ok(ToTick::Input {
+                    client,
+                    datagram,
+                    received,
+                }) => self.sim.push(Inbound::Input {
+                    client,
+                    datagram,
+                    waited: started.saturating_duration_since(received),
+                }),
                 Ok(ToTick::Event(event)) => {
                     if let Inbound::Leave { client } | Inbound::Lost { client } = &event {
                         self.clients.remove(client);
@@ -148,6 +158,7 @@ fn record_stats(metrics: &Metrics, stats: &TickStats) {
     add(&metrics.inputs_invalid, stats.inputs_invalid);
     add(&metrics.inputs_overflowed, stats.inputs_overflowed);
     add(&metrics.inputs_lost, stats.inputs_lost);
+    add(&metrics.inputs_drained, stats.inputs_drained);
     add(&metrics.inputs_too_fast, stats.inputs_too_fast);
     add(&metrics.chat_refused, stats.chat_refused);
 }
@@ -179,6 +190,7 @@ mod tests {
             inputs_lost: 6,
             inputs_too_fast: 7,
             chat_refused: 8,
+            inputs_drained: 9,
             ..TickStats::default()
         };
         record_stats(&m, &stats);
@@ -194,6 +206,7 @@ mod tests {
             "arena_inputs_lost_total 12",
             "arena_inputs_too_fast_total 14",
             "arena_chat_refused_total 16",
+            "arena_inputs_drained_total 18",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }

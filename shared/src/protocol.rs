@@ -23,7 +23,10 @@ pub use text::{FORMAT_CHARACTERS, TextError, clean_chat, clean_name, is_format};
 /// Version 2: `Welcome` carries the snapshot rate.
 /// Version 3: a delta update's mask is the varint of a `u32` (room for more fields), and its owner bit is
 /// implied for a new projectile.
-pub const PROTOCOL_VERSION: u16 = 3;
+/// Version 4: a delta's header says how early the client's newest input arrived (`input_margin`).
+pub const PROTOCOL_VERSION: u16 = 4;
+/// The unit of a snapshot's [`Snapshot::input_margin`]: a tenth of a millisecond.
+pub const MARGIN_UNIT: std::time::Duration = std::time::Duration::from_micros(100);
 /// The ALPN both ends offer in the TLS handshake; a peer without it fails the handshake.
 pub const ALPN: &[u8] = b"arena/1";
 
@@ -192,6 +195,12 @@ pub struct Snapshot {
     pub tick: u32,
     /// The sequence number of the newest input of this client that the server has applied (0: none yet).
     pub last_input_seq: u32,
+    /// How long before the tick that applies it the newest input received since the last snapshot arrived,
+    /// in [`MARGIN_UNIT`]s; negative when it came after a tick that found none (late by that much for the
+    /// tick that repeated the last input); `None` when no input arrived. The client's input clock steers
+    /// by it. Deltas only: the naive full snapshot (the benchmarks' baseline) does not carry it.
+    #[serde(skip)]
+    pub input_margin: Option<i16>,
     #[serde(deserialize_with = "bounded::vec::<_, _, MAX_LISTED_PLAYERS>")]
     pub players: Vec<PlayerSnapshot>,
     #[serde(deserialize_with = "bounded::vec::<_, _, MAX_LISTED_PROJECTILES>")]

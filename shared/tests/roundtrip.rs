@@ -41,6 +41,7 @@ fn random_snapshots_and_inputs_round_trip() {
         let s = Snapshot {
             tick: rng.random(),
             last_input_seq: rng.random(),
+            input_margin: None, // deltas only
             players,
             projectiles,
             health_packs: vec![],

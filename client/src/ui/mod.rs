@@ -52,7 +52,6 @@ impl Drop for TerminalGuard {
 
 /// Plays until the player quits or the connection ends; the terminal is restored before this returns.
 pub async fn play(mut session: Session, name: String, interp_delay: Option<Duration>) -> Result<Outcome, ClientError> {
-    let tick_rate = session.welcome().tick_rate.max(1);
     let start = Instant::now();
     let delay = |session: &Session| interp_delay.unwrap_or_else(|| ClientGame::default_interp_delay(session.welcome()));
     let mut game = ClientGame::new(session.welcome(), delay(&session), start);
@@ -80,9 +79,7 @@ pub async fn play(mut session: Session, name: String, interp_delay: Option<Durat
             }
         }
     });
-    let mut tick = tokio::time::interval(Duration::from_secs(1) / u32::from(tick_rate));
     let mut frame = tokio::time::interval(Duration::from_secs(1) / FRAME_RATE);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_frame = Instant::now();
     let mut frames_this_second = (Instant::now(), 0u32);
@@ -90,7 +87,8 @@ pub async fn play(mut session: Session, name: String, interp_delay: Option<Durat
 
     let outcome = loop {
         tokio::select! {
-            _ = tick.tick() => {
+            // Each input when the session's input clock says (just ahead of the server's tick).
+            _ = tokio::time::sleep_until(session.next_input_at().into()) => {
                 let input = controls.input(Instant::now());
                 match session.send_input(input) {
                     Ok(sent) => game.on_input_sent(sent),

@@ -57,6 +57,7 @@ fn game() -> (ClientGame, Instant) {
         let snap = Snapshot {
             tick,
             last_input_seq: 0,
+            input_margin: None,
             players: vec![player(1, 20.0, 0), player(2, 24.0, 3), player(3, 40.0, 0)],
             projectiles: vec![],
             health_packs: vec![],
@@ -133,6 +134,7 @@ fn a_health_pack_lying_there_is_drawn_and_a_taken_one_is_not() {
         let snap = Snapshot {
             tick,
             last_input_seq: 0,
+            input_margin: None,
             players: vec![player(1, 20.0, 0), player(2, 24.0, 3), player(3, 40.0, 0)],
             projectiles: vec![],
             health_packs: packs.clone(),
@@ -188,6 +190,7 @@ fn a_dead_player_sees_the_respawn_timer() {
     let snap = Snapshot {
         tick: 7,
         last_input_seq: 0,
+        input_margin: None,
         players: vec![dead, player(2, 24.0, 3)],
         projectiles: vec![],
         health_packs: vec![],

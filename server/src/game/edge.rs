@@ -24,8 +24,13 @@ pub enum Inbound {
     Leave { client: ClientId },
     /// A client's connection was lost; its player is held for the resume grace window.
     Lost { client: ClientId },
-    /// A decoded input datagram.
-    Input { client: ClientId, datagram: InputDatagram },
+    /// A decoded input datagram, and how long it waited between its arrival and the start of the tick that
+    /// takes it in (the tick thread measures it; the client's input clock steers by it).
+    Input {
+        client: ClientId,
+        datagram: InputDatagram,
+        waited: std::time::Duration,
+    },
     /// A chat line, not yet cleaned.
     Chat { client: ClientId, text: String },
 }

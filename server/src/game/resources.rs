@@ -137,6 +137,8 @@ pub struct TickStats {
     pub inputs_too_fast: u32,
     /// Inputs found missing this tick (skipped over by newer ones: lost beyond the redundancy window).
     pub inputs_lost: u32,
+    /// Inputs dropped this tick because a player's buffer stayed deeper than its target (see `game::input`).
+    pub inputs_drained: u32,
     /// Chat lines refused this tick (empty or too long).
     pub chat_refused: u32,
     /// New players spawned this tick.
@@ -148,6 +150,14 @@ pub struct TickStats {
 }
 
 impl TickStats {
+    /// Adds what became of one datagram's inputs.
+    pub fn add_inputs(&mut self, accepted: &crate::game::input::Accepted) {
+        self.inputs_invalid += accepted.invalid;
+        self.inputs_overflowed += accepted.overflowed;
+        self.inputs_lost += accepted.lost;
+        self.inputs_too_fast += accepted.too_fast;
+    }
+
     /// Adds what a snapshot tick's work came to ([`Counts`]).
     pub fn add_snapshots(&mut self, c: &Counts) {
         self.snapshots += c.snapshots;

@@ -115,6 +115,7 @@ pub(super) fn input(client: u64, seq: u32, move_x: i8, aim: f32, fire: bool) -> 
             .into_iter()
             .collect(),
         },
+        waited: std::time::Duration::ZERO,
     }
 }
 
@@ -322,6 +323,7 @@ fn speed_and_rate_cheats_are_clamped_counted_and_move_nobody_else() {
         s.push(Inbound::Input {
             client: ClientId(1),
             datagram: InputDatagram { ack_tick: 0, inputs },
+            waited: std::time::Duration::ZERO,
         });
         step(&mut s);
     }

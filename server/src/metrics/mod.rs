@@ -140,6 +140,8 @@ pub struct Metrics {
     pub inputs_lost: AtomicU64,
     /// Inputs dropped because a player's buffer overflowed (more inputs than ticks).
     pub inputs_overflowed: AtomicU64,
+    /// Inputs dropped because a player's buffer stayed deeper than its target (latency, not jitter).
+    pub inputs_drained: AtomicU64,
     /// Inputs refused by validation (impossible sequence jumps, non-finite aims).
     pub inputs_invalid: AtomicU64,
     /// Inputs that asked to move faster than allowed (clamped, not refused).
@@ -191,8 +193,9 @@ impl Metrics {
 
     /// Every counter and the tick-time quantiles in the Prometheus text format.
     pub fn render_prometheus(&self) -> String {
-        let counters: [(&str, &AtomicU64); 25] = [
+        let counters: [(&str, &AtomicU64); 26] = [
             ("inputs_overflowed_total", &self.inputs_overflowed),
+            ("inputs_drained_total", &self.inputs_drained),
             ("inputs_rate_limited_total", &self.inputs_rate_limited),
             ("chat_rate_limited_total", &self.chat_rate_limited),
             ("inputs_lost_total", &self.inputs_lost),

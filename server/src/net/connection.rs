@@ -266,7 +266,7 @@ async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> En
                     }
                     continue;
                 }
-                forward(edge, Inbound::Chat { client, text });
+                forward(edge, ToTick::Event(Inbound::Chat { client, text }));
             }
             Ok(ClientFrame::Hello(_)) => return End::Violation("Hello after the handshake".into()),
             Err(e) => return End::Violation(format!("malformed frame: {e}")),
@@ -276,8 +276,8 @@ async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> En
 
 /// Hands an input or a chat line to the tick thread without waiting: when its queue is full, the event is
 /// dropped and counted (a late input is worth less than a tick on time).
-fn forward(edge: &Edge, event: Inbound) {
-    if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(ToTick::Event(event)) {
+fn forward(edge: &Edge, event: ToTick) {
+    if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(event) {
         inc(&edge.metrics.inputs_dropped);
     }
 }
@@ -303,7 +303,14 @@ async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge) -> End
                     return End::Violation("input flood: far over the input rate limit".into());
                 }
             }
-            Ok(ClientDatagram::Input(datagram)) => forward(edge, Inbound::Input { client, datagram }),
+            Ok(ClientDatagram::Input(datagram)) => forward(
+                edge,
+                ToTick::Input {
+                    client,
+                    datagram,
+                    received: Instant::now(),
+                },
+            ),
             Err(_) => {
                 inc(&edge.metrics.bad_datagrams);
                 if window_start.elapsed() > BAD_DATAGRAM_WINDOW {
@@ -343,9 +350,11 @@ mod tests {
         };
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let edge = Edge::new(to_tick, metrics.clone(), limits, shutdown_rx);
-        let chat = |text: &str| Inbound::Chat {
-            client: ClientId(1),
-            text: text.into(),
+        let chat = |text: &str| {
+            ToTick::Event(Inbound::Chat {
+                client: ClientId(1),
+                text: text.into(),
+            })
         };
         forward(&edge, chat("queued"));
         forward(&edge, chat("dropped"));

@@ -70,6 +70,13 @@ pub enum ToTick {
         resume: Option<arena_shared::protocol::SessionToken>,
         handle: ClientHandle,
     },
+    /// An input datagram, with the moment it arrived (the tick thread turns it into how long it waited for
+    /// the tick that takes it in: [`Inbound::Input`]'s `waited`).
+    Input {
+        client: ClientId,
+        datagram: arena_shared::protocol::InputDatagram,
+        received: std::time::Instant,
+    },
     /// Anything else, as the simulation takes it.
     Event(Inbound),
 }

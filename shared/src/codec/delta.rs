@@ -6,7 +6,7 @@
 //! at constant velocity therefore costs nothing. Without a baseline (`baseline_tick` 0) every entity is new.
 //!
 //! Wire form (varints are LEB128, signed values zigzag):
-//! `tick, baseline_tick, last_input_seq, n_updates, updates…, n_removed, removed key gaps…`;
+//! `tick, baseline_tick, last_input_seq, input_margin, n_updates, updates…, n_removed, removed key gaps…`;
 //! an update is `key gap, mask, fields…`, keys ascending. The key's range gives the entity's kind
 //! ([`crate::entity`]). The mask is the varint of a `u32` whose bits say which fields follow, in bit order
 //! ([`mask`]); a new entity's mask leaves out the fields its kind always sends when new
@@ -29,6 +29,9 @@ pub struct DeltaHeader {
     /// The acknowledged view this delta is against; 0 for none (a full view).
     pub baseline_tick: u32,
     pub last_input_seq: u32,
+    /// See [`crate::protocol::Snapshot::input_margin`]; on the wire a varint, 0 for none, else the margin
+    /// zigzagged plus one.
+    pub input_margin: Option<i16>,
 }
 
 #[inline]
@@ -155,7 +158,7 @@ pub fn encode_update_body(base: Option<&QEntity>, cur: &QEntity, out: &mut Vec<u
 /// Bytes a key gap can take, at most.
 pub const MAX_KEY_GAP_LEN: usize = 5;
 /// Bytes a delta's header and counts take, at most.
-pub const MAX_DELTA_OVERHEAD: usize = 5 * 5;
+pub const MAX_DELTA_OVERHEAD: usize = 5 * 5 + 3;
 
 /// Writes a delta from update bodies made by [`encode_update_body`]: `updates` (key and body) and `removed`
 /// must be sorted by key, ascending, and unique.
@@ -188,6 +191,7 @@ impl DeltaWriter {
         put_varint(out, u64::from(header.tick));
         put_varint(out, u64::from(header.baseline_tick));
         put_varint(out, u64::from(header.last_input_seq));
+        put_varint(out, header.input_margin.map_or(0, |m| zigzag(i64::from(m)) + 1));
         put_varint(out, updates as u64);
         Self { prev: -1 }
     }

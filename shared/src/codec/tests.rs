@@ -10,6 +10,7 @@ fn snapshot(players: u32) -> Snapshot {
     Snapshot {
         tick: 77,
         last_input_seq: 12,
+        input_margin: None,
         players: (0..players)
             .map(|id| PlayerSnapshot {
                 id,

@@ -99,6 +99,7 @@ impl Replicator {
             tick: frame.tick(),
             baseline_tick: b.tick,
             last_input_seq: p.last_input_seq,
+            input_margin: p.input_margin,
         };
         let (mut writer, count_at) = DeltaWriter::begin_uncounted(&header, out);
         let (mut count, mut seen, mut seen_moving, mut at) = (0, 0, 0, 0);

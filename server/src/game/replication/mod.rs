@@ -113,6 +113,7 @@ impl Replicator {
             tick: frame.tick(),
             baseline_tick: baseline.map_or(0, |(_, b)| b.tick),
             last_input_seq: p.last_input_seq,
+            input_margin: p.input_margin,
         };
         let start = out.len();
         // Where each source's bodies are: spans in candidates index straight into them.

@@ -130,6 +130,8 @@ pub(super) struct Removal {
 #[derive(Debug, Clone, Copy)]
 pub struct SnapshotParams {
     pub last_input_seq: u32,
+    /// How early the client's newest input arrived, in `MARGIN_UNIT`s (see `protocol::Snapshot`).
+    pub input_margin: Option<i16>,
     /// The newest tick the client acknowledged.
     pub ack_tick: u32,
     /// The client's own player, timers included (always sent first). It must be among the visible.

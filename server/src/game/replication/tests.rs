@@ -13,6 +13,7 @@ const RATE: u16 = 60;
 fn params(tick: u32, ack_tick: u32, datagram_budget: usize, refill: f64, own: QEntity) -> SnapshotParams {
     SnapshotParams {
         last_input_seq: tick,
+        input_margin: None,
         ack_tick,
         own,
         own_slot: None,

@@ -4,14 +4,14 @@
 use crate::game::components::{Body, Player, Projectile};
 use crate::game::input::InputBuffer;
 use crate::game::resources::Projectiles;
-use crate::game::resources::{ArenaMap, Ids, Settings};
+use crate::game::resources::{ArenaMap, Ids, Settings, TickStats};
 use arena_shared::rules::step_player_near;
 use bevy_ecs::prelude::*;
 
-/// Phase 2: one input per player (a few when catching up, the last one again when none arrived).
-pub fn select_inputs(mut buffers: Query<&mut InputBuffer>) {
+/// Phase 2: one input per player (the last one again when none arrived); buffers that stayed too deep drain.
+pub fn select_inputs(mut buffers: Query<&mut InputBuffer>, mut stats: ResMut<TickStats>) {
     for mut buffer in &mut buffers {
-        buffer.select_for_tick();
+        stats.inputs_drained += buffer.select_for_tick();
     }
 }
 

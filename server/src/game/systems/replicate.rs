@@ -38,7 +38,7 @@ pub fn replicate(
     players: Query<(&Player, &Body, &Score)>,
     projectiles: Res<Projectiles>,
     packs: Res<HealthPacks>,
-    mut clients: Query<(&Client, &Player, &Body, &Score, &InputBuffer, &mut Replicator)>,
+    mut clients: Query<(&Client, &Player, &Body, &Score, &mut InputBuffer, &mut Replicator)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<TickStats>,
     mut pool: ResMut<LentPool>,
@@ -75,14 +75,17 @@ pub fn replicate(
     let list_clients = move || {
         let rows = rows; // moved in: the rows borrow the query, not the closure
         rows.iter_mut()
-            .map(|(client, player, body, score, buffer, replicator)| snapshots::Client {
-                client: client.0,
-                own: quantized(player, body, score),
-                center: body.0.pos,
-                last_input_seq: buffer.last_applied,
-                ack_tick: buffer.ack_tick,
-                replicator: replicator.into_inner(),
-            })
+            .map(
+                |(client, player, body, score, mut buffer, replicator)| snapshots::Client {
+                    client: client.0,
+                    own: quantized(player, body, score),
+                    center: body.0.pos,
+                    last_input_seq: buffer.last_applied,
+                    input_margin: buffer.take_margin(),
+                    ack_tick: buffer.ack_tick,
+                    replicator: replicator.into_inner(),
+                },
+            )
             .collect()
     };
     let counts = engine.build(&pool, &round, &projectiles.0, list_clients, &mut outbox.0);

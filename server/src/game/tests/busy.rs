@@ -56,13 +56,20 @@ impl Busy {
     pub(super) fn tick_raw(&mut self, pool: &Pool, t: u32) -> Vec<Outbound> {
         for c in 1..=self.players {
             let mx = (((t / 20 + c as u32) % 3) as i8 - 1) * 127;
-            let Inbound::Input { client, mut datagram } =
-                input(c, t + 1, mx, (t as f32 * 0.03 + c as f32).sin() * 3.1, true)
+            let Inbound::Input {
+                client,
+                mut datagram,
+                waited,
+            } = input(c, t + 1, mx, (t as f32 * 0.03 + c as f32).sin() * 3.1, true)
             else {
                 unreachable!("an input")
             };
             datagram.ack_tick = self.got[c as usize - 1];
-            self.sim.push(Inbound::Input { client, datagram });
+            self.sim.push(Inbound::Input {
+                client,
+                datagram,
+                waited,
+            });
         }
         self.sim.tick(pool);
         let mut out = Vec::new();

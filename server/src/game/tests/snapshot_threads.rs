@@ -57,6 +57,7 @@ fn run(threads: u16) -> Run {
             world.sim.push(Inbound::Input {
                 client: cheat,
                 datagram: InputDatagram { ack_tick: 0, inputs },
+                waited: std::time::Duration::ZERO,
             });
         }
         match t {

@@ -39,6 +39,16 @@ impl Reader<'_> {
         u16::try_from(self.varint()?).map_err(|_| CodecError::Malformed("value over 16 bits".into()))
     }
 
+    /// An optional margin: 0 for none, else the margin zigzagged plus one.
+    fn margin(&mut self) -> Result<Option<i16>, CodecError> {
+        match self.varint()? {
+            0 => Ok(None),
+            v => i16::try_from(unzigzag(v - 1))
+                .map(Some)
+                .map_err(|_| CodecError::Malformed("input margin over 16 bits".into())),
+        }
+    }
+
     fn signed(&mut self) -> Result<i64, CodecError> {
         Ok(unzigzag(self.varint()?))
     }
@@ -120,6 +130,7 @@ pub fn snapshot_of(header: &DeltaHeader, view: &[QEntity]) -> Snapshot {
     let mut snapshot = Snapshot {
         tick: header.tick,
         last_input_seq: header.last_input_seq,
+        input_margin: header.input_margin,
         ..Snapshot::default()
     };
     view.iter().for_each(|e| e.place_in(&mut snapshot));
@@ -133,6 +144,7 @@ pub fn delta_header(bytes: &[u8]) -> Result<DeltaHeader, CodecError> {
         tick: r.u32()?,
         baseline_tick: r.u32()?,
         last_input_seq: r.u32()?,
+        input_margin: r.margin()?,
     })
 }
 
@@ -176,6 +188,7 @@ pub fn decode_delta_into(
         tick: r.u32()?,
         baseline_tick: r.u32()?,
         last_input_seq: r.u32()?,
+        input_margin: r.margin()?,
     };
     if header.baseline_tick != 0 && header.baseline_tick >= header.tick {
         return Err(CodecError::Malformed("baseline is not older than the delta".into()));

@@ -89,6 +89,7 @@ fn rebuilt_views_equal_the_senders_under_random_loss_of_snapshots_and_acks() {
                 tick,
                 baseline_tick: if base.is_some() { acked } else { 0 },
                 last_input_seq: tick,
+                input_margin: None,
             };
             let bytes = delta(header, base.unwrap_or(&[]), &world);
             sent.push((tick, world.clone()));
@@ -134,11 +135,12 @@ fn an_entity_at_constant_velocity_costs_nothing() {
             tick: 13,
             baseline_tick: 10,
             last_input_seq: 0,
+            input_margin: None,
         },
         &base,
         &cur,
     );
-    assert_eq!(bytes.len(), 5, "header (3) and two empty counts: {bytes:?}");
+    assert_eq!(bytes.len(), 6, "header (4) and two empty counts: {bytes:?}");
 }
 
 #[test]
@@ -148,6 +150,7 @@ fn hostile_deltas_are_errors_not_panics() {
             tick: 2,
             baseline_tick: 0,
             last_input_seq: 1,
+            input_margin: None,
         },
         &[],
         &[QEntity {
@@ -167,13 +170,13 @@ fn hostile_deltas_are_errors_not_panics() {
     ));
     // A count far over the limit, an endless varint, an update of an unknown entity.
     assert!(matches!(
-        decode_delta(&[2, 0, 0, 0xff, 0xff, 0x03], &[], RATE),
+        decode_delta(&[2, 0, 0, 0, 0xff, 0xff, 0x03], &[], RATE),
         Err(CodecError::LimitExceeded)
     ));
     assert!(decode_delta(&[0xff; 12], &[], RATE).is_err());
-    assert!(decode_delta(&[2, 1, 0, 1, 4, 0x02, 2, 2, 0], &[], RATE).is_err());
+    assert!(decode_delta(&[2, 1, 0, 0, 1, 4, 0x02, 2, 2, 0], &[], RATE).is_err());
     // A baseline newer than the delta.
-    assert!(decode_delta(&[2, 5, 0, 0, 0], &[], RATE).is_err());
+    assert!(decode_delta(&[2, 5, 0, 0, 0, 0], &[], RATE).is_err());
 }
 
 #[test]
@@ -276,6 +279,7 @@ fn a_count_set_after_the_updates_writes_what_a_count_given_first_writes() {
         tick: 300,
         baseline_tick: 299,
         last_input_seq: 7,
+        input_margin: Some(42),
     };
     for count in [0usize, 1, 5, 127, 128, 129, 300, 20_000] {
         let bodies: Vec<Vec<u8>> = (0..count).map(|k| vec![1 + (k % 7) as u8; 1 + k % 4]).collect();
@@ -293,4 +297,31 @@ fn a_count_set_after_the_updates_writes_what_a_count_given_first_writes() {
         w.removals([1_000_000u32].into_iter(), 1, &mut after);
         assert_eq!(first, after, "{count} updates");
     }
+}
+
+#[test]
+fn the_input_margin_round_trips_and_one_past_16_bits_is_malformed() {
+    for margin in [
+        None,
+        Some(0),
+        Some(-1),
+        Some(23),
+        Some(-126),
+        Some(i16::MIN),
+        Some(i16::MAX),
+    ] {
+        let header = DeltaHeader {
+            tick: 9,
+            baseline_tick: 0,
+            last_input_seq: 3,
+            input_margin: margin,
+        };
+        let mut bytes = Vec::new();
+        DeltaWriter::begin(&header, 0, &mut bytes).removals(std::iter::empty(), 0, &mut bytes);
+        assert_eq!(delta_header(&bytes).unwrap(), header);
+        assert_eq!(decode_delta(&bytes, &[], 60).unwrap().0, header);
+    }
+    // tick 9, no baseline, seq 3, then a margin of 2^15 (zigzag 2^16, plus one), no updates, no removals.
+    let bytes = [9, 0, 3, 0x81, 0x80, 0x04, 0, 0];
+    assert!(matches!(delta_header(&bytes), Err(CodecError::Malformed(_))));
 }

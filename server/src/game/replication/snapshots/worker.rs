@@ -33,6 +33,8 @@ pub struct Client<'a> {
     pub own: QEntity,
     pub center: Vec2,
     pub last_input_seq: u32,
+    /// How early its newest input arrived ([`arena_shared::protocol::Snapshot::input_margin`]).
+    pub input_margin: Option<i16>,
     pub ack_tick: u32,
     pub replicator: &'a mut Replicator,
 }
@@ -102,6 +104,7 @@ impl Worker {
             self.visible.set(own_at);
             let params = SnapshotParams {
                 last_input_seq: job.last_input_seq,
+                input_margin: job.input_margin,
                 ack_tick: job.ack_tick,
                 own: job.own,
                 own_slot: Some(own_at),

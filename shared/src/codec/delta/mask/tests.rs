@@ -8,7 +8,7 @@ const RATE: u16 = 60;
 
 /// A full delta (tick 2, no baseline) carrying one update: `key`'s varint as its gap, then `body` as given.
 fn one_update(key: u32, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![2, 0, 0, 1];
+    let mut out = vec![2, 0, 0, 0, 1];
     put_varint(&mut out, u64::from(key));
     out.extend_from_slice(body);
     out.push(0);
@@ -88,6 +88,7 @@ fn masks_past_bit_6_take_a_second_varint_byte() {
         tick: 3,
         baseline_tick: 2,
         last_input_seq: 0,
+        input_margin: None,
     };
     encode_delta(&header, &[(Some(&predicted), &cur)], &[], &mut bytes);
     assert!(
@@ -119,7 +120,7 @@ fn unknown_mask_bits_are_malformed() {
 #[test]
 fn a_new_projectile_without_its_owner_is_truncated() {
     // The fields up to the velocity, then the end of the input: the implied owner is still expected.
-    let mut delta = vec![2, 0, 0, 1];
+    let mut delta = vec![2, 0, 0, 0, 1];
     put_varint(&mut delta, u64::from(shot().key));
     delta.extend_from_slice(&[0x07, 0x80, 0x01, 0x7f, 0x80, 0x02, 0x00]);
     assert_eq!(decode_delta(&delta, &[], RATE), Err(CodecError::Truncated));
