@@ -83,6 +83,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub resume_grace_secs: u64,
 
+    /// Lag compensation: how far behind (ms) a shooter's view may be made up for by flying its new
+    /// projectile ahead; 0 turns it off.
+    #[arg(long, env = "ARENA_LAG_COMPENSATION_MS",
+          default_value_t = crate::game::DEFAULT_LAG_COMPENSATION.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(0..=1_000))]
+    pub lag_compensation_ms: u64,
+
     /// Directory where the generated certificate and key are kept between starts.
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "arena-data")]
     pub data_dir: PathBuf,

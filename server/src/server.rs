@@ -107,6 +107,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     );
     let mut sim = sim;
     sim.set_resume_grace(Duration::from_secs(config.resume_grace_secs));
+    sim.set_lag_compensation(Duration::from_millis(config.lag_compensation_ms));
     sim.set_max_players(usize::from(config.max_players));
     let (to_tick, from_edge) = mpsc::channel(TO_TICK_QUEUE);
     let (shutdown, shutdown_rx) = watch::channel(false);

@@ -12,6 +12,9 @@ pub const DEFAULT_CLIENT_BANDWIDTH: u32 = 100_000;
 
 /// Default seconds a player whose connection was lost is held for a resume (`--resume-grace-secs`).
 pub const DEFAULT_RESUME_GRACE_SECS: u32 = 10;
+/// How far back a shooter's view may be made up for, at most (Overwatch caps its rewind at 250 ms): a
+/// shooter further behind leads its targets by the rest.
+pub const DEFAULT_LAG_COMPENSATION: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// How a simulation is set up.
 #[derive(Debug, Clone)]

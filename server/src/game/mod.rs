@@ -12,6 +12,7 @@ mod edge;
 pub mod flights;
 pub mod input;
 pub mod interest;
+pub mod lag;
 pub mod messages;
 pub mod replication;
 pub mod resources;
@@ -27,8 +28,8 @@ use arena_shared::protocol::PlayerId;
 use bevy_ecs::prelude::*;
 use components::{Body, Player, Score};
 pub use config::{
-    DEFAULT_CLIENT_BANDWIDTH, DEFAULT_RESUME_GRACE_SECS, DEFAULT_VIEW_RADIUS, Handoffs, ReplicationConfig, SimConfig,
-    default_threads,
+    DEFAULT_CLIENT_BANDWIDTH, DEFAULT_LAG_COMPENSATION, DEFAULT_RESUME_GRACE_SECS, DEFAULT_VIEW_RADIUS, Handoffs,
+    ReplicationConfig, SimConfig, default_threads,
 };
 pub use edge::{ClientId, Inbound, Outbound};
 use resources::{Inbox, LentPool, Outbox, Projectiles, TickCount, TickStats};
@@ -70,6 +71,13 @@ impl Sim {
     pub fn set_resume_grace(&mut self, grace: std::time::Duration) {
         let mut settings = self.world.resource_mut::<resources::Settings>();
         settings.resume_grace_ticks = (grace.as_secs_f64() * f64::from(settings.tick_rate)).round() as u32;
+    }
+
+    /// Sets how far behind a shooter's view may be made up for (default [`DEFAULT_LAG_COMPENSATION`]);
+    /// zero turns lag compensation off.
+    pub fn set_lag_compensation(&mut self, at_most: std::time::Duration) {
+        let mut settings = self.world.resource_mut::<resources::Settings>();
+        settings.lag_compensation_ticks = resources::ticks_in(at_most, settings.tick_rate);
     }
 
     /// Sets the most players the world holds at once, connected or away (held for a resume); a join beyond

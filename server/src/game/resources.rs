@@ -2,7 +2,7 @@
 //! connect the simulation to the network edge, the id indexes and the per-tick statistics.
 
 use super::components::Projectile;
-use super::config::{DEFAULT_RESUME_GRACE_SECS, Handoffs, ReplicationConfig, SimConfig};
+use super::config::{DEFAULT_LAG_COMPENSATION, DEFAULT_RESUME_GRACE_SECS, Handoffs, ReplicationConfig, SimConfig};
 use super::edge::{ClientId, Inbound, Outbound};
 use super::flights::Flights;
 use super::replication::snapshots::Counts;
@@ -31,6 +31,9 @@ pub struct Settings {
     /// When the tick hands the projectiles' work and the snapshots' preparation to the pool's threads
     /// (`Sim::set_handoffs`).
     pub handoffs: Handoffs,
+    /// The most ticks a new projectile is flown ahead to make up for what its shooter saw late (lag
+    /// compensation, see `systems::movement`); 0 turns it off (`Sim::set_lag_compensation`).
+    pub lag_compensation_ticks: u32,
 }
 
 /// The number of the tick being run (the first tick is 1).
@@ -241,6 +244,7 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: Rep
         replication,
         resume_grace_ticks,
         max_players: usize::MAX,
+        lag_compensation_ticks: ticks_in(DEFAULT_LAG_COMPENSATION, tick_rate),
         handoffs: Handoffs::default(),
     });
     world.insert_resource(TickCount::default());
@@ -254,4 +258,9 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: Rep
     world.insert_resource(TickStats::default());
     world.insert_resource(LentPool::default());
     world.insert_resource(FlightsEngine::default());
+}
+
+/// Whole ticks in `span` at `tick_rate`, rounded.
+pub fn ticks_in(span: std::time::Duration, tick_rate: u16) -> u32 {
+    (span.as_secs_f64() * f64::from(tick_rate)).round() as u32
 }
