@@ -5,6 +5,7 @@
 use crate::interp::Interpolator;
 use crate::predict::Predictor;
 use crate::session::Event;
+use crate::shots::Shots;
 use arena_shared::arena::Arena;
 use arena_shared::protocol::{PlayerId, ServerFrame, Welcome};
 use arena_shared::rules::{Input, PlayerState};
@@ -47,6 +48,8 @@ pub struct ClientGame {
     pub kill_feed: VecDeque<String>,
     pub chat: VecDeque<ChatLine>,
     pub predictor: Predictor,
+    /// This player's shots, drawn from the moment they are fired.
+    pub shots: Shots,
     pub interp: Interpolator,
     /// The newest server tick received.
     pub server_tick: u32,
@@ -69,6 +72,7 @@ impl ClientGame {
             kill_feed: VecDeque::new(),
             chat: VecDeque::new(),
             predictor: Predictor::new(welcome.arena.clone(), welcome.tick_rate),
+            shots: Shots::new(welcome.arena.clone(), welcome.tick_rate),
             interp: Interpolator::new(welcome.tick_rate, interp_delay, epoch),
             server_tick: 0,
             first_tick: None,
@@ -109,6 +113,7 @@ impl ClientGame {
                         self.prediction_errors.push_back(e);
                     }
                 }
+                self.shots.on_snapshot(&snap, self.me);
                 self.interp.push(snap, now);
             }
             Event::Frame(frame) => self.on_frame(frame),
@@ -146,9 +151,11 @@ impl ClientGame {
         }
     }
 
-    /// An input was just sent: predict it.
-    pub fn on_input_sent(&mut self, input: Input) {
-        self.predictor.apply_local(input);
+    /// An input was just sent at `now`: predict it, and the shot it fires.
+    pub fn on_input_sent(&mut self, input: Input, now: Instant) {
+        if let Some(shot) = self.predictor.apply_local(input) {
+            self.shots.fired(input.seq, shot, now);
+        }
     }
 
     /// Fraction of the snapshots sent since the first one received that never arrived.

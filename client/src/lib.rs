@@ -6,6 +6,9 @@
 //! - [`session`]: connecting, the handshake, sending inputs (each datagram repeats the newest ones) and
 //!   chat, and receiving snapshots (reassembled from datagram parts) and control frames as [`session::Event`]s.
 //! - [`congestion`]: QUIC congestion control for a client's inputs (Cubic with a floor under its window).
+//! - [`shots`]: the player's own shots, predicted from the moment they are fired, and matched with the
+//!   server's projectiles.
+//! - [`timesync`]: the input clock: when each input leaves so it arrives just ahead of its tick.
 //! - [`bot`]: a headless player that moves, aims at the nearest player, fires and chats, and reports what it
 //!   saw as one JSON line.
 
@@ -15,6 +18,7 @@ pub mod game;
 pub mod interp;
 pub mod predict;
 pub mod session;
+pub mod shots;
 pub mod timesync;
 pub mod ui;
 pub mod verify;

@@ -10,7 +10,7 @@
 use arena_shared::Vec2;
 use arena_shared::arena::Arena;
 use arena_shared::quant::snap_player;
-use arena_shared::rules::{Input, PlayerState, step_player};
+use arena_shared::rules::{Input, PlayerState, Shot, step_player};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -55,15 +55,16 @@ impl Predictor {
         self.state.map(|s| s.pos + self.offset)
     }
 
-    /// Applies an input the moment it is sent.
-    pub fn apply_local(&mut self, input: Input) {
-        let Some(state) = &mut self.state else { return };
-        step_player(state, &input, self.dt, &self.arena);
+    /// Applies an input the moment it is sent; the shot it fires, if it does (see [`crate::shots`]).
+    pub fn apply_local(&mut self, input: Input) -> Option<Shot> {
+        let state = self.state.as_mut()?;
+        let shot = step_player(state, &input, self.dt, &self.arena);
         *state = snap_player(state);
         if self.pending.len() == MAX_PENDING {
             self.pending.pop_front();
         }
         self.pending.push_back((input, *state));
+        shot
     }
 
     /// Takes the server's state for this player after input `last_seq`. Returns the prediction error for

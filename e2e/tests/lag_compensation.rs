@@ -132,7 +132,7 @@ async fn shooter(mut s: Session) -> anyhow::Result<u32> {
                         recent.push(now);
                     }
                 }
-                game.on_input_sent(s.send_input(input)?);
+                game.on_input_sent(s.send_input(input)?, Instant::now());
             }
             event = s.next_event() => {
                 let Some(event) = event else { anyhow::bail!("shooter's connection ended") };

@@ -40,7 +40,7 @@ async fn play(mut session: Session, line: &str, secs: u64, phase: u32) -> anyhow
                 t += 1;
                 let leg = ((t + phase) / 45) % 4;
                 let input = Input { move_x: [127, 0, -127, 0][leg as usize], move_y: [0, 127, 0, -127][leg as usize], ..Input::default() };
-                game.on_input_sent(session.send_input(input)?);
+                game.on_input_sent(session.send_input(input)?, Instant::now());
                 if !said && start.elapsed() > Duration::from_secs(1) {
                     session.send_chat(line).await?;
                     said = true;

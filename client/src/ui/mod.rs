@@ -91,7 +91,7 @@ pub async fn play(mut session: Session, name: String, interp_delay: Option<Durat
             _ = tokio::time::sleep_until(session.next_input_at().into()) => {
                 let input = controls.input(Instant::now());
                 match session.send_input(input) {
-                    Ok(sent) => game.on_input_sent(sent),
+                    Ok(sent) => game.on_input_sent(sent, Instant::now()),
                     Err(e) => break Outcome::Disconnected(e.to_string()),
                 }
             }

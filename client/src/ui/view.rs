@@ -255,8 +255,15 @@ impl Widget for ArenaView<'_> {
                 buf.set_string(x, y, "✚", Style::new().fg(Color::LightRed).bold());
             }
         }
-        for (_, placed) in game.interp.projectiles(self.now) {
-            if let Some((x, y)) = to_cell(placed.pos) {
+        // Others' projectiles interpolated; this player's own from the moment it fired them (predicted).
+        let others = game
+            .interp
+            .projectiles(self.now)
+            .into_iter()
+            .filter(|(id, _)| !game.shots.draws(*id));
+        let own = game.shots.positions(self.now).into_iter().map(|(pos, _)| pos);
+        for pos in others.map(|(_, placed)| placed.pos).chain(own) {
+            if let Some((x, y)) = to_cell(pos) {
                 buf.set_string(x, y, "•", Style::new().fg(Color::LightYellow).bold());
             }
         }
