@@ -36,6 +36,12 @@ pub struct Settings {
     pub lag_compensation_ticks: u32,
 }
 
+/// The entities of every kind that is neither a player nor a projectile (health packs, and the kinds to
+/// come), by key, as snapshots show them: each kind's system keeps its own up to date, and the replicate
+/// system sends them all like the rest without knowing their kinds.
+#[derive(Resource, Debug, Default)]
+pub struct Items(pub std::collections::BTreeMap<u32, arena_shared::quant::QEntity>);
+
 /// The number of the tick being run (the first tick is 1).
 #[derive(Resource, Debug, Default, Clone, Copy)]
 pub struct TickCount(pub u32);
@@ -255,6 +261,7 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: Rep
     world.insert_resource(Index::default());
     world.insert_resource(Ids::default());
     world.insert_resource(Projectiles::default());
+    world.insert_resource(Items::default());
     world.insert_resource(TickStats::default());
     world.insert_resource(LentPool::default());
     world.insert_resource(FlightsEngine::default());

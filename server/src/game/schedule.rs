@@ -1,6 +1,6 @@
 //! The order of a tick, written as chained system sets so the schedule reads like the tick's story.
 
-use super::systems::{announce, combat, full_snapshots, inbox, movement, pickups, record, replicate, sessions};
+use super::systems::{announce, combat, full_snapshots, inbox, movement, record, replicate, sessions};
 use bevy_ecs::message::message_update_system;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
@@ -75,7 +75,7 @@ fn add_phase(schedule: &mut Schedule, set: TickSet, snapshots: Snapshots) {
         ),
         TickSet::ApplyInputs => schedule.add_systems(movement::select_inputs.in_set(set)),
         TickSet::Move => schedule.add_systems(
-            (movement::move_players, pickups::pick_up_health_packs)
+            (movement::move_players, movement::pick_up_health_packs)
                 .chain()
                 .in_set(set),
         ),

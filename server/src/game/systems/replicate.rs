@@ -5,9 +5,8 @@ use crate::game::components::{Body, Client, Player, Score};
 use crate::game::input::InputBuffer;
 use crate::game::replication::Replicator;
 use crate::game::replication::snapshots::{self, CLIENTS_PER_THREAD, Round, Snapshots};
-use crate::game::resources::{ArenaMap, LentPool, Outbox, Projectiles, Settings, TickCount, TickStats};
-use crate::game::systems::pickups::HealthPacks;
-use arena_shared::protocol::{HealthPackSnapshot, PlayerSnapshot};
+use crate::game::resources::{ArenaMap, Items, LentPool, Outbox, Projectiles, Settings, TickCount, TickStats};
+use arena_shared::protocol::PlayerSnapshot;
 use arena_shared::quant::QEntity;
 use bevy_ecs::prelude::*;
 
@@ -37,7 +36,7 @@ pub fn replicate(
     arena: Res<ArenaMap>,
     players: Query<(&Player, &Body, &Score)>,
     projectiles: Res<Projectiles>,
-    packs: Res<HealthPacks>,
+    items: Res<Items>,
     mut clients: Query<(&Client, &Player, &Body, &Score, &mut InputBuffer, &mut Replicator)>,
     mut outbox: ResMut<Outbox>,
     mut stats: ResMut<TickStats>,
@@ -58,10 +57,7 @@ pub fn replicate(
         (q.cooldown, q.respawn) = (0, 0);
         q
     }));
-    let packs = packs
-        .all()
-        .map(|(id, pos, lying)| QEntity::from_health_pack(&HealthPackSnapshot { id, pos }, lying));
-    entities.extend(packs);
+    entities.extend(items.0.values().copied());
     let round = Round {
         tick: tick.0,
         tick_rate: settings.tick_rate,
