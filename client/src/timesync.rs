@@ -6,7 +6,8 @@
 //! ([`arena_shared::protocol::Snapshot::input_margin`]); the clock holds that margin at a target that grows
 //! with the jitter it sees: it jumps once the first margins show where it stands, then nudges its period
 //! a few percent faster or slower, as Overwatch's client does. A margin of a tick or more means inputs
-//! queue at the server, which drains such a queue itself; the clock leaves those reports out.
+//! queue at the server, which drains such a queue itself; the clock takes it as "early by a tick" and
+//! only nudges by it.
 //!
 //! Sans-IO: every method takes the time it happens at, so tests drive it with a clock of their own.
 
@@ -22,6 +23,9 @@ pub const JITTER_FACTOR: f64 = 2.0;
 pub const MAX_SLEW: f64 = 0.05;
 /// Margins the jitter is measured over (a second at 60 Hz).
 const JITTER_SAMPLES: usize = 60;
+/// Reports over which a queue at the server is told from one that stays (half a second at 60 Hz: the
+/// server drains a queue a stall left within 8 ticks).
+const QUEUE_SAMPLES: usize = 30;
 /// Recent margins whose median steers (a few, so one late input does not).
 const STEER_SAMPLES: usize = 5;
 /// Ticks over which a phase error is nudged away (the nudge is the error divided by this, per tick).
@@ -50,6 +54,8 @@ pub struct InputClock {
     margins: VecDeque<f64>,
     /// Recent margins (µs) that steer, newest last; emptied after a jump.
     steer: VecDeque<f64>,
+    /// Whether each recent report said "queued" (a margin of a tick or more).
+    queued: VecDeque<bool>,
     /// Whether the margins have placed the phase yet.
     placed: bool,
     /// The newest snapshot's tick and when that tick started, by this clock.
@@ -67,6 +73,7 @@ impl InputClock {
             rate: 1.0,
             margins: VecDeque::with_capacity(JITTER_SAMPLES),
             steer: VecDeque::with_capacity(STEER_SAMPLES),
+            queued: VecDeque::with_capacity(QUEUE_SAMPLES),
             placed: false,
             server: None,
             settle_until: None,
@@ -148,13 +155,23 @@ impl InputClock {
     /// Takes one margin (µs); true when it made the clock jump.
     fn on_margin(&mut self, us: f64) -> bool {
         let period_us = self.period.as_micros() as f64;
-        if us >= period_us {
-            return false; // a queue at the server, which drains it: not this clock's to steer
+        // A margin of a tick or more is a queue at the server. One that a stall left behind is the server's to
+        // drain: left out. One that stays (most of the recent reports) says this clock runs fast: it counts
+        // as "early by a tick" (left out, it would leave only the queue-less reports to steer by, which say
+        // "late", and the clock would keep the queue full), but never makes the clock jump.
+        let queued = us >= period_us;
+        push_bounded(&mut self.queued, queued, QUEUE_SAMPLES);
+        if queued && self.queued.iter().filter(|q| **q).count() * 2 <= self.queued.len() {
+            return false;
         }
-        push_bounded(&mut self.margins, us, JITTER_SAMPLES);
-        push_bounded(&mut self.steer, us, STEER_SAMPLES);
+        if !queued {
+            push_bounded(&mut self.margins, us, JITTER_SAMPLES);
+        }
+        push_bounded(&mut self.steer, us.min(period_us), STEER_SAMPLES);
         let error = median(&self.steer) - self.target().as_micros() as f64;
-        if !self.placed && self.steer.len() >= 3 || self.steer.len() == STEER_SAMPLES && error.abs() > period_us / 3.0 {
+        let any_queued = self.steer.iter().any(|m| *m >= period_us);
+        let far = self.steer.len() == STEER_SAMPLES && error.abs() > period_us / 3.0;
+        if !any_queued && (!self.placed && self.steer.len() >= 3 || far) {
             // Far off (or never placed): jump there at once. Later inputs leave `error` later (early: later).
             self.shift(error);
             self.placed = true;
@@ -203,7 +220,7 @@ impl InputClock {
     }
 }
 
-fn push_bounded(q: &mut VecDeque<f64>, v: f64, cap: usize) {
+fn push_bounded<T>(q: &mut VecDeque<T>, v: T, cap: usize) {
     if q.len() == cap {
         q.pop_front();
     }

@@ -164,3 +164,34 @@ fn the_server_tick_is_known_from_the_snapshots() {
         .unwrap();
     assert!((at - f64::from(tick) - 0.5).abs() < 1e-6, "{at} {tick}");
 }
+
+/// Feeds `clock` one snapshot a tick from `t` on, each reporting `margin_us`.
+fn report(clock: &mut InputClock, t: &mut Instant, tick: &mut u32, margins_us: impl IntoIterator<Item = i64>) {
+    for m in margins_us {
+        *tick += 1;
+        *t += Duration::from_secs(1) / u32::from(RATE);
+        let units = (m / MARGIN_UNIT.as_micros() as i64) as i16;
+        clock.on_snapshot(*tick, *t, Duration::from_micros(600), Some(units));
+    }
+}
+
+#[test]
+fn a_queue_that_stays_slows_the_clock_and_one_a_stall_left_does_not() {
+    let (mut t, mut tick) = (Instant::now(), 1u32);
+    let mut clock = InputClock::new(RATE, t);
+    // Placed, on target (the base margin: no jitter).
+    report(&mut clock, &mut t, &mut tick, std::iter::repeat_n(1_000, 40));
+    assert!((clock.stats().rate - 1.0).abs() < 1e-3);
+    // A stall's queue: eight reports of a tick and more, then on target again. Not this clock's to steer.
+    let due = clock.due();
+    report(&mut clock, &mut t, &mut tick, std::iter::repeat_n(40_000, 8));
+    assert_eq!(clock.stats().rate, 1.0, "left to the server's drain");
+    assert!(clock.due() == due, "no jump");
+    report(&mut clock, &mut t, &mut tick, std::iter::repeat_n(1_000, 30));
+    // A queue that stays: this clock runs fast; it slows (at most by MAX_SLEW) and never jumps.
+    let due = clock.due();
+    report(&mut clock, &mut t, &mut tick, std::iter::repeat_n(17_000, 30));
+    let rate = clock.stats().rate;
+    assert!(rate > 1.0 && rate <= 1.0 + MAX_SLEW, "slowed: {rate}");
+    assert!(clock.due() == due, "no jump");
+}
