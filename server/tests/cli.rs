@@ -88,6 +88,8 @@ fn bad_flags_fail_with_a_clear_message() {
         &["--bind", "not-an-address"],
         &["--no-such-flag"],
         &["--cert", "x.pem"],
+        &["--lag-compensation-ms", "5000"],
+        &["--lag-compensation-ms", "-1"],
     ] {
         let out = bin().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -9,6 +9,7 @@ use arena_shared::{Vec2, arena::Arena};
 
 mod busy;
 mod flights;
+mod lag;
 mod pickups;
 mod sessions;
 mod snapshot_threads;
