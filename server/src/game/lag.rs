@@ -59,19 +59,9 @@ mod tests {
         assert_eq!(interp_ticks(60, 30), 4);
     }
 
-    fn open() -> Arena {
-        Arena {
-            width: 40.0,
-            height: 20.0,
-            walls: vec![],
-            spawn_points: vec![Vec2::new(5.0, 10.0)],
-            health_packs: vec![],
-        }
-    }
-
     #[test]
     fn a_projectile_flown_ahead_is_where_it_would_be_had_it_left_then() {
-        let arena = open();
+        let arena = crate::game::tests::open_arena();
         let walls = WallIndex::new(&arena);
         let start = Vec2::new(arena.width / 2.0, arena.height / 2.0);
         let mut ahead = shot(start, Vec2::new(24.0, 0.0));
@@ -86,7 +76,7 @@ mod tests {
 
     #[test]
     fn a_projectile_flown_into_a_wall_never_appears() {
-        let arena = open();
+        let arena = crate::game::tests::open_arena();
         let walls = WallIndex::new(&arena);
         // From near the left edge, leftwards: out of the arena within a few ticks.
         let mut p = shot(Vec2::new(1.0, arena.height / 2.0), Vec2::new(-24.0, 0.0));
