@@ -1,27 +1,28 @@
 //! A client's connection to a server: connect and handshake, then inputs and chat out, snapshots and
 //! control frames in.
 //!
-//! Two background tasks read what the server sends: one reassembles snapshot datagrams (whole or not at
-//! all, never out of order) and decodes them, the other reads control frames. Both deliver
+//! Two background tasks (`readers`) read what the server sends: one reassembles snapshot datagrams (whole
+//! or not at all, never out of order) and decodes them, the other reads control frames. Both deliver
 //! [`Event`]s through a bounded queue; snapshots are dropped (and counted) when the queue is full, frames
 //! wait for room.
 
+mod readers;
+
 use crate::timesync::{InputClock, TimeSync};
 use crate::verify::{Verification, VerifyError};
-use crate::views::ViewRing;
 use arena_shared::arena::{Arena, ArenaError};
-use arena_shared::codec::{self, CodecError};
-use arena_shared::fragment::Reassembler;
+use arena_shared::codec;
 use arena_shared::protocol::{
-    ClientDatagram, ClientFrame, FRAME_HEADER_LEN, Hello, InputDatagram, MAX_INPUTS_PER_DATAGRAM, PROTOCOL_VERSION,
-    RejectReason, ServerDatagram, ServerFrame, SessionToken, Snapshot, Welcome, close_code,
+    ClientDatagram, ClientFrame, Hello, InputDatagram, MAX_INPUTS_PER_DATAGRAM, PROTOCOL_VERSION, RejectReason,
+    ServerFrame, SessionToken, Snapshot, Welcome, close_code,
 };
 use arena_shared::rules::Input;
-use quinn::{Connection, ConnectionError, Endpoint, IdleTimeout, RecvStream, SendStream, TransportConfig, VarInt};
+use quinn::{Connection, ConnectionError, Endpoint, IdleTimeout, SendStream, TransportConfig, VarInt};
+use readers::{Received, lock, read_frame, read_frames, read_snapshots};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -104,11 +105,6 @@ pub struct Session {
     clock: Arc<Mutex<InputClock>>,
 }
 
-/// The clock, even if a thread panicked holding it (it holds plain numbers, always consistent).
-fn lock(clock: &Mutex<InputClock>) -> MutexGuard<'_, InputClock> {
-    clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// The client's QUIC transport settings: idle timeout, keep-alive, no streams from the server, a 256 KiB
 /// datagram receive buffer. Tools that measure against the client (the load test's floor) use the same.
 pub fn transport() -> TransportConfig {
@@ -137,19 +133,6 @@ pub fn describe(e: &ConnectionError) -> String {
         }
         other => other.to_string(),
     }
-}
-
-async fn read_frame(recv: &mut RecvStream) -> Result<ServerFrame, ClientError> {
-    let mut header = [0u8; FRAME_HEADER_LEN];
-    recv.read_exact(&mut header)
-        .await
-        .map_err(|e| ClientError::Closed(e.to_string()))?;
-    let len = codec::frame_payload_len(header).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    let mut payload = vec![0u8; len];
-    recv.read_exact(&mut payload)
-        .await
-        .map_err(|e| ClientError::Closed(e.to_string()))?;
-    codec::decode_server_frame(&payload).map_err(|e: CodecError| ClientError::Protocol(e.to_string()))
 }
 
 impl Session {
@@ -367,72 +350,5 @@ impl Session {
     pub async fn close(self) {
         self.conn.close(VarInt::from_u32(close_code::LEFT), b"client left");
         let _ = tokio::time::timeout(Duration::from_secs(1), self.endpoint.wait_idle()).await;
-    }
-}
-
-/// Reads control frames until the stream or connection ends, then reports why.
-async fn read_frames(conn: Connection, mut recv: RecvStream, events: mpsc::Sender<Event>) {
-    let reason = loop {
-        match read_frame(&mut recv).await {
-            Ok(frame) => {
-                if events.send(Event::Frame(frame)).await.is_err() {
-                    return;
-                }
-            }
-            Err(ClientError::Protocol(e)) => {
-                conn.close(
-                    VarInt::from_u32(close_code::PROTOCOL_VIOLATION),
-                    b"malformed frame from server",
-                );
-                break format!("malformed frame from the server: {e}");
-            }
-            Err(_) => break describe(&conn.closed().await),
-        }
-    };
-    let _ = events.send(Event::Closed(reason)).await;
-}
-
-/// What the snapshots' reader updates as snapshots come in.
-struct Received {
-    newest_tick: Arc<AtomicU32>,
-    stats: Arc<SessionStats>,
-    clock: Arc<Mutex<InputClock>>,
-}
-
-/// Reads snapshot datagrams: deltas are applied to the view ring (whose newest view is acknowledged in
-/// every input datagram), and each snapshot's arrival sets the input clock; full snapshots (the benchmark
-/// baseline) are reassembled from their parts.
-async fn read_snapshots(conn: Connection, events: mpsc::Sender<Event>, to: Received, tick_rate: u16) {
-    let Received {
-        newest_tick,
-        stats,
-        clock,
-    } = to;
-    let mut reassembler = Reassembler::new();
-    let mut views = ViewRing::new(tick_rate);
-    while let Ok(bytes) = conn.read_datagram().await {
-        let snapshot = match codec::decode_server_datagram(&bytes) {
-            Ok(ServerDatagram::Delta(delta)) => views.apply(&delta).map_err(|e| e.to_string()),
-            Ok(ServerDatagram::Snapshot(part)) => match reassembler.push(part) {
-                Ok(Some(whole)) => codec::decode_snapshot(&whole).map(Some).map_err(|e| e.to_string()),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e.to_string()),
-            },
-            Err(e) => Err(e.to_string()),
-        };
-        match snapshot {
-            Ok(Some(snapshot)) => {
-                newest_tick.fetch_max(snapshot.tick, Ordering::Relaxed);
-                lock(&clock).on_snapshot(snapshot.tick, Instant::now(), conn.rtt(), snapshot.input_margin);
-                if events.try_send(Event::Snapshot(snapshot)).is_err() {
-                    stats.snapshots_dropped.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::debug!(error = %e, "snapshot datagram dropped");
-                stats.bad_datagrams.fetch_add(1, Ordering::Relaxed);
-            }
-        }
     }
 }
