@@ -47,6 +47,7 @@ async fn measure(s: &mut Server) -> anyhow::Result<()> {
         server_name: "localhost".into(),
         verification,
         name: "joiner".into(),
+        room: Default::default(),
     };
     let started = Instant::now();
     let session = Session::connect(&options).await?;

@@ -103,24 +103,28 @@ impl Bot {
     }
 }
 
-/// Connects `n` bots named `bot0`.. over `endpoints` (bot `i` uses endpoint `i % len`), at most
-/// `concurrency` handshakes at a time; `on_connect` is called after each attempt. Returns the bots that
-/// joined and the errors of those that did not.
+/// Connects the bots numbered `bots` (bot `i` named `bot{i}`, in the room `room_of(i)` asks for) over
+/// `endpoints` (bot `i` uses endpoint `i % len`), at most `concurrency` handshakes at a time; `on_connect`
+/// is called after each attempt. Returns the bots that joined, in order, and the errors of those that did
+/// not.
 pub async fn connect_all(
     template: &ConnectOptions,
-    n: usize,
+    bots: std::ops::Range<usize>,
     endpoints: &[quinn::Endpoint],
     concurrency: usize,
+    room_of: impl Fn(usize) -> arena_shared::protocol::RoomRequest,
     on_connect: impl Fn(),
 ) -> (Vec<Bot>, Vec<String>) {
     let gate = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..n {
+    let n = bots.len();
+    for i in bots {
         let Some(endpoint) = endpoints.get(i % endpoints.len().max(1)).cloned() else {
             break;
         };
         let mut options = template.clone();
         options.name = format!("bot{i}");
+        options.room = room_of(i);
         let gate = gate.clone();
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await;

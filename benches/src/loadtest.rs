@@ -10,6 +10,7 @@ use crate::stats::{Quantiles, Spread, per_client_per_s, rate};
 use crate::target::{Server, Target};
 use anyhow::{Context, bail};
 use arena_client::{ConnectOptions, Verification};
+use arena_shared::protocol::{Mode, RoomCode, RoomRequest};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,6 +45,11 @@ pub struct Options {
     pub floor_samples: usize,
     /// Show progress bars on stderr (hidden anyway when stderr is not a terminal).
     pub progress: bool,
+    /// Rooms the bots are spread over (a server this tool starts gets rooms of `bots / rooms` seats).
+    pub rooms: usize,
+    /// Let the server place the bots (quick join) instead of one bot creating each room and the others
+    /// joining by its code, round robin.
+    pub quick_join: bool,
 }
 
 impl Default for Options {
@@ -63,6 +69,8 @@ impl Default for Options {
             connect_concurrency: 16,
             floor_samples: 2_000,
             progress: true,
+            rooms: 1,
+            quick_join: false,
         }
     }
 }
@@ -75,9 +83,19 @@ pub async fn run(options: &Options) -> anyhow::Result<Run> {
     if matches!(options.target, Target::Spawn { .. } | Target::InProcess) && options.bots > 1024 {
         bail!("at most 1024 bots: the server takes at most 1024 players");
     }
-    let server = Server::start(&options.target, options.bots, options.tick_rate, options.seed)
-        .await
-        .context("the server could not start")?;
+    if options.rooms == 0 || options.rooms > options.bots {
+        bail!("--rooms must be between 1 and the number of bots");
+    }
+    let room_size = options.bots.div_ceil(options.rooms);
+    let server = Server::start(
+        &options.target,
+        options.bots,
+        room_size,
+        options.tick_rate,
+        options.seed,
+    )
+    .await
+    .context("the server could not start")?;
     let run = run_against(&server, options).await;
     server.stop().await;
     run
@@ -108,17 +126,14 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
         server_name: "localhost".into(),
         verification: Verification::from_sha256_hex(&server.cert_sha256)?,
         name: String::new(),
+        room: Default::default(),
     };
     let connecting = bar(
         options,
         options.bots as u64,
         "connecting {bar:40} {pos}/{len} bots {elapsed}",
     );
-    let (bots, connect_errors) =
-        bots::connect_all(&template, options.bots, &endpoints, options.connect_concurrency, || {
-            connecting.inc(1)
-        })
-        .await;
+    let (bots, connect_errors) = connect_bots(&template, options, &endpoints, || connecting.inc(1)).await;
     connecting.finish_and_clear();
     let Some(tick_rate) = bots.first().map(|b| b.session.welcome().tick_rate) else {
         bail!(
@@ -127,6 +142,7 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
         );
     };
     let connected = bots.len();
+    let rooms: std::collections::BTreeSet<_> = bots.iter().map(|b| b.session.welcome().room.clone()).collect();
 
     let (phase_tx, phase_rx) = watch::channel(Phase::Warmup);
     let live = Arc::new(Live::default());
@@ -177,10 +193,10 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     };
     let s0 = scrape(server).await?;
     let cpu0 = server.pid.map(procstat::cpu).transpose()?;
-    let tick_thread = server
-        .pid
-        .and_then(|pid| Some((pid, procstat::thread_named(pid, TICK_THREAD)?)));
-    let tick0 = tick_thread.and_then(|(pid, tid)| procstat::thread_cpu(pid, tid).ok());
+    let tick_threads = server.pid.map(|pid| (pid, procstat::threads_named(pid, TICK_THREAD)));
+    let tick0 = tick_threads
+        .as_ref()
+        .and_then(|(pid, tids)| procstat::threads_cpu(*pid, tids).ok());
     let self0 = procstat::cpu(Pid::This)?;
     let window_start = Instant::now();
     let _ = phase_tx.send(Phase::Measure(window_start));
@@ -195,7 +211,9 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     let window_s = window_start.elapsed().as_secs_f64();
     let s1 = scrape(server).await?;
     let cpu1 = server.pid.map(procstat::cpu).transpose()?;
-    let tick1 = tick_thread.and_then(|(pid, tid)| procstat::thread_cpu(pid, tid).ok());
+    let tick1 = tick_threads
+        .as_ref()
+        .and_then(|(pid, tids)| procstat::threads_cpu(*pid, tids).ok());
     let self1 = procstat::cpu(Pid::This)?;
     let rss = server.pid.map(procstat::rss_mb).transpose()?;
     let _ = stop_floor.send(true);
@@ -229,6 +247,7 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
         server: server.kind.to_owned(),
         floor_rtt_us: Quantiles::of(&mut idle.rtt_us.clone()),
         floor_rtt_loaded_us: Quantiles::of(&mut loaded.rtt_us.clone()),
+        rooms: rooms.len(),
         ..Report::default()
     };
     let mut series = Series::default();
@@ -299,6 +318,36 @@ fn add_bot_figures(report: &mut Report, series: &mut Series, groups: &[GroupResu
     series.latency = latency_series(&all, slice_ms);
 }
 
+/// Connects the bots: each room created by one bot, one room at a time, then the others joining the rooms
+/// by their codes, round robin; or, with `quick_join`, every bot placed by the server.
+async fn connect_bots(
+    template: &ConnectOptions,
+    options: &Options,
+    endpoints: &[quinn::Endpoint],
+    on_connect: impl Fn() + Copy,
+) -> (Vec<Bot>, Vec<String>) {
+    let concurrency = options.connect_concurrency;
+    if options.quick_join {
+        let quick = |_| RoomRequest::default();
+        return bots::connect_all(template, 0..options.bots, endpoints, concurrency, quick, on_connect).await;
+    }
+    let create = |_| RoomRequest::Create {
+        mode: Mode::Deathmatch,
+        private: false,
+    };
+    let (mut bots, mut errors) = bots::connect_all(template, 0..options.rooms, endpoints, 1, create, on_connect).await;
+    let codes: Vec<RoomCode> = bots.iter().map(|b| b.session.welcome().room.clone()).collect();
+    if codes.is_empty() {
+        return (bots, errors);
+    }
+    let by_code = |i: usize| RoomRequest::Code(codes[i % codes.len()].clone());
+    let rest = options.rooms..options.bots;
+    let (others, more_errors) = bots::connect_all(template, rest, endpoints, concurrency, by_code, on_connect).await;
+    bots.extend(others);
+    errors.extend(more_errors);
+    (bots, errors)
+}
+
 fn add_server_figures(report: &mut Report, series: &mut Series, s0: &Scrape, s1: &Scrape, window_s: f64) {
     report.ticks = s1.delta(s0, "arena_ticks_total");
     report.tick_overruns = s1.delta(s0, "arena_tick_overruns_total");
@@ -309,6 +358,7 @@ fn add_server_figures(report: &mut Report, series: &mut Series, s0: &Scrape, s1:
         report.bots_connected,
         window_s,
     ));
+    report.room_ticks = s1.rooms.clone();
     report.server_inputs_dropped = s1.delta(s0, "arena_inputs_dropped_total");
     report.server_inputs_drained = s1.delta(s0, "arena_inputs_drained_total");
     let limited = s1.delta(s0, "arena_inputs_rate_limited_total");

@@ -55,19 +55,35 @@ pub fn cpu(pid: Pid) -> anyhow::Result<CpuSample> {
     read_cpu(&format!("{}/stat", pid.dir()))
 }
 
-/// The id of a process's thread with this name (as `/proc/<pid>/task/<tid>/comm` gives it), if any.
-pub fn thread_named(pid: Pid, name: &str) -> Option<u32> {
-    let tasks = std::fs::read_dir(format!("{}/task", pid.dir())).ok()?;
-    tasks.flatten().find_map(|task| {
-        let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
-        let tid = task.file_name().to_str()?.parse().ok()?;
-        (comm.trim() == name).then_some(tid)
-    })
+/// The ids of a process's threads whose names (as `/proc/<pid>/task/<tid>/comm` gives them) start with
+/// `prefix`.
+pub fn threads_named(pid: Pid, prefix: &str) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("{}/task", pid.dir())) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| {
+            let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            let tid = task.file_name().to_str()?.parse().ok()?;
+            comm.trim().starts_with(prefix).then_some(tid)
+        })
+        .collect()
 }
 
-/// Reads the CPU time one thread of a process has used so far.
-pub fn thread_cpu(pid: Pid, tid: u32) -> anyhow::Result<CpuSample> {
-    read_cpu(&format!("{}/task/{tid}/stat", pid.dir()))
+/// Reads the CPU time some threads of a process have used so far, together (none: an error).
+pub fn threads_cpu(pid: Pid, tids: &[u32]) -> anyhow::Result<CpuSample> {
+    if tids.is_empty() {
+        bail!("no threads to read");
+    }
+    let mut ticks = 0;
+    for tid in tids {
+        ticks += read_cpu(&format!("{}/task/{tid}/stat", pid.dir()))?.ticks;
+    }
+    Ok(CpuSample {
+        ticks,
+        at: Instant::now(),
+    })
 }
 
 fn read_cpu(path: &str) -> anyhow::Result<CpuSample> {

@@ -1,6 +1,7 @@
 //! The server's own figures: its Prometheus text (`GET /metrics`, or rendered in process), parsed into
 //! counters and the tick-duration histogram, and the difference between two scrapes.
 
+use crate::report::RoomTicks;
 use crate::stats;
 use anyhow::{Context, bail};
 use arena_server::metrics::Metrics;
@@ -33,6 +34,8 @@ pub struct Scrape {
     pub values: HashMap<String, f64>,
     /// The tick histogram: cumulative count at each listed upper bound (µs), increasing; `+Inf` left out.
     pub tick_cumulative: Vec<(u64, u64)>,
+    /// Each room's tick summary and overruns, by room code.
+    pub rooms: std::collections::BTreeMap<String, RoomTicks>,
 }
 
 impl Scrape {
@@ -59,6 +62,23 @@ impl Scrape {
                         .map(|l| l.trim_end_matches('"'));
                     if let Some(Ok(le)) = le.map(str::parse::<u64>) {
                         out.tick_cumulative.push((le, value as u64));
+                    }
+                }
+                Some((name @ ("arena_room_tick_seconds" | "arena_room_tick_overruns_total"), labels)) => {
+                    let label = |key: &str| {
+                        labels
+                            .trim_end_matches('}')
+                            .split(',')
+                            .find_map(|l| l.strip_prefix(key))
+                            .map(|l| l.trim_matches('"').to_owned())
+                    };
+                    let Some(room) = label("room=") else { continue };
+                    let figures = out.rooms.entry(room).or_default();
+                    match (name, label("quantile=").as_deref()) {
+                        ("arena_room_tick_overruns_total", _) => figures.overruns = value as u64,
+                        (_, Some("0.5")) => figures.p50_us = (value * 1e6).round() as u64,
+                        (_, Some("0.99")) => figures.p99_us = (value * 1e6).round() as u64,
+                        _ => {}
                     }
                 }
                 Some(_) => {}

@@ -19,7 +19,8 @@ pub struct Report {
     pub tick_rate: u16,
     /// "child process", "remote" or "in-process".
     pub server: String,
-    /// Ticks the server ran in the window, and those whose work took longer than the tick period.
+    /// Ticks the server ran in the window (every room's), and those whose work took longer than the tick
+    /// period.
     pub ticks: u64,
     pub tick_overruns: u64,
     /// The server's own measurement of each tick's work (drain, simulate, snapshot, send), in the window.
@@ -53,9 +54,15 @@ pub struct Report {
     /// Server CPU in percent of one core (200 = both cores of this machine), and resident memory at the end.
     pub server_cpu_pct: Option<f64>,
     pub server_rss_mb: Option<f64>,
-    /// CPU of the server's tick thread alone: near 100 while ticks overrun means the tick's work is the
-    /// bottleneck; well under it means the thread waited (for a core the bots held, or for a lock).
+    /// CPU of the server's tick threads together (each runs a share of the rooms): near 100 per thread
+    /// while ticks overrun means the ticks' work is the bottleneck; well under it means the threads waited
+    /// (for a core the bots held, or for a lock).
     pub tick_thread_cpu_pct: Option<f64>,
+    /// Rooms the bots played in (as their `Welcome`s named them).
+    pub rooms: usize,
+    /// Each room's tick time and overruns, by room code, over the room's life so far (its warm-up
+    /// included: the server keeps a summary per room, not a histogram to take a window of).
+    pub room_ticks: std::collections::BTreeMap<String, RoomTicks>,
     /// CPU of this process (the bots; with an in-process server, the server too).
     pub loadgen_cpu_pct: f64,
     /// Bots whose connection ended before the run did.
@@ -71,6 +78,14 @@ pub struct Report {
     pub error_samples: Vec<String>,
     /// Warnings about how far to trust the figures.
     pub notes: Vec<String>,
+}
+
+/// One room's tick figures, from the server's `arena_room_*` metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RoomTicks {
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub overruns: u64,
 }
 
 /// Input-to-snapshot latency in one slice of the window.
@@ -205,9 +220,17 @@ impl Report {
         let tick = self.tick_thread_cpu_pct.map_or("?".into(), |c| format!("{c:.0}%"));
         let _ = writeln!(
             s,
-            "  CPU              server {cpu} of one core (tick thread {tick}), load generator {:.0}%; server RSS {rss}",
+            "  CPU              server {cpu} of one core (tick threads {tick}), load generator {:.0}%; server RSS {rss}",
             self.loadgen_cpu_pct
         );
+        if !self.room_ticks.is_empty() {
+            let rooms: Vec<String> = self
+                .room_ticks
+                .iter()
+                .map(|(code, r)| format!("{code} {}/{} µs", r.p50_us, r.p99_us))
+                .collect();
+            let _ = writeln!(s, "  rooms {}: tick p50/p99 {}", self.rooms, rooms.join(", "));
+        }
         let _ = writeln!(
             s,
             "  disconnects {}, errors {}, inputs dropped by the server {}, snapshots dropped by the bots {}",

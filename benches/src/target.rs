@@ -16,6 +16,8 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(15);
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// The server's setting of connections per IP address.
 const PER_IP_ENV: &str = "ARENA_MAX_CONNECTIONS_PER_IP";
+/// The server's room size, set the same way.
+const ROOM_SIZE_ENV: &str = "ARENA_ROOM_SIZE";
 /// How to build the binaries, for error messages.
 pub const BUILD_HINT: &str = "cargo build --release -p arena-server -p arena-benches";
 
@@ -64,8 +66,16 @@ pub fn default_server_bin() -> anyhow::Result<PathBuf> {
 }
 
 impl Server {
-    /// Starts (or reaches) the server for a run of `bots` bots at `tick_rate`.
-    pub async fn start(target: &Target, bots: usize, tick_rate: u16, seed: u64) -> anyhow::Result<Self> {
+    /// Starts (or reaches) the server for a run of `bots` bots at `tick_rate`, in rooms of `room_size` seats
+    /// (a server this tool starts; a remote server keeps its own).
+    pub async fn start(
+        target: &Target,
+        bots: usize,
+        room_size: usize,
+        tick_rate: u16,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
+        let room_size = room_size.clamp(1, 1024) as u16;
         let max_players = bots.clamp(1, 1024) as u16;
         match target {
             Target::Spawn {
@@ -85,6 +95,7 @@ impl Server {
                 }
                 let args = ServerArgs {
                     max_players,
+                    room_size,
                     tick_rate,
                     seed,
                     extra: server_args.clone(),
@@ -108,6 +119,7 @@ impl Server {
                 let mut config = arena_server::Config::local_ephemeral();
                 config.tick_rate = tick_rate;
                 config.max_players = max_players;
+                config.room_size = room_size;
                 config.max_connections_per_ip = usize::from(max_players) + 16;
                 config.seed = Some(seed);
                 let running = arena_server::start(config).await?;
@@ -147,6 +159,7 @@ impl Drop for Server {
 
 struct ServerArgs {
     max_players: u16,
+    room_size: u16,
     tick_rate: u16,
     seed: u64,
     extra: Vec<String>,
@@ -160,6 +173,10 @@ fn spawn(bin: &std::path::Path, args: &ServerArgs) -> anyhow::Result<Server> {
     // server without such a cap ignores), unless the caller set one.
     if std::env::var_os(PER_IP_ENV).is_none() {
         command.env(PER_IP_ENV, (usize::from(args.max_players) + 64).to_string());
+    }
+    // Rooms of the run's size, the same way (a `--room-size` among the extra arguments wins).
+    if std::env::var_os(ROOM_SIZE_ENV).is_none() {
+        command.env(ROOM_SIZE_ENV, args.room_size.to_string());
     }
     let mut child = command
         .args([

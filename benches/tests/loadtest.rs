@@ -88,4 +88,43 @@ async fn a_short_run_reports_every_figure() {
     assert!(number(&report, "down_bytes_per_client_per_s") > 0.0 && number(&report, "up_bytes_per_client_per_s") > 0.0);
     assert!(number(&report, "server_rss_mb") > 0.0);
     assert!(!run.series.latency.is_empty() && !run.series.tick_buckets.is_empty());
+    // After it, not beside it: in-process servers share this process, and their threads' CPU with it.
+    bots_spread_over_rooms_report_each_rooms_ticks().await;
+}
+
+/// Four bots in two rooms, placed by the load tool (one creates, one joins by code) and then by the server.
+async fn bots_spread_over_rooms_report_each_rooms_ticks() {
+    for quick_join in [false, true] {
+        let options = Options {
+            target: Target::InProcess,
+            bots: 4,
+            warmup: Duration::from_secs(1),
+            duration: Duration::from_secs(1),
+            tick_rate: TICK_RATE,
+            floor_samples: 50,
+            progress: false,
+            rooms: 2,
+            quick_join,
+            ..Options::default()
+        };
+        let run = tokio::time::timeout(Duration::from_secs(30), run(&options))
+            .await
+            .expect("the run took over 30 s")
+            .expect("the run failed");
+        let summary = run.report.summary();
+        assert_eq!(run.report.rooms, 2, "quick join {quick_join}: {summary}");
+        assert_eq!(run.report.room_ticks.len(), 2, "{summary}");
+        assert!(
+            run.report
+                .room_ticks
+                .values()
+                .all(|r| r.p50_us > 0 && r.p99_us >= r.p50_us),
+            "{summary}"
+        );
+        let report = serde_json::to_value(&run.report).expect("the report serializes");
+        // Both rooms tick: the server's tick count is theirs together.
+        let ticks = number(&report, "ticks") / (number(&report, "duration_s") * f64::from(TICK_RATE));
+        assert!((1.6..=2.1).contains(&ticks), "{ticks} rooms' worth of ticks\n{summary}");
+        assert!(summary.contains("rooms 2: tick p50/p99"), "{summary}");
+    }
 }

@@ -2,7 +2,7 @@
 //! the latency series and the plots' well-formedness.
 
 use arena_benches::procstat::{
-    CpuSample, Pid, cpu_pct, parse_stat_ticks, parse_status_rss_mb, thread_cpu, thread_named,
+    CpuSample, Pid, cpu_pct, parse_stat_ticks, parse_status_rss_mb, threads_cpu, threads_named,
 };
 use arena_benches::prom::Scrape;
 use arena_benches::report::{LatencyPoint, Report, Series, latency_series};
@@ -91,7 +91,7 @@ fn proc_files_parse() {
 }
 
 #[test]
-fn a_thread_is_found_by_name_and_its_cpu_read() {
+fn threads_are_found_by_their_names_prefix_and_their_cpu_read_together() {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let (ready_tx, ready) = std::sync::mpsc::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -103,9 +103,11 @@ fn a_thread_is_found_by_name_and_its_cpu_read() {
         })
         .expect("spawn");
     ready.recv().expect("the thread started");
-    let tid = thread_named(Pid::This, "probe-thread").expect("the thread is listed");
-    assert!(thread_cpu(Pid::This, tid).is_ok());
-    assert_eq!(thread_named(Pid::This, "no-such-thread"), None);
+    let tids = threads_named(Pid::This, "probe-thr");
+    assert_eq!(tids.len(), 1, "the thread is listed by its name's start");
+    assert!(threads_cpu(Pid::This, &tids).is_ok());
+    assert_eq!(threads_named(Pid::This, "no-such-thread"), Vec::<u32>::new());
+    assert!(threads_cpu(Pid::This, &[]).is_err(), "no threads, no reading");
     drop(tx);
     let _ = thread.join();
 }

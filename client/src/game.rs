@@ -7,7 +7,7 @@ use crate::predict::Predictor;
 use crate::session::Event;
 use crate::shots::Shots;
 use arena_shared::arena::Arena;
-use arena_shared::protocol::{PlayerId, ServerFrame, Welcome};
+use arena_shared::protocol::{MatchPhase, MatchState, PlayerId, Results, RoomCode, RoomList, ServerFrame, Welcome};
 use arena_shared::rules::{Input, PlayerState};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -57,6 +57,15 @@ pub struct ClientGame {
     snapshots: u64,
     /// Prediction errors (units) seen at reconciliation, newest last, bounded.
     pub prediction_errors: VecDeque<f32>,
+    /// The room this player is in (its code is what friends join by).
+    pub room: RoomCode,
+    /// The room's match, as last told, and when.
+    pub match_state: MatchState,
+    match_told: Instant,
+    /// The last match's results (shown while the room is in its results phase).
+    pub results: Option<Results>,
+    /// The public rooms, when asked for.
+    pub rooms: Option<RoomList>,
 }
 
 impl ClientGame {
@@ -78,7 +87,26 @@ impl ClientGame {
             first_tick: None,
             snapshots: 0,
             prediction_errors: VecDeque::new(),
+            room: welcome.room.clone(),
+            match_state: MatchState::default(),
+            match_told: epoch,
+            results: None,
+            rooms: None,
         }
+    }
+
+    /// Whole seconds left in the match's phase at `now`, counted down from what the server last said (0 when
+    /// the phase has no end of its own).
+    pub fn secs_left(&self, now: Instant) -> u16 {
+        let passed = now.saturating_duration_since(self.match_told).as_secs();
+        u64::from(self.match_state.secs_left).saturating_sub(passed) as u16
+    }
+
+    /// The results to show now: the last match's, while the room shows its results.
+    pub fn results_shown(&self) -> Option<&Results> {
+        self.results
+            .as_ref()
+            .filter(|_| self.match_state.phase == MatchPhase::Results)
     }
 
     /// The default interpolation delay: two intervals between the snapshots the server sends (the rate in
@@ -116,13 +144,13 @@ impl ClientGame {
                 self.shots.on_snapshot(&snap, self.me);
                 self.interp.push(snap, now);
             }
-            Event::Frame(frame) => self.on_frame(frame),
+            Event::Frame(frame) => self.on_frame(frame, now),
             Event::Closed(reason) => return Some(reason),
         }
         None
     }
 
-    fn on_frame(&mut self, frame: ServerFrame) {
+    fn on_frame(&mut self, frame: ServerFrame, now: Instant) {
         match frame {
             ServerFrame::PlayerJoined { id, name } => {
                 self.names.insert(id, name);
@@ -147,6 +175,18 @@ impl ClientGame {
                     text,
                 });
             }
+            ServerFrame::Match(state) => {
+                if state.phase != MatchPhase::Results {
+                    // A new warm-up or match: the server reset every score.
+                    for score in self.scores.values_mut() {
+                        *score = (0, 0);
+                    }
+                }
+                self.match_state = state;
+                self.match_told = now;
+            }
+            ServerFrame::Results(results) => self.results = Some(results),
+            ServerFrame::Rooms(list) => self.rooms = Some(list),
             ServerFrame::Welcome(_) | ServerFrame::Reject { .. } | ServerFrame::Kick { .. } => {}
         }
     }
@@ -217,6 +257,9 @@ mod tests {
             snapshot_rate,
             arena: Arena::standard(),
             session_token: [0; 16],
+            room: arena_shared::protocol::RoomCode::from_indices([0; 5]),
+            map: "standard".into(),
+            mode: arena_shared::protocol::Mode::Deathmatch,
         }
     }
 

@@ -5,6 +5,7 @@
 //!   the system's roots.
 //! - [`session`]: connecting, the handshake, sending inputs (each datagram repeats the newest ones) and
 //!   chat, and receiving snapshots (reassembled from datagram parts) and control frames as [`session::Event`]s.
+//! - [`lobby`]: the rooms a server offers (asked for without joining), and the room flags.
 //! - [`congestion`]: QUIC congestion control for a client's inputs (Cubic with a floor under its window).
 //! - [`shots`]: the player's own shots, predicted from the moment they are fired, and matched with the
 //!   server's projectiles.
@@ -16,6 +17,7 @@ pub mod bot;
 pub mod congestion;
 pub mod game;
 pub mod interp;
+pub mod lobby;
 pub mod predict;
 pub mod session;
 pub mod shots;

@@ -42,6 +42,18 @@ struct Args {
     /// With --bot: seed of the bot's decisions (random when not given).
     #[arg(long)]
     seed: Option<u64>,
+    /// Join the room with this code (public or private); without a room flag: quick join.
+    #[arg(long, conflicts_with_all = ["create", "create_private"])]
+    room: Option<String>,
+    /// Create a new public room (its code is shown in the HUD, for friends to join by).
+    #[arg(long, conflicts_with = "create_private")]
+    create: bool,
+    /// Create a new private room: not listed, joinable only by its code.
+    #[arg(long)]
+    create_private: bool,
+    /// Start at the lobby: the server's public rooms, to join one, quick join, or create one.
+    #[arg(long, conflicts_with_all = ["room", "create", "create_private", "bot"])]
+    lobby: bool,
 }
 
 fn parse_duration(s: &str) -> Result<f64, String> {
@@ -85,11 +97,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot resolve --server {:?} (expected host:port)", args.server))?
         .next()
         .with_context(|| format!("--server {:?} resolves to no address", args.server))?;
+    let room = arena_client::lobby::room_request(args.room.as_deref(), args.create, args.create_private)
+        .map_err(anyhow::Error::msg)?;
     let options = ConnectOptions {
         server,
         server_name: args.server_name.clone(),
         verification,
         name: args.name.clone(),
+        room,
+    };
+    let options = if args.lobby {
+        let local: std::net::SocketAddr = if server.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse()?;
+        let endpoint = quinn::Endpoint::client(local).context("cannot open a UDP socket")?;
+        match arena_client::ui::lobby::choose(endpoint, options.clone()).await? {
+            Some(room) => ConnectOptions { room, ..options },
+            None => return Ok(()),
+        }
+    } else {
+        options
     };
     let mut session = Session::connect(&options).await?;
     if !args.bot {

@@ -14,11 +14,12 @@ use arena_shared::arena::{Arena, ArenaError};
 use arena_shared::codec;
 use arena_shared::protocol::{
     ClientDatagram, ClientFrame, Hello, InputDatagram, MAX_INPUTS_PER_DATAGRAM, PROTOCOL_VERSION, RejectReason,
-    ServerFrame, SessionToken, Snapshot, Welcome, close_code,
+    RoomRequest, ServerFrame, SessionToken, Snapshot, Welcome, close_code,
 };
 use arena_shared::rules::Input;
 use quinn::{Connection, ConnectionError, Endpoint, IdleTimeout, SendStream, TransportConfig, VarInt};
-use readers::{Received, lock, read_frame, read_frames, read_snapshots};
+pub(crate) use readers::read_frame;
+use readers::{Received, lock, read_frames, read_snapshots};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -69,6 +70,8 @@ pub struct ConnectOptions {
     pub server_name: String,
     pub verification: Verification,
     pub name: String,
+    /// Which room to play in (quick join by default).
+    pub room: RoomRequest,
 }
 
 /// Something the server sent.
@@ -177,6 +180,7 @@ impl Session {
                 protocol_version: PROTOCOL_VERSION,
                 name: options.name.clone(),
                 resume,
+                room: options.room.clone(),
             });
             let frame = codec::encode_frame(&hello).map_err(|e| fail(e.to_string()))?;
             control.write_all(&frame).await.map_err(|e| fail(e.to_string()))?;
@@ -225,10 +229,23 @@ impl Session {
         })
     }
 
+    /// Asks for the public rooms on this session's control stream; the `Rooms` frame arrives as an event.
+    pub async fn ask_for_rooms(&mut self) -> Result<(), ClientError> {
+        let frame = codec::encode_frame(&ClientFrame::ListRooms).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.control
+            .write_all(&frame)
+            .await
+            .map_err(|e| ClientError::Closed(e.to_string()))
+    }
+
     /// After the connection was lost: connects again and takes this player back (same id, score, health),
     /// if the server still holds it.
     pub async fn resume(&self) -> Result<Session, ClientError> {
-        Self::connect_resuming(&self.endpoint, &self.options, Some(self.welcome.session_token)).await
+        let options = ConnectOptions {
+            room: RoomRequest::Code(self.welcome.room.clone()),
+            ..self.options.clone()
+        };
+        Self::connect_resuming(&self.endpoint, &options, Some(self.welcome.session_token)).await
     }
 
     /// Whether a lost connection may be resumed: not when the server kicked, refused or closed it on purpose,

@@ -11,6 +11,11 @@ use std::time::Duration;
 pub async fn start_server(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<RunningServer> {
     let mut config = Config::local_ephemeral();
     config.seed = Some(7);
+    // One room holds every player of a test, playing one endless match, unless the test asks otherwise.
+    config.room_size = 1024;
+    config.min_players = 1;
+    config.match_secs = 0;
+    config.score_limit = 0;
     adjust(&mut config);
     Ok(arena_server::start(config).await?)
 }
@@ -22,7 +27,20 @@ pub fn options(server: &RunningServer, name: &str) -> anyhow::Result<ConnectOpti
         server_name: "localhost".into(),
         verification: Verification::from_sha256_hex(&server.cert_sha256)?,
         name: name.into(),
+        room: Default::default(),
     })
+}
+
+/// `GET path` from the server's HTTP endpoint at `addr`: the whole response, head and body (3 s at most).
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await?;
+    let mut response = String::new();
+    tokio::time::timeout(Duration::from_secs(3), stream.read_to_string(&mut response)).await??;
+    Ok(response)
 }
 
 /// Connects and completes the handshake as `name`.

@@ -251,6 +251,7 @@ async fn the_per_ip_cap_holds_for_an_ipv6_client_on_the_accept_path() -> anyhow:
 
     let second = join_from_ipv6_loopback(&ConnectOptions {
         name: "second".into(),
+        room: Default::default(),
         ..opts.clone()
     })
     .await;
@@ -268,6 +269,7 @@ async fn the_per_ip_cap_holds_for_an_ipv6_client_on_the_accept_path() -> anyhow:
     let third = loop {
         match join_from_ipv6_loopback(&ConnectOptions {
             name: "third".into(),
+            room: Default::default(),
             ..opts.clone()
         })
         .await

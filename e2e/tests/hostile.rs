@@ -166,6 +166,7 @@ async fn a_client_that_takes_no_datagrams_is_closed_at_hello_with_the_reason() -
         protocol_version: PROTOCOL_VERSION,
         name: "nodgram".into(),
         resume: None,
+        room: Default::default(),
     });
     send.write_all(&codec::encode_frame(&hello)?).await?;
     let closed = tokio::time::timeout(3 * SECOND, conn.closed()).await?;
@@ -185,6 +186,7 @@ async fn a_second_hello_disconnects_with_the_reason() -> anyhow::Result<()> {
         protocol_version: PROTOCOL_VERSION,
         name: "again".into(),
         resume: None,
+        room: Default::default(),
     });
     again.send_raw_control(&codec::encode_frame(&hello)?).await?;
     let reason = closed_within(&mut again, 3 * SECOND).await?;

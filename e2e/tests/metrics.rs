@@ -3,23 +3,27 @@
 //! counter added later without a scenario (or left unwired) fails here.
 
 use arena_client::{Event, Session};
-use arena_e2e::{closed_within, join, options, silent_connection_from, start_server, wait_for};
+use arena_e2e::{closed_within, http_get, join, options, silent_connection_from, start_server, wait_for};
 use arena_shared::codec;
 use arena_shared::protocol::{ClientDatagram, InputDatagram};
 use arena_shared::rules::Input;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECOND: Duration = Duration::from_secs(1);
 
 /// Counters no scenario here can move from outside without breaking the machine, each with the test that
 /// moves it through the code that counts it.
-const MOVED_ELSEWHERE: [(&str, &str); 3] = [
-    // The edge's queue to the tick thread holds 8,192 events and drains every tick.
+const MOVED_ELSEWHERE: [(&str, &str); 4] = [
+    // A room's tick that panics: no peer can make one.
+    (
+        "rooms_failed_total",
+        "arena-server rooms::tests::a_failing_room_is_closed_alone_and_the_other_rooms_play_on",
+    ),
+    // A room's queue holds 16 events per seat (at least 256) and drains every tick.
     (
         "inputs_dropped_total",
-        "arena-server net::connection::tests::a_full_tick_queue_drops_and_counts",
+        "arena-server net::connection::tests::a_full_room_queue_drops_and_counts",
     ),
     // A datagram QUIC refuses after the handshake checked the peer takes datagrams: a path MTU that shrank.
     (
@@ -32,16 +36,6 @@ const MOVED_ELSEWHERE: [(&str, &str); 3] = [
         "arena-server metrics::tests::prometheus_text_names_every_counter",
     ),
 ];
-
-async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-        .await?;
-    let mut body = String::new();
-    tokio::time::timeout(3 * SECOND, stream.read_to_string(&mut body)).await??;
-    Ok(body)
-}
 
 /// Joins as `name` from `127.0.0.<host>`.
 async fn join_from(host: u8, server: &arena_server::RunningServer, name: &str) -> anyhow::Result<Session> {
@@ -76,9 +70,18 @@ async fn every_exported_counter_moves() -> anyhow::Result<()> {
         c.max_pending_handshakes = 2;
         c.retry_above = 1;
         c.handshake_timeout_ms = 2_000;
+        c.room_idle_secs = 0;
     })
     .await?;
     let addr = server.metrics_addr.expect("metrics endpoint bound");
+
+    // A room opened and closed: a private room whose one player leaves.
+    let mut options_solo = options(&server, "solo")?;
+    options_solo.room = arena_shared::protocol::RoomRequest::Create {
+        mode: arena_shared::protocol::Mode::Deathmatch,
+        private: true,
+    };
+    Session::connect(&options_solo).await?.close().await;
 
     // Joins, ticks, snapshots (sent and their bytes), datagrams received.
     let mut ana = join(&server, "ana").await?;
@@ -141,7 +144,7 @@ async fn every_exported_counter_moves() -> anyhow::Result<()> {
         "a third from one address is refused"
     );
 
-    let text = get(addr, "/metrics").await?;
+    let text = http_get(addr, "/metrics").await?;
     let mut zero = Vec::new();
     for line in text.lines().filter(|l| l.starts_with("arena_") && !l.contains('{')) {
         let Some((name, value)) = line.split_once(' ') else {

@@ -2,19 +2,8 @@
 //! (`/readyz`) over HTTP, and how the server ends when its tick does.
 
 use arena_client::Event;
-use arena_e2e::{join, start_server, wait_for};
+use arena_e2e::{http_get, join, start_server, wait_for};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<String> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-        .await?;
-    let mut body = String::new();
-    tokio::time::timeout(Duration::from_secs(3), stream.read_to_string(&mut body)).await??;
-    Ok(body)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_and_health_are_served_over_http() -> anyhow::Result<()> {
@@ -25,23 +14,23 @@ async fn metrics_and_health_are_served_over_http() -> anyhow::Result<()> {
         matches!(e, Event::Snapshot(_)).then_some(())
     })
     .await?;
-    let health = get(addr, "/healthz").await?;
+    let health = http_get(addr, "/healthz").await?;
     assert!(
         health.starts_with("HTTP/1.1 200 OK") && health.ends_with("ok\n"),
         "{health}"
     );
-    let ready = get(addr, "/readyz").await?;
+    let ready = http_get(addr, "/readyz").await?;
     assert!(
         ready.starts_with("HTTP/1.1 200 OK") && ready.ends_with("ok\n"),
         "{ready}"
     );
-    let metrics = get(addr, "/metrics").await?;
+    let metrics = http_get(addr, "/metrics").await?;
     assert!(metrics.contains("arena_players_joined_total 1"), "{metrics}");
     assert!(
         metrics.contains("arena_tick_duration_us_bucket{le=\"+Inf\"}"),
         "{metrics}"
     );
-    assert!(get(addr, "/nope").await?.starts_with("HTTP/1.1 404"));
+    assert!(http_get(addr, "/nope").await?.starts_with("HTTP/1.1 404"));
     server.shutdown().await;
     Ok(())
 }
@@ -58,7 +47,7 @@ async fn readiness_fails_while_the_world_is_full_and_passes_again_when_a_seat_fr
     let full = eventually(addr, "/readyz", |r| r.starts_with("HTTP/1.1 503")).await?;
     assert!(full.ends_with("full: 1 of 1 players\n"), "{full}");
     assert!(
-        get(addr, "/healthz").await?.starts_with("HTTP/1.1 200 OK"),
+        http_get(addr, "/healthz").await?.starts_with("HTTP/1.1 200 OK"),
         "full is still alive"
     );
     player.close().await;
@@ -75,10 +64,10 @@ async fn a_server_whose_tick_stopped_is_not_alive_nor_ready_and_says_why() -> an
     server.stop_ticking();
     let end = tokio::time::timeout(Duration::from_secs(2), server.tick_ended()).await?;
     assert_eq!(end, arena_server::health::TickEnd::Stopped);
-    let health = get(addr, "/healthz").await?;
+    let health = http_get(addr, "/healthz").await?;
     assert!(health.starts_with("HTTP/1.1 503 Service Unavailable"), "{health}");
     assert!(health.contains("the tick thread stopped"), "{health}");
-    let ready = get(addr, "/readyz").await?;
+    let ready = http_get(addr, "/readyz").await?;
     assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
     server.shutdown().await;
     Ok(())
@@ -88,7 +77,7 @@ async fn a_server_whose_tick_stopped_is_not_alive_nor_ready_and_says_why() -> an
 async fn eventually(addr: std::net::SocketAddr, path: &str, done: impl Fn(&str) -> bool) -> anyhow::Result<String> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     loop {
-        let answer = get(addr, path).await?;
+        let answer = http_get(addr, path).await?;
         if done(&answer) {
             return Ok(answer);
         }

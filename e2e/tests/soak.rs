@@ -82,6 +82,7 @@ async fn server_memory_stays_flat_while_bots_come_and_go() -> anyhow::Result<()>
             server_name: "localhost".into(),
             verification: Verification::from_sha256_hex(hash)?,
             name,
+            room: Default::default(),
         })
     };
 

@@ -11,7 +11,7 @@ use arena_shared::codec::{self, decode_server_datagram, encode_datagram, encode_
 use arena_shared::entity::Kind;
 use arena_shared::fragment::{PART_OVERHEAD, split};
 use arena_shared::protocol::{
-    ClientDatagram, ClientFrame, Hello, InputDatagram, PROTOCOL_VERSION, RejectReason, ServerDatagram, ServerFrame,
+    ClientDatagram, ClientFrame, Hello, RoomRequest, InputDatagram, PROTOCOL_VERSION, RejectReason, ServerDatagram, ServerFrame,
 };
 use arena_shared::quant::QEntity;
 use arena_shared::rules::{Input, buttons};
@@ -190,6 +190,7 @@ fn corpus() -> Vec<(&'static str, String, Vec<u8>)> {
             protocol_version: PROTOCOL_VERSION,
             name: "ada".into(),
             resume,
+            room: RoomRequest::default(),
         }))
     };
     let chat = frame(&ClientFrame::Chat {

@@ -115,6 +115,53 @@ pub struct Config {
     #[arg(long, env = "ARENA_MAP_PLAYERS", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub map_players: Option<u64>,
 
+    /// Seats in each room; a room of this many players is full (quick join opens another).
+    #[arg(long, env = "ARENA_ROOM_SIZE", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub room_size: u16,
+
+    /// Rooms open at once; asking for a new room beyond is refused (`TooManyRooms`).
+    #[arg(long, env = "ARENA_MAX_ROOMS", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub max_rooms: u16,
+
+    /// Seconds an empty room stays open (for friends given its code, or a player resuming) before it closes.
+    #[arg(long, env = "ARENA_ROOM_IDLE_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub room_idle_secs: u64,
+
+    /// Threads that tick rooms, each running a share of them (default: the machine's cores).
+    #[arg(long, env = "ARENA_TICK_THREADS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub tick_threads: Option<u16>,
+
+    /// Players that end a room's warm-up and start its match at once.
+    #[arg(long, env = "ARENA_MIN_PLAYERS", default_value_t = crate::game::MatchConfig::default().min_players,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub min_players: u16,
+
+    /// Seconds a warm-up waits for --min-players once someone is in; then the match starts anyway.
+    #[arg(long, env = "ARENA_WARMUP_SECS",
+          default_value_t = crate::game::MatchConfig::default().warmup.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub warmup_secs: u64,
+
+    /// A match's length in seconds; 0: no time limit.
+    #[arg(long, env = "ARENA_MATCH_SECS",
+          default_value_t = crate::game::MatchConfig::default().length.as_secs(),
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub match_secs: u64,
+
+    /// Kills that win a match at once; 0: no score limit.
+    #[arg(long, env = "ARENA_SCORE_LIMIT", default_value_t = crate::game::MatchConfig::default().score_limit,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub score_limit: u32,
+
+    /// Seconds the results of a match are shown before the next match's warm-up.
+    #[arg(long, env = "ARENA_RESULTS_SECS",
+          default_value_t = crate::game::MatchConfig::default().results.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub results_secs: u64,
+
     /// The map: the standard one, or the one `--map-players` asks for (programs embedding the server may set
     /// any other).
     #[arg(skip = Arena::standard())]
@@ -160,6 +207,33 @@ impl Config {
             full_snapshots: self.full_snapshots,
             threads: self.snapshot_threads.unwrap_or_else(crate::game::default_threads),
         }
+    }
+
+    /// How each room's matches run, from these flags.
+    pub fn matches(&self) -> crate::game::MatchConfig {
+        crate::game::MatchConfig {
+            min_players: self.min_players,
+            warmup: std::time::Duration::from_secs(self.warmup_secs),
+            length: std::time::Duration::from_secs(self.match_secs),
+            score_limit: self.score_limit,
+            results: std::time::Duration::from_secs(self.results_secs),
+        }
+    }
+
+    /// The map's name, as the room list shows it.
+    pub fn map_name(&self) -> String {
+        match self.map_players {
+            Some(n) => format!("open-{n}"),
+            None => "standard".into(),
+        }
+    }
+
+    /// Threads that tick rooms.
+    pub fn tick_threads(&self) -> usize {
+        self.tick_threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            usize::from,
+        )
     }
 
     /// Threads for the network edge's async runtime.

@@ -20,15 +20,17 @@ use tokio::sync::mpsc::error::TrySendError;
 /// Ticks of outboxes the channel holds; a tick thread this far ahead of the runtime waits for it.
 const QUEUED_TICKS: usize = 64;
 
-/// What the tick thread tells the dispatcher, in order.
+/// What the tick threads tell the dispatcher, in order for each room (rooms are numbered by the process).
 #[derive(Debug)]
 pub enum Dispatch {
-    /// A client joined: where its connection is.
-    Joined(ClientId, ClientHandle),
-    /// A client left: nothing more goes to it.
-    Left(ClientId),
-    /// One tick's outbox.
-    Out(Vec<Outbound>),
+    /// A client joined a room: where its connection is.
+    Joined(u64, ClientId, ClientHandle),
+    /// A client left a room: nothing more goes to it.
+    Left(u64, ClientId),
+    /// One tick's outbox of a room (its broadcasts go to that room's clients).
+    Out(u64, Vec<Outbound>),
+    /// A room closed: nothing more goes to any of its clients.
+    Closed(u64),
 }
 
 /// The tick thread's end of the hand-off.
@@ -52,7 +54,7 @@ impl DispatchSender {
 pub fn spawn(metrics: Arc<Metrics>) -> DispatchSender {
     let (tx, mut rx) = mpsc::channel(QUEUED_TICKS);
     let mut dispatcher = Dispatcher {
-        clients: HashMap::new(),
+        rooms: HashMap::new(),
         metrics,
     };
     tokio::spawn(async move {
@@ -63,58 +65,68 @@ pub fn spawn(metrics: Arc<Metrics>) -> DispatchSender {
     DispatchSender(tx)
 }
 
-/// The connections the outboxes go to.
+/// The connections the outboxes go to, by room.
 struct Dispatcher {
-    clients: HashMap<ClientId, ClientHandle>,
+    rooms: HashMap<u64, HashMap<ClientId, ClientHandle>>,
     metrics: Arc<Metrics>,
 }
 
 impl Dispatcher {
     fn apply(&mut self, d: Dispatch) {
         match d {
-            Dispatch::Joined(client, handle) => {
-                self.clients.insert(client, handle);
+            Dispatch::Joined(room, client, handle) => {
+                self.rooms.entry(room).or_default().insert(client, handle);
             }
-            Dispatch::Left(client) => {
-                self.clients.remove(&client);
+            Dispatch::Left(room, client) => {
+                if let Some(clients) = self.rooms.get_mut(&room) {
+                    clients.remove(&client);
+                }
             }
-            Dispatch::Out(outbox) => self.dispatch(outbox),
+            Dispatch::Out(room, outbox) => {
+                if let Some(clients) = self.rooms.get(&room) {
+                    dispatch(clients, outbox, &self.metrics);
+                }
+            }
+            Dispatch::Closed(room) => {
+                self.rooms.remove(&room);
+            }
         }
     }
+}
 
-    fn dispatch(&mut self, outbox: Vec<Outbound>) {
-        for out in outbox {
-            match out {
-                Outbound::Frame { client, frame } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        send_frame(handle, ToConn::Frame(frame), &self.metrics);
-                    }
+/// Sends one room's outbox to its clients.
+fn dispatch(clients: &HashMap<ClientId, ClientHandle>, outbox: Vec<Outbound>, metrics: &Metrics) {
+    for out in outbox {
+        match out {
+            Outbound::Frame { client, frame } => {
+                if let Some(handle) = clients.get(&client) {
+                    send_frame(handle, ToConn::Frame(frame), metrics);
                 }
-                Outbound::Broadcast { frame } => {
-                    for handle in self.clients.values() {
-                        send_frame(handle, ToConn::Frame(frame.clone()), &self.metrics);
-                    }
+            }
+            Outbound::Broadcast { frame } => {
+                for handle in clients.values() {
+                    send_frame(handle, ToConn::Frame(frame.clone()), metrics);
                 }
-                Outbound::Snapshot { client, tick, bytes } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        send_snapshot(handle, tick, &bytes, &self.metrics);
-                    }
+            }
+            Outbound::Snapshot { client, tick, bytes } => {
+                if let Some(handle) = clients.get(&client) {
+                    send_snapshot(handle, tick, &bytes, metrics);
                 }
-                Outbound::Delta { client, datagram, .. } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        send_one(handle, datagram, &self.metrics);
-                    }
+            }
+            Outbound::Delta { client, datagram, .. } => {
+                if let Some(handle) = clients.get(&client) {
+                    send_one(handle, datagram, metrics);
                 }
-                Outbound::Kick { client, reason } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        tracing::info!(?client, %reason, "kicking");
-                        send_frame(handle, ToConn::Kick(reason), &self.metrics);
-                    }
+            }
+            Outbound::Kick { client, reason } => {
+                if let Some(handle) = clients.get(&client) {
+                    tracing::info!(?client, %reason, "kicking");
+                    send_frame(handle, ToConn::Kick(reason), metrics);
                 }
-                Outbound::Reject { client, reason } => {
-                    if let Some(handle) = self.clients.get(&client) {
-                        send_frame(handle, ToConn::Reject(reason), &self.metrics);
-                    }
+            }
+            Outbound::Reject { client, reason } => {
+                if let Some(handle) = clients.get(&client) {
+                    send_frame(handle, ToConn::Reject(reason), metrics);
                 }
             }
         }

@@ -2,8 +2,9 @@
 //! readiness (a new player could join now). The tick thread and the edge write it; `/healthz` and `/readyz`
 //! ([`crate::metrics::http`]) and the process's supervisor read it.
 //!
-//! A server that cannot tick cannot be played, whatever else still answers, so liveness is about the tick
-//! alone: no tick completed within [`LIVENESS_BOUND`], or the tick thread gone, is "not alive".
+//! A server that cannot tick cannot be played, whatever else still answers, so liveness is about the ticks
+//! alone: a tick thread that completed no round (its rooms' due ticks, or its idle wait) within
+//! [`LIVENESS_BOUND`], or a tick thread gone, is "not alive".
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -35,32 +36,36 @@ impl std::fmt::Display for TickEnd {
 #[derive(Debug)]
 pub struct Health {
     started: Instant,
-    /// Microseconds from `started` to the end of the last tick, plus one (0: no tick yet).
-    last_tick: AtomicU64,
+    /// Per tick thread: microseconds from `started` to the end of its last round, plus one (0: none yet).
+    last_tick: Vec<AtomicU64>,
     ended: Mutex<Option<TickEnd>>,
     draining: AtomicBool,
     max_players: usize,
-    players: AtomicUsize,
+    /// Per tick thread: players in its rooms.
+    players: Vec<AtomicUsize>,
 }
 
 impl Health {
-    /// A server that has not ticked yet, for at most `max_players` players.
-    pub fn new(max_players: usize) -> Self {
+    /// A server of `threads` tick threads that have not ticked yet, for at most `max_players` players.
+    pub fn new(max_players: usize, threads: usize) -> Self {
         Self {
             started: Instant::now(),
-            last_tick: AtomicU64::new(0),
+            last_tick: (0..threads.max(1)).map(|_| AtomicU64::new(0)).collect(),
             ended: Mutex::new(None),
             draining: AtomicBool::new(false),
             max_players,
-            players: AtomicUsize::new(0),
+            players: (0..threads.max(1)).map(|_| AtomicUsize::new(0)).collect(),
         }
     }
 
-    /// The tick thread completed a tick at `now`; the world holds `players` (connected or away).
-    pub fn ticked(&self, now: Instant, players: usize) {
+    /// Tick thread `thread` completed a round at `now` (every tick that was due); its rooms hold `players`
+    /// (connected or away).
+    pub fn ticked(&self, thread: usize, now: Instant, players: usize) {
         let us = now.saturating_duration_since(self.started).as_micros() as u64;
-        self.last_tick.store(us + 1, Ordering::Relaxed);
-        self.players.store(players, Ordering::Relaxed);
+        if let (Some(last), Some(held)) = (self.last_tick.get(thread), self.players.get(thread)) {
+            last.store(us + 1, Ordering::Relaxed);
+            held.store(players, Ordering::Relaxed);
+        }
     }
 
     /// The tick thread is gone, and how.
@@ -86,7 +91,13 @@ impl Health {
         if let Some(end) = self.ended() {
             return Err(format!("{end}: nobody can play"));
         }
-        let last = self.last_tick.load(Ordering::Relaxed);
+        // The tick thread heard from least recently.
+        let last = self
+            .last_tick
+            .iter()
+            .map(|t| t.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(0);
         let since = match last {
             0 => now.saturating_duration_since(self.started),
             us => now.saturating_duration_since(self.started + Duration::from_micros(us - 1)),
@@ -109,13 +120,13 @@ impl Health {
     /// Ok when a new player could join now: alive, ticking already, not draining, and a seat free.
     pub fn readiness(&self, now: Instant) -> Result<(), String> {
         self.liveness(now)?;
-        if self.last_tick.load(Ordering::Relaxed) == 0 {
+        if self.last_tick.iter().any(|t| t.load(Ordering::Relaxed) == 0) {
             return Err("starting: no tick yet".into());
         }
         if self.draining.load(Ordering::Relaxed) {
             return Err("draining: not taking new players".into());
         }
-        let players = self.players.load(Ordering::Relaxed);
+        let players: usize = self.players.iter().map(|p| p.load(Ordering::Relaxed)).sum();
         if players >= self.max_players {
             return Err(format!("full: {players} of {} players", self.max_players));
         }
@@ -129,12 +140,12 @@ mod tests {
 
     #[test]
     fn live_while_ticking_and_not_after_a_second_without_a_tick() {
-        let h = Health::new(4);
+        let h = Health::new(4, 1);
         let t = h.started;
         assert!(h.liveness(t + Duration::from_millis(500)).is_ok(), "starting up");
         let e = h.liveness(t + Duration::from_millis(1_500)).unwrap_err();
         assert!(e.contains("no tick since the start"), "{e}");
-        h.ticked(t + Duration::from_millis(1_400), 0);
+        h.ticked(0, t + Duration::from_millis(1_400), 0);
         assert!(h.liveness(t + Duration::from_millis(1_500)).is_ok());
         assert!(h.liveness(t + Duration::from_millis(2_300)).is_ok());
         let e = h.liveness(t + Duration::from_millis(2_500)).unwrap_err();
@@ -142,10 +153,28 @@ mod tests {
     }
 
     #[test]
-    fn a_tick_thread_that_ended_is_not_alive() {
-        let h = Health::new(4);
+    fn one_stuck_tick_thread_of_two_makes_the_server_not_alive_and_players_add_up() {
+        let h = Health::new(5, 2);
         let t = h.started;
-        h.ticked(t, 0);
+        h.ticked(0, t, 2);
+        assert!(
+            h.readiness(t).unwrap_err().contains("starting"),
+            "thread 1 has not ticked"
+        );
+        h.ticked(1, t, 3);
+        assert!(h.readiness(t).unwrap_err().contains("full: 5 of 5"), "2 + 3 players");
+        h.ticked(0, t + Duration::from_millis(1_500), 2);
+        let e = h.liveness(t + Duration::from_millis(1_500)).unwrap_err();
+        assert!(e.contains("no tick completed for 1500 ms"), "thread 1 is stuck: {e}");
+        h.ticked(1, t + Duration::from_millis(1_500), 1);
+        assert!(h.readiness(t + Duration::from_millis(1_500)).is_ok());
+    }
+
+    #[test]
+    fn a_tick_thread_that_ended_is_not_alive() {
+        let h = Health::new(4, 1);
+        let t = h.started;
+        h.ticked(0, t, 0);
         h.tick_ended(TickEnd::Panicked("boom".into()));
         h.tick_ended(TickEnd::Stopped);
         let e = h.liveness(t).unwrap_err();
@@ -154,14 +183,14 @@ mod tests {
 
     #[test]
     fn ready_only_when_ticking_not_draining_and_not_full() {
-        let h = Health::new(2);
+        let h = Health::new(2, 1);
         let t = h.started;
         assert!(h.readiness(t).unwrap_err().contains("starting"));
-        h.ticked(t, 1);
+        h.ticked(0, t, 1);
         assert!(h.readiness(t).is_ok());
-        h.ticked(t, 2);
+        h.ticked(0, t, 2);
         assert!(h.readiness(t).unwrap_err().contains("full: 2 of 2"));
-        h.ticked(t, 1);
+        h.ticked(0, t, 1);
         h.drain();
         assert!(h.readiness(t).unwrap_err().contains("draining"));
     }

@@ -6,9 +6,12 @@
 //!   directory so the hash players pin stays the same.
 //! - [`net`]: the QUIC edge (tokio + quinn): accepting, the handshake, one task per connection that decodes
 //!   and limits everything a peer sends and counts what it drops.
-//! - [`game`]: the sans-IO simulation, a bevy_ecs World and its chained tick schedule.
-//! - [`tick`]: the tick thread, the only owner of the World: drains the edge's channel into the simulation at
-//!   a fixed rate, runs the tick, and queues the encoded frames and snapshots for [`dispatch`].
+//! - [`rooms`]: the directory of rooms (placing each `Hello`: quick join, by code, a new room; the public
+//!   list) and the room: one simulation, its queue of events and its players.
+//! - [`game`]: the sans-IO simulation, a bevy_ecs World and its chained tick schedule: one room's game.
+//! - [`tick`]: the tick threads, each running a share of the rooms: a room's queue drained into its
+//!   simulation at a fixed rate, its tick run, its frames and snapshots queued for [`dispatch`]; a room
+//!   whose tick panics is closed alone.
 //! - [`dispatch`]: a task on the network runtime that hands each tick's frames and snapshots to the
 //!   connections.
 //! - [`metrics`]: counters and the tick-time histogram, served over HTTP with the health checks.
@@ -21,6 +24,7 @@ pub mod game;
 pub mod health;
 pub mod metrics;
 pub mod net;
+pub mod rooms;
 pub mod server;
 pub mod tick;
 pub mod tls;

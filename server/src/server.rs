@@ -2,11 +2,12 @@
 //! a graceful shutdown that closes every connection with a reason.
 
 use crate::config::Config;
-use crate::game::{Sim, SimConfig};
+use crate::game::{Pool, Sim, SimConfig};
 use crate::health::{Health, TickEnd};
 use crate::metrics::{Metrics, http};
-use crate::net::{self, Edge, EdgeLimits, TO_TICK_QUEUE};
-use crate::tick::TickLoop;
+use crate::net::{self, Edge, EdgeLimits};
+use crate::rooms::{Directory, MakeRoom, Room, RoomLimits};
+use crate::tick::{Shared, TickLoop};
 use crate::tls::{Identity, TlsError};
 use arena_shared::protocol::close_code;
 use quinn::VarInt;
@@ -15,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// How long shutdown waits for close frames to leave and the tick thread to stop.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -52,7 +53,32 @@ pub struct RunningServer {
     tick_ended: watch::Receiver<Option<TickEnd>>,
     shutdown: watch::Sender<bool>,
     stop_tick: Arc<AtomicBool>,
-    tick_thread: Option<std::thread::JoinHandle<()>>,
+    tick_threads: Vec<std::thread::JoinHandle<()>>,
+    /// The rooms open, and where new players go.
+    pub directory: Arc<Directory>,
+}
+
+/// How the server makes each room: the flags' map, replication, resume grace, lag compensation and match
+/// settings; seats for `--room-size` (and never more than `--max-players`); the seed of room `n` is the
+/// server's seed plus `n`, so the first room of a seeded server plays the seed's game.
+fn room_maker(config: &Config, seed: u64) -> Box<MakeRoom> {
+    let config = config.clone();
+    let next_id = std::sync::atomic::AtomicU64::new(0);
+    Box::new(move |code, mode| {
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let sim_config = SimConfig {
+            tick_rate: config.tick_rate,
+            seed: seed.wrapping_add(id),
+            arena: config.map(),
+        };
+        let mut sim = Sim::with_replication(sim_config, config.replication());
+        sim.set_resume_grace(Duration::from_secs(config.resume_grace_secs));
+        sim.set_lag_compensation(Duration::from_millis(config.lag_compensation_ms));
+        sim.set_max_players(usize::from(config.room_size.min(config.max_players)));
+        sim.set_matches(config.matches());
+        sim.set_room(code.clone(), config.map_name(), mode);
+        Room::new(code, id, sim, config.map_name(), config.room_size)
+    })
 }
 
 /// Starts a server; must be called inside a tokio runtime.
@@ -75,7 +101,21 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     })?;
 
     let metrics = Arc::new(Metrics::default());
-    let health = Arc::new(Health::new(usize::from(config.max_players)));
+    let health = Arc::new(Health::new(usize::from(config.max_players), config.tick_threads()));
+    let seed = match config.seed {
+        Some(seed) => seed,
+        None => rand::rngs::SysRng
+            .try_next_u64()
+            .map_err(|e| StartError::Random(e.to_string()))?,
+    };
+    let threads = config.tick_threads();
+    let (to_threads, new_rooms): (Vec<_>, Vec<_>) = (0..threads).map(|_| std::sync::mpsc::channel()).unzip();
+    let limits = RoomLimits {
+        room_size: config.room_size,
+        max_rooms: usize::from(config.max_rooms),
+        max_players: usize::from(config.max_players),
+    };
+    let directory = Arc::new(Directory::new(limits, room_maker(&config, seed), to_threads, seed));
     let metrics_addr = match config.metrics_bind {
         Some(addr) => {
             let listener = http::bind(addr)
@@ -84,57 +124,49 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
             let bound = listener
                 .local_addr()
                 .map_err(|source| StartError::Bind { addr, source })?;
-            tokio::spawn(http::serve(listener, metrics.clone(), health.clone()));
-            tracing::info!("metrics on http://{bound}/metrics, health on http://{bound}/healthz and /readyz");
+            tokio::spawn(http::serve(
+                listener,
+                metrics.clone(),
+                health.clone(),
+                directory.clone(),
+            ));
+            tracing::info!("metrics on http://{bound}/metrics, health on /healthz and /readyz, rooms on /rooms");
             Some(bound)
         }
         None => None,
     };
 
-    let seed = match config.seed {
-        Some(seed) => seed,
-        None => rand::rngs::SysRng
-            .try_next_u64()
-            .map_err(|e| StartError::Random(e.to_string()))?,
-    };
-    let sim = Sim::with_replication(
-        SimConfig {
-            tick_rate: config.tick_rate,
-            seed,
-            arena: config.map(),
-        },
-        config.replication(),
-    );
-    let mut sim = sim;
-    sim.set_resume_grace(Duration::from_secs(config.resume_grace_secs));
-    sim.set_lag_compensation(Duration::from_millis(config.lag_compensation_ms));
-    sim.set_max_players(usize::from(config.max_players));
-    let (to_tick, from_edge) = mpsc::channel(TO_TICK_QUEUE);
-    let (shutdown, shutdown_rx) = watch::channel(false);
     let stop_tick = Arc::new(AtomicBool::new(false));
-    let to_dispatch = crate::dispatch::spawn(metrics.clone());
-    let tick_loop = TickLoop::new(
-        sim,
-        from_edge,
-        to_dispatch,
-        metrics.clone(),
-        health.clone(),
-        config.tick_rate,
-        stop_tick.clone(),
-    );
+    let shared = Arc::new(Shared {
+        pool: Pool::new(usize::from(config.replication().threads)),
+        to_dispatch: crate::dispatch::spawn(metrics.clone()),
+        metrics: metrics.clone(),
+        health: health.clone(),
+        directory: directory.clone(),
+        period: Duration::from_secs_f64(1.0 / f64::from(config.tick_rate.max(1))),
+        room_idle: Duration::from_secs(config.room_idle_secs),
+        stop: stop_tick.clone(),
+    });
     let (ended_tx, tick_ended) = watch::channel(None);
-    let tick_health = health.clone();
-    let tick_thread = std::thread::Builder::new()
-        .name("arena-tick".into())
-        .spawn(move || {
-            let end = crate::tick::supervise(|| tick_loop.run());
-            if let TickEnd::Panicked(_) = &end {
-                tracing::error!("{end}; the server cannot run without it");
-            }
-            tick_health.tick_ended(end.clone());
-            let _ = ended_tx.send(Some(end));
-        })
-        .map_err(StartError::Thread)?;
+    let ended_tx = Arc::new(ended_tx);
+    let mut tick_threads = Vec::with_capacity(threads);
+    for (index, new_rooms) in new_rooms.into_iter().enumerate() {
+        let (shared, ended_tx) = (shared.clone(), ended_tx.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("arena-tick-{index}"))
+            .spawn(move || {
+                let health = shared.health.clone();
+                let end = crate::tick::supervise(|| TickLoop::new(index, new_rooms, shared).run());
+                if let TickEnd::Panicked(_) = &end {
+                    tracing::error!("{end}; the server cannot run without it");
+                }
+                health.tick_ended(end.clone());
+                // The first thread to end says how the ticking ended.
+                ended_tx.send_if_modified(|ended| ended.is_none() && ended.replace(end).is_none());
+            })
+            .map_err(StartError::Thread)?;
+        tick_threads.push(thread);
+    }
     let limits = EdgeLimits {
         max_players: usize::from(config.max_players),
         max_connections_per_ip: config.max_connections_per_ip,
@@ -143,7 +175,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         max_pending_handshakes: config.max_pending_handshakes,
         retry_above: config.retry_above,
     };
-    let edge = Arc::new(Edge::new(to_tick, metrics.clone(), limits, shutdown_rx));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let edge = Arc::new(Edge::new(directory.clone(), metrics.clone(), limits, shutdown_rx));
     tokio::spawn(net::accept_loop(endpoint.clone(), edge));
     tracing::info!(%local_addr, tick_rate = config.tick_rate, max_players = config.max_players, seed, "server started");
     Ok(RunningServer {
@@ -157,7 +190,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         tick_ended,
         shutdown,
         stop_tick,
-        tick_thread: Some(tick_thread),
+        tick_threads,
+        directory,
     })
 }
 
@@ -186,9 +220,9 @@ impl RunningServer {
         self.endpoint
             .close(VarInt::from_u32(close_code::SHUTTING_DOWN), b"server shutting down");
         self.stop_tick.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.tick_thread.take() {
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
-        }
+        let threads = std::mem::take(&mut self.tick_threads);
+        let _ =
+            tokio::task::spawn_blocking(move || threads.into_iter().map(std::thread::JoinHandle::join).count()).await;
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, self.endpoint.wait_idle()).await;
     }
 }

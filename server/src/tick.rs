@@ -1,132 +1,136 @@
-//! The tick thread: the only owner of the simulation and of the threads it is lent. At a fixed rate it
-//! drains the edge's channel into the simulation, runs one tick, and hands the outbox to the
-//! [`crate::dispatch`] task, which sends it.
+//! The tick threads: each runs a share of the rooms (at most one room's tick at a time), ticking each at its
+//! own fixed rate; the rooms share the driver's pool, lent to one tick at a time on each thread. A room's
+//! tick hands its outbox to the [`crate::dispatch`] task, which sends it. A panic in a room's tick closes
+//! that room alone (its players told why); the other rooms play on.
 
-use crate::dispatch::{Dispatch, DispatchSender, close_conn};
+use crate::dispatch::DispatchSender;
+use crate::game::Pool;
 use crate::game::resources::TickStats;
-use crate::game::{ClientId, Inbound, Outbound, Pool, Sim};
 use crate::health::{Health, TickEnd};
-use crate::metrics::{Metrics, add};
-use crate::net::{ClientHandle, ToTick};
+use crate::metrics::{Metrics, add, inc};
+use crate::rooms::{Directory, Room};
 use arena_shared::protocol::close_code;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TryRecvError;
 
-/// The tick loop's state.
+/// The longest a tick thread waits without a round: an idle thread still tells liveness it is there.
+const IDLE_ROUND: Duration = Duration::from_millis(100);
+
+/// What every tick thread shares.
+pub struct Shared {
+    /// The pool lent to each room's tick (a room that would split its work takes it; a small room never does).
+    pub pool: Pool,
+    pub to_dispatch: DispatchSender,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+    pub directory: Arc<Directory>,
+    pub period: Duration,
+    /// How long a room stays open empty.
+    pub room_idle: Duration,
+    pub stop: Arc<AtomicBool>,
+}
+
+/// One tick thread's state.
 pub struct TickLoop {
-    sim: Sim,
-    /// The threads lent to each tick (the simulation's `replication.threads`, the calling thread included).
-    pool: Pool,
-    from_edge: mpsc::Receiver<ToTick>,
-    /// Every joined client, to close at shutdown.
-    clients: HashMap<ClientId, ClientHandle>,
-    to_dispatch: DispatchSender,
-    metrics: Arc<Metrics>,
-    health: Arc<Health>,
-    period: Duration,
-    stop: Arc<AtomicBool>,
-    outbox: Vec<Outbound>,
+    index: usize,
+    rooms: Vec<Room>,
+    new_rooms: std::sync::mpsc::Receiver<Room>,
+    shared: Arc<Shared>,
 }
 
 impl TickLoop {
-    /// A loop ticking `sim` at `tick_rate`, on a pool of the threads its replication asks for (started here).
-    pub fn new(
-        sim: Sim,
-        from_edge: mpsc::Receiver<ToTick>,
-        to_dispatch: DispatchSender,
-        metrics: Arc<Metrics>,
-        health: Arc<Health>,
-        tick_rate: u16,
-        stop: Arc<AtomicBool>,
-    ) -> Self {
-        let period = Duration::from_secs_f64(1.0 / f64::from(tick_rate.max(1)));
-        let pool = Pool::new(usize::from(sim.replication().threads));
+    /// Tick thread `index`, taking its new rooms from `new_rooms`.
+    pub fn new(index: usize, new_rooms: std::sync::mpsc::Receiver<Room>, shared: Arc<Shared>) -> Self {
         Self {
-            sim,
-            pool,
-            from_edge,
-            clients: HashMap::new(),
-            to_dispatch,
-            metrics,
-            health,
-            period,
-            stop,
-            outbox: Vec::new(),
+            index,
+            rooms: Vec::new(),
+            new_rooms,
+            shared,
         }
     }
 
-    /// Runs on the calling thread until `stop` is set or the edge is gone.
+    /// Runs on the calling thread until `stop` is set or the directory is gone.
     pub fn run(mut self) {
-        let mut next = Instant::now() + self.period;
-        while !self.stop.load(Ordering::Relaxed) {
-            let started = Instant::now();
-            if !self.drain_edge(started) {
-                break;
-            }
-            self.sim.tick(&self.pool);
-            self.sim.drain_outbox(&mut self.outbox);
-            let capacity = self.outbox.len();
-            let outbox = std::mem::replace(&mut self.outbox, Vec::with_capacity(capacity));
-            self.to_dispatch.send(Dispatch::Out(outbox));
-            let stats = self.sim.stats();
-            record_stats(&self.metrics, &stats);
-            self.metrics.record_tick(started.elapsed(), self.period);
+        // Ready from the start: a thread with no rooms yet is ticking all it has to.
+        self.shared.health.ticked(self.index, Instant::now(), 0);
+        while !self.shared.stop.load(Ordering::Relaxed) {
             let now = Instant::now();
-            self.health.ticked(now, stats.players as usize);
-            if now < next {
-                std::thread::sleep(next - now);
-                next += self.period;
-            } else {
-                // Behind schedule: start the next tick now, and never try to catch up in a burst.
-                next = now + self.period;
+            let due = self
+                .rooms
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, r)| r.next)
+                .map(|(i, r)| (i, r.next));
+            match due {
+                Some((i, next)) if next <= now => self.tick_room(i),
+                _ => {
+                    let wait = due.map_or(IDLE_ROUND, |(_, next)| (next - now).min(IDLE_ROUND));
+                    match self.new_rooms.recv_timeout(wait) {
+                        Ok(room) => {
+                            inc(&self.shared.metrics.rooms.opened);
+                            self.rooms.push(room);
+                        }
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
             }
+            let players = self.rooms.iter().map(|r| r.sim().stats().players as usize).sum();
+            self.shared.health.ticked(self.index, Instant::now(), players);
         }
-        for handle in self.clients.values() {
-            close_conn(handle, close_code::SHUTTING_DOWN, "server shutting down");
+        for room in &mut self.rooms {
+            room.close_all(
+                close_code::SHUTTING_DOWN,
+                "server shutting down",
+                &self.shared.to_dispatch,
+            );
         }
     }
 
-    /// Moves everything the edge queued into the simulation, for the tick that starts at `started`. False when
-    /// the edge is gone.
-    fn drain_edge(&mut self, started: Instant) -> bool {
-        loop {
-            match self.from_edge.try_recv() {
-                Ok(ToTick::Join {
-                    client,
-                    name,
-                    resume,
-                    handle,
-                }) => {
-                    self.clients.insert(client, handle.clone());
-                    self.to_dispatch.send(Dispatch::Joined(client, handle));
-                    self.sim.push(match resume {
-                        Some(token) => Inbound::Resume { client, name, token },
-                        None => Inbound::Join { client, name },
-                    });
-                }
-                Ok(ToTick::Input {
-                    client,
-                    datagram,
-                    received,
-                }) => self.sim.push(Inbound::Input {
-                    client,
-                    datagram,
-                    waited: started.saturating_duration_since(received),
-                }),
-                Ok(ToTick::Event(event)) => {
-                    if let Inbound::Leave { client } | Inbound::Lost { client } = &event {
-                        self.clients.remove(client);
-                        self.to_dispatch.send(Dispatch::Left(*client));
-                    }
-                    self.sim.push(event);
-                }
-                Err(TryRecvError::Empty) => return true,
-                Err(TryRecvError::Disconnected) => return false,
+    /// Runs room `i`'s tick; closes it when it fails, or when it has been empty long enough.
+    fn tick_room(&mut self, i: usize) {
+        let shared = &*self.shared;
+        let room = &mut self.rooms[i];
+        let started = Instant::now();
+        let ticked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            room.tick(started, &shared.pool, &shared.to_dispatch)
+        }));
+        let code = room.code.clone();
+        let stats = match ticked {
+            Ok(stats) => stats,
+            Err(payload) => {
+                let reason = format!("the room failed: {}", panic_message(payload.as_ref()));
+                tracing::error!(room = %code, "{reason}; its players are sent away, the other rooms play on");
+                inc(&shared.metrics.rooms.failed);
+                room.close_all(close_code::ROOM_FAILED, &reason, &shared.to_dispatch);
+                shared.directory.remove(&code, self.index);
+                shared.metrics.rooms.forget(code.as_str());
+                self.rooms.swap_remove(i);
+                return;
             }
+        };
+        let took = started.elapsed();
+        record_stats(&shared.metrics, &stats);
+        shared.metrics.record_tick(took, shared.period);
+        shared
+            .metrics
+            .rooms
+            .record(code.as_str(), took, shared.period, stats.players);
+        shared.directory.report(&code, stats.players, room.sim().match_state());
+        let now = Instant::now();
+        room.next += shared.period;
+        if room.next < now {
+            // Behind schedule: the next tick now, and never a burst to catch up.
+            room.next = now;
+        }
+        if room.idle_for(shared.room_idle, now) && shared.directory.close_if_empty(&code, self.index) {
+            tracing::info!(room = %code, "room closed: empty for {} s", shared.room_idle.as_secs());
+            inc(&shared.metrics.rooms.closed);
+            room.close_all(close_code::SHUTTING_DOWN, "the room closed", &shared.to_dispatch);
+            shared.metrics.rooms.forget(code.as_str());
+            self.rooms.swap_remove(i);
         }
     }
 }
@@ -136,20 +140,21 @@ impl TickLoop {
 pub fn supervise(run: impl FnOnce()) -> TickEnd {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(()) => TickEnd::Stopped,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".into());
-            TickEnd::Panicked(message)
-        }
+        Err(payload) => TickEnd::Panicked(panic_message(payload.as_ref())),
     }
+}
+
+/// A panic's message, as `panic!` was given it.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Adds what one tick counted to the server's running totals.
 fn record_stats(metrics: &Metrics, stats: &TickStats) {
-    metrics.players.store(u64::from(stats.players), Ordering::Relaxed);
     add(&metrics.players_joined, stats.players_joined);
     add(&metrics.players_resumed, stats.players_resumed);
     // The edge counts the refusals it makes itself; these are the world's (full), counted here because the
@@ -197,7 +202,6 @@ mod tests {
         record_stats(&m, &stats);
         let text = m.render_prometheus();
         for line in [
-            "arena_players 9",
             "arena_players_joined_total 2",
             "arena_players_resumed_total 4",
             "arena_rejected_total 6",

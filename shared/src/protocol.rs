@@ -14,9 +14,14 @@ use crate::math::Vec2;
 use serde::{Deserialize, Serialize};
 
 mod inputs;
+mod rooms;
 mod text;
 
 pub use inputs::Inputs;
+pub use rooms::{
+    BadRoomCode, MAX_LISTED_ROOMS, MAX_MAP_NAME_LEN, MAX_RESULT_LINES, MatchPhase, MatchState, Mode,
+    ROOM_CODE_ALPHABET, ROOM_CODE_LEN, ResultLine, Results, RoomCode, RoomInfo, RoomList, RoomRequest,
+};
 pub use text::{FORMAT_CHARACTERS, TextError, clean_chat, clean_name, is_format};
 
 /// Bumped on every incompatible change; a `Hello` with another version gets `Reject { VersionMismatch }`.
@@ -24,7 +29,9 @@ pub use text::{FORMAT_CHARACTERS, TextError, clean_chat, clean_name, is_format};
 /// Version 3: a delta update's mask is the varint of a `u32` (room for more fields), and its owner bit is
 /// implied for a new projectile.
 /// Version 4: a delta's header says how early the client's newest input arrived (`input_margin`).
-pub const PROTOCOL_VERSION: u16 = 4;
+/// Version 5: rooms and matches: `Hello` asks for a room, `Welcome` names it, `ListRooms` / `Rooms`, the
+/// match's state and results, and the refusals a room can give.
+pub const PROTOCOL_VERSION: u16 = 5;
 /// The unit of a snapshot's [`Snapshot::input_margin`]: a tenth of a millisecond.
 pub const MARGIN_UNIT: std::time::Duration = std::time::Duration::from_micros(100);
 /// The ALPN both ends offer in the TLS handshake; a peer without it fails the handshake.
@@ -65,6 +72,8 @@ pub mod close_code {
     pub const PROTOCOL_VIOLATION: u32 = 4;
     /// The peer did not read its control stream fast enough and its queue filled up.
     pub const TOO_SLOW: u32 = 5;
+    /// The player's room failed (its tick panicked) and was closed; the server and its other rooms play on.
+    pub const ROOM_FAILED: u32 = 6;
 }
 
 /// A player's id: unique within one server run, never reused.
@@ -73,10 +82,12 @@ pub type PlayerId = u32;
 /// What the client says on the control stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClientFrame {
-    /// The first frame, and only the first.
+    /// The first frame, and only the first (but for `ListRooms`, which may come before it).
     Hello(Hello),
-    /// A chat line for everyone.
+    /// A chat line for everyone in the room.
     Chat { text: String },
+    /// Asks for the public rooms (answered with `Rooms`), before or after `Hello`.
+    ListRooms,
 }
 
 /// The client's introduction.
@@ -85,8 +96,11 @@ pub struct Hello {
     pub protocol_version: u16,
     pub name: String,
     /// The session token of an earlier connection, to take that player back (same id, score and health)
-    /// within the server's grace window; an unknown, expired or used token joins as a new player.
+    /// within the server's grace window; an unknown, expired or used token joins as a new player. A resume
+    /// names the player's room by its code in `room`.
     pub resume: Option<SessionToken>,
+    /// Which room to play in.
+    pub room: RoomRequest,
 }
 
 /// A random 128-bit secret naming one player's session; the server issues a new one in every `Welcome`, so
@@ -110,6 +124,12 @@ pub enum ServerFrame {
     Killed { killer: PlayerId, victim: PlayerId },
     /// You are being disconnected, and why; the connection closes after this frame.
     Kick { reason: String },
+    /// The public rooms, in answer to `ListRooms`.
+    Rooms(RoomList),
+    /// The room's match moved to another phase (sent on every change, and after `Welcome`).
+    Match(MatchState),
+    /// A match ended: its final scoreboard and winner (the `Results` phase follows).
+    Results(Results),
 }
 
 /// The server's answer to a good `Hello`. A `PlayerJoined` frame for each player already in the world
@@ -125,6 +145,11 @@ pub struct Welcome {
     pub arena: Arena,
     /// The token to resume this player with after a lost connection.
     pub session_token: SessionToken,
+    /// The room this player is in: the code to share with friends, and to resume with.
+    pub room: RoomCode,
+    /// The room's map name and mode.
+    pub map: String,
+    pub mode: Mode,
 }
 
 /// Why a `Hello` was refused.
@@ -138,6 +163,12 @@ pub enum RejectReason {
     BadName,
     /// The server is shutting down.
     ShuttingDown,
+    /// No room has the code asked for (it never existed, or it closed).
+    NoSuchRoom,
+    /// The room asked for by its code has no free seat.
+    RoomFull,
+    /// A new room was asked for, and the server runs as many as it may.
+    TooManyRooms,
 }
 
 impl std::fmt::Display for RejectReason {
@@ -152,6 +183,9 @@ impl std::fmt::Display for RejectReason {
             Self::Full => f.write_str("server is full"),
             Self::BadName => write!(f, "name must be 1 to {MAX_NAME_CHARS} printable characters"),
             Self::ShuttingDown => f.write_str("server is shutting down"),
+            Self::NoSuchRoom => f.write_str("no room has that code"),
+            Self::RoomFull => f.write_str("that room is full"),
+            Self::TooManyRooms => f.write_str("the server cannot open another room"),
         }
     }
 }

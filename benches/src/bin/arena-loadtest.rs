@@ -70,6 +70,13 @@ struct Cli {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Rooms to spread the bots over (one bot creates each, the others join by code, round robin); a
+    /// server this tool starts gets rooms of bots / rooms seats.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    rooms: usize,
+    /// Let the server place every bot (quick join) instead.
+    #[arg(long)]
+    quick_join: bool,
 }
 
 fn seconds(text: &str) -> Result<f64, String> {
@@ -127,6 +134,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         bots_per_task: cli.bots_per_task,
         floor_samples: cli.floor_samples,
         progress: !cli.no_progress,
+        rooms: cli.rooms,
+        quick_join: cli.quick_join,
         ..Options::default()
     };
     if let Some(steps) = &cli.sweep {

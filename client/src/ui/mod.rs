@@ -3,6 +3,7 @@
 //! restores the terminal however it ends (quit, lost connection, or panic).
 
 pub mod controls;
+pub mod lobby;
 #[cfg(test)]
 mod tests;
 pub mod view;

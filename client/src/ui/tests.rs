@@ -5,7 +5,9 @@ use crate::game::ClientGame;
 use crate::session::Event;
 use arena_shared::Vec2;
 use arena_shared::arena::Arena;
-use arena_shared::protocol::{HealthPackSnapshot, PlayerSnapshot, ServerFrame, Snapshot, Welcome};
+use arena_shared::protocol::{
+    HealthPackSnapshot, MatchPhase, MatchState, PlayerSnapshot, ResultLine, Results, ServerFrame, Snapshot, Welcome,
+};
 use arena_shared::rules::PlayerState;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -29,6 +31,9 @@ fn game() -> (ClientGame, Instant) {
         snapshot_rate: 60,
         arena: Arena::standard(),
         session_token: [0; 16],
+        room: arena_shared::protocol::RoomCode::from_indices([0; 5]),
+        map: "standard".into(),
+        mode: arena_shared::protocol::Mode::Deathmatch,
     };
     let mut g = ClientGame::new(&welcome, Duration::from_millis(33), epoch);
     let frames = [
@@ -198,4 +203,76 @@ fn a_dead_player_sees_the_respawn_timer() {
     g.on_event(Event::Snapshot(snap), epoch + Duration::from_millis(117));
     let screen = render(&g, &ui(), epoch + Duration::from_millis(120));
     assert!(screen.lines().next().unwrap().contains("respawn in 1.5 s"), "{screen}");
+}
+
+#[test]
+fn the_hud_shows_the_room_and_its_match_counting_down() {
+    let (mut g, epoch) = game();
+    let hud = |g: &ClientGame, at: Duration| {
+        render(g, &ui(), epoch + at)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        hud(&g, Duration::ZERO).contains("room AAAAA · warm-up waiting for players"),
+        "{}",
+        hud(&g, Duration::ZERO)
+    );
+    let playing = MatchState {
+        phase: MatchPhase::Playing,
+        secs_left: 125,
+    };
+    g.on_event(Event::Frame(ServerFrame::Match(playing)), epoch);
+    assert!(
+        hud(&g, Duration::from_secs(1)).contains("room AAAAA · playing 2:04"),
+        "{}",
+        hud(&g, Duration::from_secs(1))
+    );
+    assert!(
+        hud(&g, Duration::from_secs(6)).contains("playing 1:59"),
+        "{}",
+        hud(&g, Duration::from_secs(6))
+    );
+}
+
+#[test]
+fn the_results_are_shown_while_the_room_shows_them_and_scores_reset_for_the_next_match() {
+    let (mut g, epoch) = game();
+    let results = Results {
+        lines: vec![
+            ResultLine {
+                id: 2,
+                kills: 3,
+                deaths: 0,
+            },
+            ResultLine {
+                id: 1,
+                kills: 0,
+                deaths: 1,
+            },
+        ],
+        winner: Some(2),
+    };
+    g.on_event(Event::Frame(ServerFrame::Results(results)), epoch);
+    let over = MatchState {
+        phase: MatchPhase::Results,
+        secs_left: 10,
+    };
+    g.on_event(Event::Frame(ServerFrame::Match(over)), epoch);
+    let screen = render(&g, &ui(), epoch + Duration::from_secs(2));
+    assert!(screen.contains("match over: bob wins"), "{screen}");
+    assert!(screen.contains("next match in 8 s"), "{screen}");
+    let warmup = MatchState {
+        phase: MatchPhase::WarmUp,
+        secs_left: 0,
+    };
+    g.on_event(
+        Event::Frame(ServerFrame::Match(warmup)),
+        epoch + Duration::from_secs(10),
+    );
+    let screen = render(&g, &ui(), epoch + Duration::from_secs(10));
+    assert!(!screen.contains("match over"), "the results are gone:\n{screen}");
+    assert_eq!(g.scoreboard().iter().map(|r| r.kills).sum::<u32>(), 0, "scores reset");
 }

@@ -1,8 +1,10 @@
-//! Drawing one frame: the HUD line, the arena view that follows the player and scales to the terminal, the
-//! kill feed and chat pane, the help or chat-entry line, and the scoreboard overlay.
+//! Drawing one frame: the HUD line (with the room's code and its match's state), the arena view that follows
+//! the player and scales to the terminal, the kill feed and chat pane, the help or chat-entry line, and the
+//! scoreboard and match results overlays.
 
 use crate::game::ClientGame;
 use arena_shared::Vec2;
+use arena_shared::protocol::{MatchPhase, Results};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -57,7 +59,7 @@ pub fn cell_to_world(game: &ClientGame, area: Rect, col: u16, row: u16) -> Optio
 
 pub fn draw(frame: &mut Frame, game: &ClientGame, ui: &UiState, now: Instant) {
     let [hud, arena_area, side, bottom] = regions(frame.area());
-    frame.render_widget(Paragraph::new(hud_line(game, ui)), hud);
+    frame.render_widget(Paragraph::new(hud_line(game, ui, now)), hud);
     frame.render_widget(ArenaView { game, now }, arena_area);
     draw_side(frame, game, side);
     let bottom_line = match &ui.typing {
@@ -69,12 +71,25 @@ pub fn draw(frame: &mut Frame, game: &ClientGame, ui: &UiState, now: Instant) {
         None => Line::from(Span::styled(HELP, Style::new().fg(Color::DarkGray))),
     };
     frame.render_widget(Paragraph::new(bottom_line), bottom);
-    if ui.scoreboard {
+    if let Some(results) = game.results_shown() {
+        draw_results(frame, game, results, arena_area, now);
+    } else if ui.scoreboard {
         draw_scoreboard(frame, game, arena_area);
     }
 }
 
-fn hud_line(game: &ClientGame, ui: &UiState) -> Line<'static> {
+/// The room and its match, as the HUD shows them: `room ABC23 · playing 4:35`.
+pub fn match_label(game: &ClientGame, now: Instant) -> String {
+    let secs = game.secs_left(now);
+    let clock = if secs == 0 && game.match_state.phase == MatchPhase::WarmUp {
+        "waiting for players".to_owned()
+    } else {
+        format!("{}:{:02}", secs / 60, secs % 60)
+    };
+    format!("room {} · {} {clock}", game.room, game.match_state.phase)
+}
+
+fn hud_line(game: &ClientGame, ui: &UiState, now: Instant) -> Line<'static> {
     let (kills, deaths) = game.my_score();
     let health = match game.server_me {
         Some(me) if !me.is_alive() => Span::styled(
@@ -86,6 +101,7 @@ fn hud_line(game: &ClientGame, ui: &UiState) -> Line<'static> {
     };
     Line::from(vec![
         Span::styled(format!("{} ", ui.my_name), Style::new().bold()),
+        Span::styled(format!("{}  ", match_label(game, now)), Style::new().fg(Color::Yellow)),
         health,
         Span::raw(format!(
             "  K {kills} D {deaths}  ping {:.0} ms  tick {}  {:.0} fps  loss {:.1}%",
@@ -152,6 +168,44 @@ fn draw_scoreboard(frame: &mut Frame, game: &ClientGame, over: Rect) {
     )
     .header(Row::new(vec!["player", "kills", "deaths"]).style(Style::new().bold()))
     .block(Block::new().borders(Borders::ALL).title("scoreboard"));
+    frame.render_widget(Clear, area);
+    frame.render_widget(table, area);
+}
+
+/// The match's final scoreboard and winner, over the arena while the room shows its results.
+fn draw_results(frame: &mut Frame, game: &ClientGame, results: &Results, over: Rect, now: Instant) {
+    let rows: Vec<Row> = results
+        .lines
+        .iter()
+        .map(|l| {
+            let style = if l.id == game.me {
+                Style::new().bold().fg(Color::Green)
+            } else {
+                Style::new()
+            };
+            Row::new(vec![game.name(l.id), l.kills.to_string(), l.deaths.to_string()]).style(style)
+        })
+        .collect();
+    let title = match results.winner {
+        Some(id) if id == game.me => "you win!".to_owned(),
+        Some(id) => format!("{} wins", game.name(id)),
+        None => "no winner".to_owned(),
+    };
+    let height = (rows.len() as u16 + 4).min(over.height);
+    let width = 44.min(over.width);
+    let area = Rect {
+        x: over.x + (over.width - width) / 2,
+        y: over.y + (over.height - height) / 2,
+        width,
+        height,
+    };
+    let table = Table::new(
+        rows,
+        [Constraint::Min(10), Constraint::Length(6), Constraint::Length(6)],
+    )
+    .header(Row::new(vec!["player", "kills", "deaths"]).style(Style::new().bold()))
+    .footer(Row::new(vec![format!("next match in {} s", game.secs_left(now))]))
+    .block(Block::new().borders(Borders::ALL).title(format!("match over: {title}")));
     frame.render_widget(Clear, area);
     frame.render_widget(table, area);
 }

@@ -2,6 +2,7 @@
 //! the defaults the server's flags start from.
 
 use arena_shared::arena::Arena;
+use std::time::Duration;
 
 /// Default radius around a player within which it is sent other entities, in units: the whole standard
 /// map (`--view-radius`).
@@ -15,6 +16,48 @@ pub const DEFAULT_RESUME_GRACE_SECS: u32 = 10;
 /// How far back a shooter's view may be made up for, at most (Overwatch caps its rewind at 250 ms): a
 /// shooter further behind leads its targets by the rest.
 pub const DEFAULT_LAG_COMPENSATION: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// How a room's matches run: warm-up until enough players are in (or its time passes with someone in), then
+/// a match until its time or score limit, then the results, then the next match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchConfig {
+    /// Players that end the warm-up at once (`--min-players`).
+    pub min_players: u16,
+    /// How long the warm-up waits for them once someone is in (`--warmup-secs`); then the match starts
+    /// with whoever is there.
+    pub warmup: Duration,
+    /// A match's length (`--match-secs`); zero: no time limit.
+    pub length: Duration,
+    /// Kills that win a match at once (`--score-limit`); zero: no score limit.
+    pub score_limit: u32,
+    /// How long the results are shown before the next match.
+    pub results: Duration,
+}
+
+impl MatchConfig {
+    /// One match without end that starts as soon as someone is in: the game before rooms had matches, and
+    /// what a bare simulation plays (tests, benchmarks).
+    pub const ENDLESS: Self = Self {
+        min_players: 1,
+        warmup: Duration::ZERO,
+        length: Duration::ZERO,
+        score_limit: 0,
+        results: Duration::ZERO,
+    };
+}
+
+impl Default for MatchConfig {
+    /// The server's defaults: 2 players or 20 s of warm-up, 5-minute matches to 25 kills, 10 s of results.
+    fn default() -> Self {
+        Self {
+            min_players: 2,
+            warmup: Duration::from_secs(20),
+            length: Duration::from_secs(300),
+            score_limit: 25,
+            results: Duration::from_secs(10),
+        }
+    }
+}
 
 /// How a simulation is set up.
 #[derive(Debug, Clone)]

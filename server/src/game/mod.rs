@@ -24,12 +24,12 @@ pub(crate) mod test_rng;
 mod tests;
 pub mod threads;
 
-use arena_shared::protocol::PlayerId;
+use arena_shared::protocol::{MatchState, Mode, PlayerId, RoomCode};
 use bevy_ecs::prelude::*;
 use components::{Body, Player, Score};
 pub use config::{
     DEFAULT_CLIENT_BANDWIDTH, DEFAULT_LAG_COMPENSATION, DEFAULT_RESUME_GRACE_SECS, DEFAULT_VIEW_RADIUS, Handoffs,
-    ReplicationConfig, SimConfig, default_threads,
+    MatchConfig, ReplicationConfig, SimConfig, default_threads,
 };
 pub use edge::{ClientId, Inbound, Outbound};
 use resources::{Inbox, LentPool, Outbox, Projectiles, TickCount, TickStats};
@@ -85,6 +85,25 @@ impl Sim {
     /// default is no limit.
     pub fn set_max_players(&mut self, max_players: usize) {
         self.world.resource_mut::<resources::Settings>().max_players = max_players;
+    }
+
+    /// Sets how this room's matches run (default [`MatchConfig::ENDLESS`]: one match without end).
+    pub fn set_matches(&mut self, config: MatchConfig) {
+        let mut settings = self.world.resource_mut::<resources::Settings>();
+        settings.matches = systems::matches::MatchTicks::new(config, settings.tick_rate);
+    }
+
+    /// Names this world's room, as its players are told in `Welcome`.
+    pub fn set_room(&mut self, code: RoomCode, map: String, mode: Mode) {
+        self.world.insert_resource(resources::RoomName { code, map, mode });
+    }
+
+    /// Where the room's match is, as its players were last told.
+    pub fn match_state(&self) -> MatchState {
+        let tick_rate = self.world.resource::<resources::Settings>().tick_rate;
+        self.world
+            .resource::<systems::matches::Match>()
+            .state(self.tick_count(), tick_rate)
     }
 
     /// Sets when the tick hands the projectiles' work and the snapshots' preparation to the pool's threads

@@ -34,6 +34,26 @@ pub struct Settings {
     /// The most ticks a new projectile is flown ahead to make up for what its shooter saw late (lag
     /// compensation, see `systems::movement`); 0 turns it off (`Sim::set_lag_compensation`).
     pub lag_compensation_ticks: u32,
+    /// How the room's matches run, in ticks (`Sim::set_matches`).
+    pub matches: crate::game::systems::matches::MatchTicks,
+}
+
+/// Which room this world is, as its players are told in `Welcome` (`Sim::set_room`).
+#[derive(Resource, Debug, Clone)]
+pub struct RoomName {
+    pub code: arena_shared::protocol::RoomCode,
+    pub map: String,
+    pub mode: arena_shared::protocol::Mode,
+}
+
+impl Default for RoomName {
+    fn default() -> Self {
+        Self {
+            code: arena_shared::protocol::RoomCode::from_indices([0; arena_shared::protocol::ROOM_CODE_LEN]),
+            map: "standard".into(),
+            mode: arena_shared::protocol::Mode::Deathmatch,
+        }
+    }
 }
 
 /// The entities of every kind that is neither a player nor a projectile (health packs, and the kinds to
@@ -252,7 +272,9 @@ pub(super) fn insert_all(world: &mut World, config: &SimConfig, replication: Rep
         max_players: usize::MAX,
         lag_compensation_ticks: ticks_in(DEFAULT_LAG_COMPENSATION, tick_rate),
         handoffs: Handoffs::default(),
+        matches: crate::game::systems::matches::MatchTicks::new(crate::game::MatchConfig::ENDLESS, tick_rate),
     });
+    world.insert_resource(RoomName::default());
     world.insert_resource(TickCount::default());
     world.insert_resource(ArenaMap(config.arena.clone(), WallIndex::new(&config.arena)));
     world.insert_resource(GameRng(StdRng::seed_from_u64(config.seed)));

@@ -1,6 +1,6 @@
 //! The order of a tick, written as chained system sets so the schedule reads like the tick's story.
 
-use super::systems::{announce, combat, full_snapshots, inbox, movement, record, replicate, sessions};
+use super::systems::{announce, combat, full_snapshots, inbox, matches, movement, record, replicate, sessions};
 use bevy_ecs::message::message_update_system;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
@@ -19,7 +19,8 @@ pub enum TickSet {
     Move,
     /// 4. Move projectiles (the flights engine); hits and kills.
     Projectiles,
-    /// 5. Scores, deaths and respawns; then every state snaps to the wire grid.
+    /// 5. Scores and the match (its end, the next one), deaths and respawns; then every state snaps to the
+    ///    wire grid.
     Deaths,
     /// 6. Turn this tick's game messages into frames for the clients.
     Announce,
@@ -80,7 +81,11 @@ fn add_phase(schedule: &mut Schedule, set: TickSet, snapshots: Snapshots) {
                 .in_set(set),
         ),
         TickSet::Projectiles => schedule.add_systems(combat::move_projectiles.in_set(set)),
-        TickSet::Deaths => schedule.add_systems((combat::score_kills, combat::respawn_players).chain().in_set(set)),
+        TickSet::Deaths => schedule.add_systems(
+            (combat::score_kills, matches::run_match, combat::respawn_players)
+                .chain()
+                .in_set(set),
+        ),
         TickSet::Announce => schedule.add_systems(announce::announce.in_set(set)),
         TickSet::Snapshot => match snapshots {
             Snapshots::Deltas => schedule.add_systems(replicate::replicate.in_set(set)),

@@ -10,6 +10,7 @@ use arena_shared::{Vec2, arena::Arena};
 mod busy;
 mod flights;
 mod lag;
+mod matches;
 mod pickups;
 mod sessions;
 mod snapshot_threads;

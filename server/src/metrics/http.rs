@@ -1,10 +1,13 @@
-//! A minimal HTTP endpoint for operators and orchestrators: `GET /metrics` (Prometheus text), `GET /healthz`
-//! (liveness: 200 while the tick loop ticks, else 503 with the reason) and `GET /readyz` (readiness: 200 when
-//! a new player could join, else 503 with the reason: starting, draining, full or not alive). It reads at most [`MAX_REQUEST`] bytes per request within
-//! [`REQUEST_TIMEOUT`] and serves at most [`MAX_CONNECTIONS`] at once; anything else is closed.
+//! A minimal HTTP endpoint for operators, orchestrators and server browsers: `GET /metrics` (Prometheus
+//! text), `GET /healthz` (liveness: 200 while the tick threads tick, else 503 with the reason), `GET /readyz`
+//! (readiness: 200 when a new player could join, else 503 with the reason: starting, draining, full or not
+//! alive) and `GET /rooms` (the public rooms as JSON). It reads at most [`MAX_REQUEST`] bytes per request
+//! within [`REQUEST_TIMEOUT`] and serves at most [`MAX_CONNECTIONS`] at once; anything else is closed.
 
 use super::Metrics;
 use crate::health::Health;
+use crate::rooms::Directory;
+use arena_shared::protocol::RoomList;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +28,7 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Serves requests until the task is dropped.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<Health>) {
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<Health>, rooms: Arc<Directory>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -34,15 +37,15 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<Hea
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             continue;
         };
-        let (metrics, health) = (metrics.clone(), health.clone());
+        let (metrics, health, rooms) = (metrics.clone(), health.clone(), rooms.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &metrics, &health)).await;
+            let _ = tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &metrics, &health, &rooms)).await;
             drop(slot);
         });
     }
 }
 
-async fn answer(mut stream: TcpStream, metrics: &Metrics, health: &Health) -> std::io::Result<()> {
+async fn answer(mut stream: TcpStream, metrics: &Metrics, health: &Health, rooms: &Directory) -> std::io::Result<()> {
     let mut buf = vec![0u8; MAX_REQUEST];
     let mut len = 0;
     while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && !buf[..len].ends_with(b"\n\n") {
@@ -61,7 +64,18 @@ async fn answer(mut stream: TcpStream, metrics: &Metrics, health: &Health) -> st
         (Some("GET"), Some("/metrics")) => respond(&mut stream, "200 OK", &metrics.render_prometheus()).await,
         (Some("GET"), Some("/healthz")) => check(&mut stream, health.liveness(std::time::Instant::now())).await,
         (Some("GET"), Some("/readyz")) => check(&mut stream, health.readiness(std::time::Instant::now())).await,
-        _ => respond(&mut stream, "404 Not Found", "try /metrics, /healthz or /readyz\n").await,
+        (Some("GET"), Some("/rooms")) => {
+            let json = rooms_json(&rooms.list());
+            respond_as(&mut stream, "200 OK", "application/json", &json).await
+        }
+        _ => {
+            respond(
+                &mut stream,
+                "404 Not Found",
+                "try /metrics, /healthz, /readyz or /rooms\n",
+            )
+            .await
+        }
     }
 }
 
@@ -74,11 +88,55 @@ async fn check(stream: &mut TcpStream, verdict: Result<(), String>) -> std::io::
 }
 
 async fn respond(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
+    respond_as(stream, status, "text/plain; version=0.0.4", body).await
+}
+
+async fn respond_as(stream: &mut TcpStream, status: &str, content_type: &str, body: &str) -> std::io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body.as_bytes()).await?;
     stream.shutdown().await
+}
+
+/// The room list as JSON: `{"rooms":[{"code":..,"map":..,"mode":..,"players":..,"capacity":..,"state":..,
+/// "secs_left":..,"join_in_progress":..}]}`, the fullest first. Every string in it is the server's own (room
+/// codes of a fixed alphabet, map names and modes it names), escaped all the same.
+pub fn rooms_json(list: &RoomList) -> String {
+    let rooms: Vec<String> = list
+        .rooms
+        .iter()
+        .map(|r| {
+            format!(
+                "{{\"code\":{},\"map\":{},\"mode\":{},\"players\":{},\"capacity\":{},\"state\":{},\"secs_left\":{},\"join_in_progress\":{}}}",
+                json_string(r.code.as_str()),
+                json_string(&r.map),
+                json_string(&r.mode.to_string()),
+                r.players,
+                r.capacity,
+                json_string(&r.state.phase.to_string()),
+                r.state.secs_left,
+                r.join_in_progress
+            )
+        })
+        .collect();
+    format!("{{\"rooms\":[{}]}}\n", rooms.join(","))
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -3,6 +3,7 @@
 //! [`http`] serves them in the Prometheus text format, with a health check.
 
 pub mod http;
+pub mod rooms;
 
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -158,8 +159,8 @@ pub struct Metrics {
     pub ticks: AtomicU64,
     /// Ticks whose work took longer than the tick period.
     pub tick_overruns: AtomicU64,
-    /// Players in the world after the last tick.
-    pub players: AtomicU64,
+    /// Each room's figures, and the rooms' counts.
+    pub rooms: rooms::PerRoom,
     /// Tick durations (work only, not the sleep), in microseconds.
     pub tick_time: Mutex<Histogram>,
 }
@@ -175,7 +176,7 @@ pub fn add(counter: &AtomicU64, n: impl Into<u64>) {
 }
 
 impl Metrics {
-    /// Records one tick's duration and whether it overran the period.
+    /// Records one tick's duration (of any room) and whether it overran the period.
     pub fn record_tick(&self, took: Duration, period: Duration) {
         inc(&self.ticks);
         if took > period {
@@ -232,8 +233,9 @@ impl Metrics {
         let _ = writeln!(
             out,
             "# TYPE arena_players gauge\narena_players {}",
-            self.players.load(Ordering::Relaxed)
+            self.rooms.players()
         );
+        self.rooms.render(&mut out);
         let h = self.tick_histogram();
         let _ = writeln!(out, "# TYPE arena_tick_seconds summary");
         for q in [0.5, 0.9, 0.99, 0.999] {

@@ -8,8 +8,8 @@
 use super::limits::{TokenBucket, WindowCounter};
 use super::pending::Ticket;
 use super::{
-    BAD_DATAGRAM_WINDOW, CHAT_BURST, CHAT_RATE, ClientHandle, Edge, FRAME_QUEUE, INPUT_RATE_FACTOR, MAX_BAD_DATAGRAMS,
-    MAX_CHAT_EXCESS, MAX_EXCESS_SECONDS, ToConn, ToTick,
+    BAD_DATAGRAM_WINDOW, CHAT_BURST, CHAT_RATE, ClientHandle, Edge, FRAME_QUEUE, INPUT_RATE_FACTOR, LIST_BURST,
+    LIST_RATE, MAX_BAD_DATAGRAMS, MAX_CHAT_EXCESS, MAX_EXCESS_SECONDS, MAX_LISTS_BEFORE_HELLO, ToConn, ToTick,
 };
 use crate::game::{ClientId, Inbound};
 use crate::metrics::inc;
@@ -83,13 +83,17 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
     let Ok(_player_slot) = edge.player_slots.clone().try_acquire_owned() else {
         return reject_and_close(&conn, send, RejectReason::Full, edge).await;
     };
+    let seat = match edge.directory.place(&hello.room, hello.resume.is_some()) {
+        Ok(seat) => seat,
+        Err(reason) => return reject_and_close(&conn, send, reason, edge).await,
+    };
     let (frames_tx, frames_rx) = mpsc::channel(FRAME_QUEUE);
     let handle = ClientHandle {
         conn: conn.clone(),
-        frames: frames_tx,
+        frames: frames_tx.clone(),
     };
-    if edge
-        .to_tick
+    if seat
+        .to_room
         .send(ToTick::Join {
             client,
             name: name.clone(),
@@ -101,12 +105,13 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
     {
         return close(&conn, close_code::SHUTTING_DOWN, "server shutting down");
     }
-    tracing::info!(%peer, ?client, %name, "player joined");
+    tracing::info!(%peer, ?client, %name, room = %seat.code, "player joined");
 
+    let to_room = &seat.to_room;
     let end = tokio::select! {
         end = write_frames(&mut send, frames_rx) => end,
-        end = read_control(recv, client, edge) => end,
-        end = read_datagrams(&conn, client, edge) => end,
+        end = read_control(recv, client, edge, to_room, frames_tx) => end,
+        end = read_datagrams(&conn, client, edge, to_room) => end,
     };
     match &end {
         End::Gone => {}
@@ -127,8 +132,9 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
         End::Gone if !quit && !*edge.shutdown.borrow() => Inbound::Lost { client },
         _ => Inbound::Leave { client },
     };
-    // Joins and leaves always reach the tick thread (they wait for room), so no player outlives its link.
-    let _ = edge.to_tick.send(ToTick::Event(event)).await;
+    // Joins and leaves always reach the room (they wait for space in its queue), so no player outlives its
+    // link; the seat is given back after.
+    let _ = seat.to_room.send(ToTick::Event(event)).await;
 }
 
 /// The handshake: QUIC and TLS, then the control stream's first frame, which must be a `Hello`, all before
@@ -150,10 +156,22 @@ async fn greet(incoming: Incoming, edge: &Edge, ticket: Ticket) -> Option<(Conne
     };
     inc(&edge.metrics.connections_accepted);
     let hello = async {
-        let (send, mut recv) = conn.accept_bi().await.map_err(|_| None)?;
-        let payload = read_frame(&mut recv).await.map_err(|e| Some(e.to_string()))?;
-        let frame = codec::decode_client_frame(&payload).map_err(|e| Some(e.to_string()))?;
-        Ok::<_, Option<String>>((send, recv, frame))
+        let (mut send, mut recv) = conn.accept_bi().await.map_err(|_| None)?;
+        // A lobby may ask for the room list (a few times) before it says Hello.
+        for _ in 0..=MAX_LISTS_BEFORE_HELLO {
+            let payload = read_frame(&mut recv).await.map_err(|e| Some(e.to_string()))?;
+            match codec::decode_client_frame(&payload).map_err(|e| Some(e.to_string()))? {
+                ClientFrame::ListRooms => {
+                    let list = codec::encode_frame(&ServerFrame::Rooms(edge.directory.list()));
+                    let list = list.map_err(|e| Some(e.to_string()))?;
+                    send.write_all(&list).await.map_err(|_| None)?;
+                }
+                frame => return Ok::<_, Option<String>>((send, recv, frame)),
+            }
+        }
+        Err(Some(format!(
+            "more than {MAX_LISTS_BEFORE_HELLO} room lists before Hello"
+        )))
     };
     let hello = tokio::select! {
         biased;
@@ -243,11 +261,18 @@ async fn write_frames(send: &mut SendStream, mut frames: mpsc::Receiver<ToConn>)
     End::Gone // the tick thread let go of this client (shutdown)
 }
 
-/// The control-stream reader: every frame after `Hello`.
-async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> End {
+/// The control-stream reader: every frame after `Hello`. A room list asked for goes straight to the writer.
+async fn read_control(
+    mut recv: RecvStream,
+    client: ClientId,
+    edge: &Edge,
+    to_room: &mpsc::Sender<ToTick>,
+    frames: mpsc::Sender<ToConn>,
+) -> End {
     let now = Instant::now();
     let mut chat_bucket = TokenBucket::new(CHAT_RATE, CHAT_BURST, now);
     let mut chat_excess = WindowCounter::new(BAD_DATAGRAM_WINDOW, MAX_CHAT_EXCESS, now);
+    let mut list_bucket = TokenBucket::new(LIST_RATE, LIST_BURST, now);
     loop {
         let payload = match read_frame(&mut recv).await {
             Ok(payload) => payload,
@@ -266,7 +291,21 @@ async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> En
                     }
                     continue;
                 }
-                forward(edge, ToTick::Event(Inbound::Chat { client, text }));
+                forward(edge, to_room, ToTick::Event(Inbound::Chat { client, text }));
+            }
+            Ok(ClientFrame::ListRooms) => {
+                let now = Instant::now();
+                if !list_bucket.take(now) {
+                    inc(&edge.metrics.chat_rate_limited);
+                    if chat_excess.hit(now) {
+                        return End::Violation("room list flood: far over the rate limit".into());
+                    }
+                    continue;
+                }
+                if let Ok(frame) = codec::encode_frame(&ServerFrame::Rooms(edge.directory.list())) {
+                    // A full queue means the client is not reading: the dispatcher's next frame closes it.
+                    let _ = frames.try_send(ToConn::Frame(frame.into()));
+                }
             }
             Ok(ClientFrame::Hello(_)) => return End::Violation("Hello after the handshake".into()),
             Err(e) => return End::Violation(format!("malformed frame: {e}")),
@@ -274,17 +313,17 @@ async fn read_control(mut recv: RecvStream, client: ClientId, edge: &Edge) -> En
     }
 }
 
-/// Hands an input or a chat line to the tick thread without waiting: when its queue is full, the event is
+/// Hands an input or a chat line to the room without waiting: when its queue is full, the event is
 /// dropped and counted (a late input is worth less than a tick on time).
-fn forward(edge: &Edge, event: ToTick) {
-    if let Err(TrySendError::Full(_)) = edge.to_tick.try_send(event) {
+fn forward(edge: &Edge, to_room: &mpsc::Sender<ToTick>, event: ToTick) {
+    if let Err(TrySendError::Full(_)) = to_room.try_send(event) {
         inc(&edge.metrics.inputs_dropped);
     }
 }
 
 /// The datagram reader: inputs to the tick thread; malformed datagrams dropped and counted, and too many
 /// of them within [`BAD_DATAGRAM_WINDOW`] disconnect.
-async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge) -> End {
+async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge, to_room: &mpsc::Sender<ToTick>) -> End {
     let mut window_start = Instant::now();
     let mut bad_in_window = 0u32;
     let rate = f64::from(edge.limits.tick_rate) * INPUT_RATE_FACTOR;
@@ -305,6 +344,7 @@ async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge) -> End
             }
             Ok(ClientDatagram::Input(datagram)) => forward(
                 edge,
+                to_room,
                 ToTick::Input {
                     client,
                     datagram,
@@ -337,8 +377,8 @@ mod tests {
     use tokio::sync::watch;
 
     #[test]
-    fn a_full_tick_queue_drops_and_counts() {
-        let (to_tick, mut from_edge) = mpsc::channel(1);
+    fn a_full_room_queue_drops_and_counts() {
+        let (to_room, mut from_edge) = mpsc::channel(1);
         let (_shutdown, shutdown_rx) = watch::channel(false);
         let limits = EdgeLimits {
             max_players: 1,
@@ -349,15 +389,21 @@ mod tests {
             retry_above: 1,
         };
         let metrics = Arc::new(crate::metrics::Metrics::default());
-        let edge = Edge::new(to_tick, metrics.clone(), limits, shutdown_rx);
+        let room_limits = crate::rooms::RoomLimits {
+            room_size: 1,
+            max_rooms: 1,
+            max_players: 1,
+        };
+        let directory = crate::rooms::Directory::new(room_limits, Box::new(|_, _| unreachable!()), Vec::new(), 1);
+        let edge = Edge::new(Arc::new(directory), metrics.clone(), limits, shutdown_rx);
         let chat = |text: &str| {
             ToTick::Event(Inbound::Chat {
                 client: ClientId(1),
                 text: text.into(),
             })
         };
-        forward(&edge, chat("queued"));
-        forward(&edge, chat("dropped"));
+        forward(&edge, &to_room, chat("queued"));
+        forward(&edge, &to_room, chat("dropped"));
         assert!(
             metrics
                 .render_prometheus()

@@ -1,8 +1,8 @@
 //! The network edge: QUIC (quinn on tokio). It accepts connections, runs the handshake, and gives each
 //! connection a task that decodes and limits everything the peer sends before it reaches the tick thread.
 //!
-//! Data flow: peer → [`connection`] task (size, kind, decode with limits, count bad packets) → bounded
-//! channel of [`ToTick`] → tick thread; tick thread → [`ClientHandle`] (frames through a bounded queue to the
+//! Data flow: peer → [`connection`] task (size, kind, decode with limits, count bad packets) → its room's
+//! bounded channel of [`ToTick`] → the room's tick thread; tick thread → [`ClientHandle`] (frames through a bounded queue to the
 //! connection's writer, snapshots straight to `send_datagram`) → peer.
 
 pub mod connection;
@@ -37,9 +37,13 @@ pub const CHAT_RATE: f64 = 1.0;
 pub const CHAT_BURST: f64 = 5.0;
 /// See [`CHAT_RATE`].
 pub const MAX_CHAT_EXCESS: u32 = 20;
-/// Events the edge may queue for the tick thread. When full, inputs and chat are dropped (and counted);
-/// joins and leaves wait for room.
-pub const TO_TICK_QUEUE: usize = 8_192;
+/// `ListRooms` a connection may send before its `Hello`; one more is a protocol violation.
+pub const MAX_LISTS_BEFORE_HELLO: usize = 8;
+/// `ListRooms` per second a player may send (a burst of [`LIST_BURST`]); the excess is dropped and counted
+/// as chat's is, and disconnects the same way.
+pub const LIST_RATE: f64 = 1.0;
+/// See [`LIST_RATE`].
+pub const LIST_BURST: f64 = 3.0;
 /// Control frames queued for one client: room for a whole roster (one frame per player, up to
 /// `MAX_LISTED_PLAYERS`) and then some. A client that lets this fill up (it does not read its control
 /// stream) is disconnected as too slow.
@@ -114,7 +118,8 @@ pub struct EdgeLimits {
 
 /// What every connection task shares.
 pub struct Edge {
-    pub to_tick: mpsc::Sender<ToTick>,
+    /// Where each `Hello` is placed: the rooms.
+    pub directory: Arc<crate::rooms::Directory>,
     pub metrics: Arc<Metrics>,
     pub limits: EdgeLimits,
     /// Connections per remote IP.
@@ -131,13 +136,13 @@ pub struct Edge {
 
 impl Edge {
     pub fn new(
-        to_tick: mpsc::Sender<ToTick>,
+        directory: Arc<crate::rooms::Directory>,
         metrics: Arc<Metrics>,
         limits: EdgeLimits,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         Self {
-            to_tick,
+            directory,
             metrics,
             limits,
             per_ip: limits::PerIp::new(limits.max_connections_per_ip),

@@ -35,13 +35,25 @@ fn all_client_frames() -> Vec<ClientFrame> {
             protocol_version: PROTOCOL_VERSION,
             name: "ada".into(),
             resume: None,
+            room: Default::default(),
         }),
         ClientFrame::Hello(Hello {
             protocol_version: PROTOCOL_VERSION,
             name: "ada".into(),
             resume: Some([1; 16]),
+            room: RoomRequest::Code(RoomCode::from_indices([1, 2, 3, 4, 5])),
+        }),
+        ClientFrame::Hello(Hello {
+            protocol_version: PROTOCOL_VERSION,
+            name: "ada".into(),
+            resume: None,
+            room: RoomRequest::Create {
+                mode: Mode::Deathmatch,
+                private: true,
+            },
         }),
         ClientFrame::Chat { text: "gg ✓".into() },
+        ClientFrame::ListRooms,
     ]
 }
 
@@ -53,6 +65,44 @@ fn all_server_frames() -> Vec<ServerFrame> {
             snapshot_rate: 20,
             arena: Arena::standard(),
             session_token: [7; 16],
+            room: RoomCode::from_indices([9, 8, 7, 6, 5]),
+            map: "standard".into(),
+            mode: Mode::Deathmatch,
+        }),
+        ServerFrame::Reject {
+            reason: RejectReason::NoSuchRoom,
+        },
+        ServerFrame::Reject {
+            reason: RejectReason::RoomFull,
+        },
+        ServerFrame::Reject {
+            reason: RejectReason::TooManyRooms,
+        },
+        ServerFrame::Rooms(RoomList {
+            rooms: vec![RoomInfo {
+                code: RoomCode::from_indices([0, 1, 2, 3, 4]),
+                map: "open-500".into(),
+                mode: Mode::Deathmatch,
+                players: 12,
+                capacity: 16,
+                state: MatchState {
+                    phase: MatchPhase::Playing,
+                    secs_left: 299,
+                },
+                join_in_progress: true,
+            }],
+        }),
+        ServerFrame::Match(MatchState {
+            phase: MatchPhase::WarmUp,
+            secs_left: 20,
+        }),
+        ServerFrame::Results(Results {
+            lines: vec![ResultLine {
+                id: 3,
+                kills: 25,
+                deaths: 4,
+            }],
+            winner: Some(3),
         }),
         ServerFrame::Reject {
             reason: RejectReason::VersionMismatch { server: 9 },

@@ -9,13 +9,14 @@
 //! An exclusive system: each event sees the world as the previous one left it, so a join and a resume in
 //! the same tick, or a join and a leave, are handled in arrival order.
 
+use super::matches::Match;
 use super::outgoing::encoded;
 use crate::game::components::{Body, Client, Player, Score};
 use crate::game::edge::{ClientId, Inbound, Outbound};
 use crate::game::input::{Conduct, InputBuffer};
 use crate::game::messages::{PlayerJoined, PlayerLeft};
 use crate::game::replication::Replicator;
-use crate::game::resources::{ArenaMap, GameRng, Ids, Inbox, Index, Outbox, Settings, TickCount, TickStats};
+use crate::game::resources::{ArenaMap, GameRng, Ids, Inbox, Index, Outbox, RoomName, Settings, TickCount, TickStats};
 use arena_shared::protocol::{MAX_NAME_CHARS, RejectReason, ServerFrame, SessionToken, Welcome};
 use arena_shared::rules::{PlayerState, pick_spawn};
 use bevy_ecs::prelude::*;
@@ -229,6 +230,10 @@ fn welcome(world: &mut World, client: ClientId, entity: Entity) {
     };
     let settings = *world.resource::<Settings>();
     let arena = world.resource::<ArenaMap>().0.clone();
+    let room = world.resource::<RoomName>().clone();
+    let state = world
+        .resource::<Match>()
+        .state(world.resource::<TickCount>().0, settings.tick_rate);
     let mut roster: Vec<(u32, String)> = world
         .query::<&Player>()
         .iter(world)
@@ -241,13 +246,18 @@ fn welcome(world: &mut World, client: ClientId, entity: Entity) {
         snapshot_rate: settings.replication.snapshot_rate,
         arena,
         session_token: token,
+        room: room.code,
+        map: room.map,
+        mode: room.mode,
     });
+    // The roster follows `Welcome`, then the match's state.
     let frames: Vec<Outbound> = std::iter::once(welcome)
         .chain(
             roster
                 .into_iter()
                 .map(|(id, name)| ServerFrame::PlayerJoined { id, name }),
         )
+        .chain(std::iter::once(ServerFrame::Match(state)))
         .filter_map(|f| encoded(&f))
         .map(|frame| Outbound::Frame { client, frame })
         .collect();
