@@ -6,7 +6,7 @@ use crate::floor::Floor;
 use crate::procstat::{self, Pid};
 use crate::prom::Scrape;
 use crate::report::{Report, Run, Series, latency_series};
-use crate::stats::{Quantiles, Spread, per_client_per_s, rate};
+use crate::stats::{Quantiles, Spread, per_client_per_s, rate, round};
 use crate::target::{Server, Target};
 use anyhow::{Context, bail};
 use arena_client::{ConnectOptions, Verification};
@@ -197,6 +197,7 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     let tick0 = tick_threads
         .as_ref()
         .and_then(|(pid, tids)| procstat::threads_cpu(*pid, tids).ok());
+    let each0 = each_thread_cpu(tick_threads.as_ref());
     let self0 = procstat::cpu(Pid::This)?;
     let window_start = Instant::now();
     let _ = phase_tx.send(Phase::Measure(window_start));
@@ -214,6 +215,7 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     let tick1 = tick_threads
         .as_ref()
         .and_then(|(pid, tids)| procstat::threads_cpu(*pid, tids).ok());
+    let each1 = each_thread_cpu(tick_threads.as_ref());
     let self1 = procstat::cpu(Pid::This)?;
     let rss = server.pid.map(procstat::rss_mb).transpose()?;
     let _ = stop_floor.send(true);
@@ -261,6 +263,11 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     if let (Some(t0), Some(t1)) = (tick0, tick1) {
         report.tick_thread_cpu_pct = Some(procstat::cpu_pct(t0, t1, ticks_per_s));
     }
+    report.each_tick_thread_cpu_pct = each0
+        .into_iter()
+        .zip(each1)
+        .filter_map(|(t0, t1)| Some(round(procstat::cpu_pct(t0?, t1?, ticks_per_s), 1)))
+        .collect();
     report.loadgen_cpu_pct = procstat::cpu_pct(self0, self1, ticks_per_s);
     report.server_rss_mb = rss;
     if server.pid == Some(Pid::This) {
@@ -316,6 +323,15 @@ fn add_bot_figures(report: &mut Report, series: &mut Series, groups: &[GroupResu
     all.sort_unstable();
     let slice_ms = ((report.duration_s * 1e3 / 40.0) as u32).max(100);
     series.latency = latency_series(&all, slice_ms);
+}
+
+/// Each tick thread's CPU time so far (`None` for one that could not be read).
+fn each_thread_cpu(threads: Option<&(Pid, Vec<u32>)>) -> Vec<Option<procstat::CpuSample>> {
+    threads.map_or_else(Vec::new, |(pid, tids)| {
+        tids.iter()
+            .map(|tid| procstat::threads_cpu(*pid, &[*tid]).ok())
+            .collect()
+    })
 }
 
 /// Connects the bots: each room created by one bot, one room at a time, then the others joining the rooms

@@ -58,6 +58,9 @@ pub struct Report {
     /// while ticks overrun means the ticks' work is the bottleneck; well under it means the threads waited
     /// (for a core the bots held, or for a lock).
     pub tick_thread_cpu_pct: Option<f64>,
+    /// The same for each tick thread apart, in the order the system lists them: rooms spread over the
+    /// threads show as a share on each.
+    pub each_tick_thread_cpu_pct: Vec<f64>,
     /// Rooms the bots played in (as their `Welcome`s named them).
     pub rooms: usize,
     /// Each room's tick time and overruns, by room code, over the room's life so far (its warm-up
@@ -217,7 +220,14 @@ impl Report {
         );
         let cpu = self.server_cpu_pct.map_or("?".into(), |c| format!("{c:.0}%"));
         let rss = self.server_rss_mb.map_or("?".into(), |r| format!("{r:.1} MiB"));
-        let tick = self.tick_thread_cpu_pct.map_or("?".into(), |c| format!("{c:.0}%"));
+        let each: Vec<String> = self
+            .each_tick_thread_cpu_pct
+            .iter()
+            .map(|c| format!("{c:.0}%"))
+            .collect();
+        let tick = self
+            .tick_thread_cpu_pct
+            .map_or("?".into(), |c| format!("{c:.0}%: {}", each.join(" + ")));
         let _ = writeln!(
             s,
             "  CPU              server {cpu} of one core (tick threads {tick}), load generator {:.0}%; server RSS {rss}",

@@ -126,5 +126,9 @@ async fn bots_spread_over_rooms_report_each_rooms_ticks() {
         let ticks = number(&report, "ticks") / (number(&report, "duration_s") * f64::from(TICK_RATE));
         assert!((1.6..=2.1).contains(&ticks), "{ticks} rooms' worth of ticks\n{summary}");
         assert!(summary.contains("rooms 2: tick p50/p99"), "{summary}");
+        assert!(
+            !run.report.each_tick_thread_cpu_pct.is_empty(),
+            "each tick thread's CPU: {summary}"
+        );
     }
 }

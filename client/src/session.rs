@@ -260,6 +260,7 @@ impl Session {
                     close_code::KICKED,
                     close_code::REJECTED,
                     close_code::PROTOCOL_VIOLATION,
+                    close_code::ROOM_FAILED,
                 ]
                 .contains(&(code as u32))
             }
