@@ -66,6 +66,8 @@ pub struct ClientGame {
     pub results: Option<Results>,
     /// The public rooms, when asked for.
     pub rooms: Option<RoomList>,
+    /// When the server said it closes this room at the latest (it drains).
+    pub closing_at: Option<Instant>,
 }
 
 impl ClientGame {
@@ -92,6 +94,7 @@ impl ClientGame {
             match_told: epoch,
             results: None,
             rooms: None,
+            closing_at: None,
         }
     }
 
@@ -187,6 +190,9 @@ impl ClientGame {
             }
             ServerFrame::Results(results) => self.results = Some(results),
             ServerFrame::Rooms(list) => self.rooms = Some(list),
+            ServerFrame::Closing { secs } => {
+                self.closing_at = Some(now + Duration::from_secs(u64::from(secs)));
+            }
             ServerFrame::Welcome(_) | ServerFrame::Reject { .. } | ServerFrame::Kick { .. } => {}
         }
     }

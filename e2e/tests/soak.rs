@@ -58,6 +58,14 @@ async fn server_memory_stays_flat_while_bots_come_and_go() -> anyhow::Result<()>
         Command::new(&server_bin)
             .args(["--bind", "127.0.0.1:0", "--ephemeral-cert", "--max-players", "1024"])
             .args(["--max-connections-per-ip", "4096", "--map-players", &bots.to_string()])
+            .args([
+                "--room-size",
+                &bots.to_string(),
+                "--match-secs",
+                "0",
+                "--score-limit",
+                "0",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -19,9 +19,10 @@ pub struct Config {
           value_parser = clap::value_parser!(u16).range(1..=240))]
     pub tick_rate: u16,
 
-    /// Most players at once; a full server answers `Reject { Full }`.
+    /// Most players at once, in all rooms (those held for a resume included); a full server answers
+    /// `Reject { Full }`. A room holds at most 1,024 (`--room-size`); a server, as many rooms as it runs.
     #[arg(long, env = "ARENA_MAX_PLAYERS", default_value_t = 64,
-          value_parser = clap::value_parser!(u16).range(1..=1024))]
+          value_parser = clap::value_parser!(u16).range(1..=65_535))]
     pub max_players: u16,
 
     /// Serve Prometheus metrics (`/metrics`) and a health check (`/healthz`) over HTTP on this address.
@@ -161,6 +162,12 @@ pub struct Config {
           default_value_t = crate::game::MatchConfig::default().results.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub results_secs: u64,
+
+    /// On SIGTERM, seconds the server waits for matches in progress to end (no new players meanwhile)
+    /// before it closes every connection; a second SIGTERM closes at once.
+    #[arg(long, env = "ARENA_DRAIN_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    pub drain_secs: u64,
 
     /// The map: the standard one, or the one `--map-players` asks for (programs embedding the server may set
     /// any other).

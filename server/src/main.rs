@@ -1,5 +1,6 @@
 //! `arena-server`: starts the server from flags or `ARENA_*` environment variables and runs it until Ctrl-C
-//! or SIGTERM, then closes every connection with a reason and exits 0. If the tick thread ends on its own (a
+//! or SIGTERM, then drains (no new players; each match in progress ends, for at most `--drain-secs`; a
+//! second signal cuts it short), closes every connection with a reason and exits 0. If the tick thread ends on its own (a
 //! panic), the server cannot be played: it closes every connection with a reason and exits 1, so an
 //! orchestrator restarts it.
 
@@ -40,8 +41,9 @@ fn main() -> ExitCode {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     // Listen for signals before the first line goes out, so a SIGTERM right after it still shuts down cleanly.
-    let signals = Signals::install()?;
+    let mut signals = Signals::install()?;
     let data_dir = config.data_dir.clone();
+    let drain = std::time::Duration::from_secs(config.drain_secs);
     let server = arena_server::start(config)
         .await
         .context("the server could not start")?;
@@ -68,8 +70,14 @@ async fn run(config: Config) -> anyhow::Result<()> {
     tokio::select! {
         signal = signals.wait() => {
             signal?;
-            tracing::info!("shutting down");
-            server.shutdown().await;
+            tracing::info!(
+                "draining: no new players, matches in progress end (at most {} s); a second signal closes at once",
+                drain.as_secs()
+            );
+            let second = async {
+                let _ = signals.wait().await;
+            };
+            server.drain(drain, second).await;
             Ok(())
         }
         end = server.tick_ended() => {
@@ -100,7 +108,7 @@ impl Signals {
     }
 
     /// Waits for Ctrl-C or SIGTERM.
-    async fn wait(mut self) -> anyhow::Result<()> {
+    async fn wait(&mut self) -> anyhow::Result<()> {
         #[cfg(unix)]
         tokio::select! {
             _ = self.interrupt.recv() => {}

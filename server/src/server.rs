@@ -13,13 +13,15 @@ use arena_shared::protocol::close_code;
 use quinn::VarInt;
 use rand::TryRng;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// How long shutdown waits for close frames to leave and the tick thread to stop.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long a drain waits past its deadline for the rooms' last ticks to close them.
+pub const DRAIN_GRACE: Duration = Duration::from_millis(500);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,8 @@ pub struct RunningServer {
     tick_threads: Vec<std::thread::JoinHandle<()>>,
     /// The rooms open, and where new players go.
     pub directory: Arc<Directory>,
+    /// Set when the server drains: by when every room must have closed.
+    drain: Arc<OnceLock<Instant>>,
 }
 
 /// How the server makes each room: the flags' map, replication, resume grace, lag compensation and match
@@ -137,6 +141,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
 
     let stop_tick = Arc::new(AtomicBool::new(false));
+    let drain = Arc::new(OnceLock::new());
     let shared = Arc::new(Shared {
         pool: Pool::new(usize::from(config.replication().threads)),
         to_dispatch: crate::dispatch::spawn(metrics.clone()),
@@ -146,6 +151,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         period: Duration::from_secs_f64(1.0 / f64::from(config.tick_rate.max(1))),
         room_idle: Duration::from_secs(config.room_idle_secs),
         stop: stop_tick.clone(),
+        drain: drain.clone(),
     });
     let (ended_tx, tick_ended) = watch::channel(None);
     let ended_tx = Arc::new(ended_tx);
@@ -192,6 +198,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         stop_tick,
         tick_threads,
         directory,
+        drain,
     })
 }
 
@@ -210,6 +217,28 @@ impl RunningServer {
     /// liveness check's failure, seen from outside (tests of `/healthz` and of the supervisor use it).
     pub fn stop_ticking(&self) {
         self.stop_tick.store(true, Ordering::Relaxed);
+    }
+
+    /// Drains, then shuts down: stops admitting (readiness 503, new connections and `Hello`s refused), tells
+    /// every player the server closes (`Closing`), lets each room's match in progress end with its results
+    /// (for at most `at_most`), closes each room as it is done, then everything. `stop_now` completing (a
+    /// second signal) cuts the wait short.
+    pub async fn drain(self, at_most: Duration, stop_now: impl std::future::Future<Output = ()>) {
+        self.health.drain();
+        let _ = self.shutdown.send(true);
+        let deadline = Instant::now() + at_most;
+        let _ = self.drain.set(deadline);
+        let rooms_closed = async {
+            // A room closes at its next tick after the deadline; a few ticks' grace for the last ones.
+            while self.directory.open_rooms() > 0 && Instant::now() < deadline + DRAIN_GRACE {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            () = rooms_closed => {}
+            () = stop_now => tracing::info!("a second signal: closing every connection now"),
+        }
+        self.shutdown().await;
     }
 
     /// Closes every connection with the reason "server shutting down", stops the tick thread and waits (up

@@ -10,9 +10,9 @@ use crate::health::{Health, TickEnd};
 use crate::metrics::{Metrics, add, inc};
 use crate::rooms::{Directory, Room};
 use arena_shared::protocol::close_code;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The longest a tick thread waits without a round: an idle thread still tells liveness it is there.
@@ -30,6 +30,8 @@ pub struct Shared {
     /// How long a room stays open empty.
     pub room_idle: Duration,
     pub stop: Arc<AtomicBool>,
+    /// Set when the server drains: by when every room must have closed.
+    pub drain: Arc<OnceLock<Instant>>,
 }
 
 /// One tick thread's state.
@@ -97,23 +99,20 @@ impl TickLoop {
         let ticked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             room.tick(started, &shared.pool, &shared.to_dispatch)
         }));
-        let code = room.code.clone();
         let stats = match ticked {
             Ok(stats) => stats,
             Err(payload) => {
                 let reason = format!("the room failed: {}", panic_message(payload.as_ref()));
-                tracing::error!(room = %code, "{reason}; its players are sent away, the other rooms play on");
+                tracing::error!(room = %room.code, "{reason}; its players are sent away, the other rooms play on");
                 inc(&shared.metrics.rooms.failed);
-                room.close_all(close_code::ROOM_FAILED, &reason, &shared.to_dispatch);
-                shared.directory.remove(&code, self.index);
-                shared.metrics.rooms.forget(code.as_str());
-                self.rooms.swap_remove(i);
-                return;
+                shared.directory.remove(&room.code, self.index);
+                return self.close_room(i, close_code::ROOM_FAILED, &reason);
             }
         };
         let took = started.elapsed();
         record_stats(&shared.metrics, &stats);
         shared.metrics.record_tick(took, shared.period);
+        let code = room.code.clone();
         shared
             .metrics
             .rooms
@@ -125,13 +124,23 @@ impl TickLoop {
             // Behind schedule: the next tick now, and never a burst to catch up.
             room.next = now;
         }
-        if room.idle_for(shared.room_idle, now) && shared.directory.close_if_empty(&code, self.index) {
+        let drain = shared.drain.get();
+        if drain.is_some_and(|deadline| room.drained(*deadline, now, &shared.to_dispatch)) {
+            tracing::info!(room = %code, "room closed: the server drains");
+            shared.directory.remove(&code, self.index);
+            self.close_room(i, close_code::SHUTTING_DOWN, "server shutting down");
+        } else if room.idle_for(shared.room_idle, now) && shared.directory.close_if_empty(&code, self.index) {
             tracing::info!(room = %code, "room closed: empty for {} s", shared.room_idle.as_secs());
             inc(&shared.metrics.rooms.closed);
-            room.close_all(close_code::SHUTTING_DOWN, "the room closed", &shared.to_dispatch);
-            shared.metrics.rooms.forget(code.as_str());
-            self.rooms.swap_remove(i);
+            self.close_room(i, close_code::SHUTTING_DOWN, "the room closed");
         }
+    }
+
+    /// Drops room `i` (already out of the directory): its players' connections closed with the reason.
+    fn close_room(&mut self, i: usize, code: u32, reason: &str) {
+        let mut room = self.rooms.swap_remove(i);
+        room.close_all(code, reason, &self.shared.to_dispatch);
+        self.shared.metrics.rooms.forget(room.code.as_str());
     }
 }
 

@@ -30,7 +30,7 @@ pub use text::{FORMAT_CHARACTERS, TextError, clean_chat, clean_name, is_format};
 /// implied for a new projectile.
 /// Version 4: a delta's header says how early the client's newest input arrived (`input_margin`).
 /// Version 5: rooms and matches: `Hello` asks for a room, `Welcome` names it, `ListRooms` / `Rooms`, the
-/// match's state and results, and the refusals a room can give.
+/// match's state and results, the refusals a room can give, and `Closing` when the server drains.
 pub const PROTOCOL_VERSION: u16 = 5;
 /// The unit of a snapshot's [`Snapshot::input_margin`]: a tenth of a millisecond.
 pub const MARGIN_UNIT: std::time::Duration = std::time::Duration::from_micros(100);
@@ -130,6 +130,9 @@ pub enum ServerFrame {
     Match(MatchState),
     /// A match ended: its final scoreboard and winner (the `Results` phase follows).
     Results(Results),
+    /// The server is shutting down: this room closes when its match in progress ends (after its results),
+    /// in at most `secs` seconds; a room without a match in progress closes now.
+    Closing { secs: u16 },
 }
 
 /// The server's answer to a good `Hello`. A `PlayerJoined` frame for each player already in the world

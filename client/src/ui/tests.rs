@@ -276,3 +276,12 @@ fn the_results_are_shown_while_the_room_shows_them_and_scores_reset_for_the_next
     assert!(!screen.contains("match over"), "the results are gone:\n{screen}");
     assert_eq!(g.scoreboard().iter().map(|r| r.kills).sum::<u32>(), 0, "scores reset");
 }
+
+#[test]
+fn the_hud_counts_down_to_the_servers_closing() {
+    let (mut g, epoch) = game();
+    g.on_event(Event::Frame(ServerFrame::Closing { secs: 30 }), epoch);
+    let screen = render(&g, &ui(), epoch + Duration::from_secs(10));
+    let hud = screen.lines().next().unwrap_or_default();
+    assert!(hud.contains("server closing in 20 s"), "{hud}");
+}

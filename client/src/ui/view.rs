@@ -86,7 +86,11 @@ pub fn match_label(game: &ClientGame, now: Instant) -> String {
     } else {
         format!("{}:{:02}", secs / 60, secs % 60)
     };
-    format!("room {} · {} {clock}", game.room, game.match_state.phase)
+    let closing = game.closing_at.map_or(String::new(), |at| {
+        let secs = at.saturating_duration_since(now).as_secs_f64().ceil();
+        format!(" · server closing in {secs:.0} s")
+    });
+    format!("room {} · {} {clock}{closing}", game.room, game.match_state.phase)
 }
 
 fn hud_line(game: &ClientGame, ui: &UiState, now: Instant) -> Line<'static> {

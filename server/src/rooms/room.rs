@@ -5,7 +5,7 @@ use crate::dispatch::{Dispatch, DispatchSender, close_conn};
 use crate::game::resources::TickStats;
 use crate::game::{ClientId, Inbound, Outbound, Pool, Sim};
 use crate::net::{ClientHandle, ToTick};
-use arena_shared::protocol::RoomCode;
+use arena_shared::protocol::{MatchPhase, RoomCode, ServerFrame};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -33,6 +33,9 @@ pub struct Room {
     pub next: Instant,
     /// Since when nobody has been in the room (`None`: someone is).
     pub empty_since: Option<Instant>,
+    /// While the server drains: whether this room waits for its match to end (it had one in progress, or
+    /// its results, when it heard of the drain); `None` before it heard.
+    pub finishing: Option<bool>,
 }
 
 impl Room {
@@ -52,6 +55,7 @@ impl Room {
             outbox: Vec::new(),
             next: now,
             empty_since: Some(now),
+            finishing: None,
         }
     }
 
@@ -90,6 +94,23 @@ impl Room {
     pub fn idle_for(&self, idle: Duration, now: Instant) -> bool {
         self.empty_since
             .is_some_and(|since| now.saturating_duration_since(since) >= idle)
+    }
+
+    /// Whether the room may close now that the server drains towards `deadline`: at once when it had no
+    /// match in progress when it heard (it tells its players the server closes, then), else when its match
+    /// and results are over (back to warm-up) or at the deadline.
+    pub fn drained(&mut self, deadline: Instant, now: Instant, dispatch: &DispatchSender) -> bool {
+        let phase = self.sim.match_state().phase;
+        let finishing = *self.finishing.get_or_insert_with(|| {
+            let secs = deadline.saturating_duration_since(now).as_secs_f64().ceil() as u16;
+            let closing = ServerFrame::Closing { secs };
+            if let Ok(frame) = arena_shared::codec::encode_frame(&closing) {
+                let told = Outbound::Broadcast { frame: frame.into() };
+                dispatch.send(Dispatch::Out(self.id, vec![told]));
+            }
+            phase != MatchPhase::WarmUp
+        });
+        !finishing || phase == MatchPhase::WarmUp || now >= deadline
     }
 
     /// Closes every connection of the room with `reason` and tells the dispatcher the room is gone.

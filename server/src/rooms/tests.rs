@@ -180,6 +180,7 @@ fn a_failing_room_is_closed_alone_and_the_other_rooms_play_on() {
         period: Duration::from_millis(10),
         room_idle: Duration::from_secs(60),
         stop: stop.clone(),
+        drain: Arc::new(std::sync::OnceLock::new()),
     });
     let thread = std::thread::spawn(move || TickLoop::new(0, new_rooms, shared).run());
     // The other room's ticks, as its metrics count them (debug builds on a busy machine are slow: wait for

@@ -104,6 +104,7 @@ fn all_server_frames() -> Vec<ServerFrame> {
             }],
             winner: Some(3),
         }),
+        ServerFrame::Closing { secs: 30 },
         ServerFrame::Reject {
             reason: RejectReason::VersionMismatch { server: 9 },
         },
