@@ -69,7 +69,18 @@ async fn scenario(delay_ms: u64, jitter_ms: u64, loss: f64, duplicate: f64, reor
         if let Ok(o) = &mut o {
             o.server = relay.local_addr();
         }
-        async move { Session::connect(&o?).await.map_err(anyhow::Error::from) }
+        // At 10% loss each way a handshake can lose its packets to the client's 5 s limit (QUIC's
+        // retransmission timer doubles from about a second); a player would try again, and so does this.
+        async move {
+            let o = o?;
+            match Session::connect(&o).await {
+                Err(arena_client::ClientError::Connect { reason, .. }) => {
+                    eprintln!("{name}: connect failed ({reason}); trying again");
+                    Ok::<_, anyhow::Error>(Session::connect(&o).await?)
+                }
+                other => Ok(other?),
+            }
+        }
     };
     let (a, b) = (connect("ana").await?, connect("ben").await?);
     let (a, b) = tokio::join!(play(a, "ana"), play(b, "ben"));

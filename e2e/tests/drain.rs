@@ -119,3 +119,90 @@ async fn a_match_without_end_closes_at_the_deadline_a_warm_up_at_once_and_a_seco
     drained.await?;
     Ok(())
 }
+
+/// The `arena-server` binary of this build: built here when the test run did not build it, or built it
+/// before this test (`cargo test --workspace` builds it; `cargo test -p arena-e2e` does not).
+fn server_binary() -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context;
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().and_then(|d| d.parent()).context("test binary path")?;
+    let bin = dir.join("arena-server");
+    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    if modified(&bin) < modified(&exe) {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "arena-server", "--bin", "arena-server"])
+            .status()?;
+        anyhow::ensure!(status.success(), "cargo build -p arena-server failed");
+    }
+    Ok(bin)
+}
+
+fn signal(pid: u32) -> anyhow::Result<()> {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()?;
+    anyhow::ensure!(status.success(), "kill -TERM {pid}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_drains_on_sigterm_and_a_second_sigterm_ends_it_at_once() -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(server_binary()?)
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "--ephemeral-cert",
+            "--min-players",
+            "1",
+            "--match-secs",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let mut line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut line)?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (Some(addr), Some(hash)) = (words.get(2), words.get(4)) else {
+        anyhow::bail!("first line: {line:?}");
+    };
+    let options = arena_client::ConnectOptions {
+        server: addr.parse()?,
+        server_name: "localhost".into(),
+        verification: arena_client::Verification::from_sha256_hex(hash)?,
+        name: "ann".into(),
+        room: Default::default(),
+    };
+    let mut ann = Session::connect(&options).await?;
+    wait_for(&mut ann, 2 * SECOND, |e| {
+        (phase(e) == Some(MatchPhase::Playing)).then_some(())
+    })
+    .await?;
+
+    signal(child.id())?;
+    wait_for(&mut ann, 2 * SECOND, |e| {
+        matches!(e, Event::Frame(ServerFrame::Closing { secs: 30 })).then_some(())
+    })
+    .await?;
+    tokio::time::sleep(SECOND / 2).await;
+    assert!(child.try_wait()?.is_none(), "still draining: the match has no end");
+    let second = Instant::now();
+    signal(child.id())?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if second.elapsed() > 5 * SECOND {
+            let _ = child.kill();
+            anyhow::bail!("the second SIGTERM did not end the server within 5 s");
+        }
+        tokio::time::sleep(SECOND / 50).await;
+    };
+    assert!(status.success(), "{status}");
+    assert!(second.elapsed() < 3 * SECOND, "ended at once: {:?}", second.elapsed());
+    let reason = closed_within(&mut ann, 2 * SECOND).await?;
+    assert!(reason.contains("server shutting down"), "{reason}");
+    Ok(())
+}
