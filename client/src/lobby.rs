@@ -1,36 +1,19 @@
 //! The rooms a server offers, as a lobby or a server browser sees them: [`list_rooms`] asks without
 //! joining, and [`room_request`] turns the room flags into what `Hello` asks for.
 
-use crate::session::{CONNECT_TIMEOUT, ClientError, ConnectOptions, describe, read_frame, transport};
-use arena_shared::codec;
+use crate::session::{ClientError, ConnectOptions, exchange};
 use arena_shared::protocol::{ClientFrame, Mode, RoomCode, RoomList, RoomRequest, ServerFrame, close_code};
 use quinn::{Endpoint, VarInt};
 
 /// Asks the server for its public rooms (a lobby's list), without joining: a short connection that
 /// says `ListRooms` and leaves.
 pub async fn list_rooms(endpoint: &Endpoint, options: &ConnectOptions) -> Result<RoomList, ClientError> {
-    let addr = options.server;
-    let config = options.verification.client_config(transport())?;
-    let fail = |reason: String| ClientError::Connect { addr, reason };
-    let ask = async {
-        let conn = endpoint
-            .connect_with(config, addr, &options.server_name)
-            .map_err(|e| fail(e.to_string()))?
-            .await
-            .map_err(|e| fail(describe(&e)))?;
-        let (mut control, mut recv) = conn.open_bi().await.map_err(|e| fail(describe(&e)))?;
-        let frame = codec::encode_frame(&ClientFrame::ListRooms).map_err(|e| fail(e.to_string()))?;
-        control.write_all(&frame).await.map_err(|e| fail(e.to_string()))?;
-        let answer = read_frame(&mut recv).await;
-        conn.close(VarInt::from_u32(close_code::LEFT), b"looked at the rooms");
-        match answer? {
-            ServerFrame::Rooms(list) => Ok(list),
-            other => Err(ClientError::Protocol(format!("expected Rooms, got {other:?}"))),
-        }
-    };
-    tokio::time::timeout(CONNECT_TIMEOUT, ask)
-        .await
-        .map_err(|_| fail(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+    let (conn, _control, _recv, answer) = exchange(endpoint, options, &ClientFrame::ListRooms).await?;
+    conn.close(VarInt::from_u32(close_code::LEFT), b"looked at the rooms");
+    match answer {
+        ServerFrame::Rooms(list) => Ok(list),
+        other => Err(ClientError::Protocol(format!("expected Rooms, got {other:?}"))),
+    }
 }
 
 /// The room flags of the terminal client and the bot: `--room CODE`, `--create`, `--create-private`, or

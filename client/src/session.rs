@@ -17,9 +17,8 @@ use arena_shared::protocol::{
     RoomRequest, ServerFrame, SessionToken, Snapshot, Welcome, close_code,
 };
 use arena_shared::rules::Input;
-use quinn::{Connection, ConnectionError, Endpoint, IdleTimeout, SendStream, TransportConfig, VarInt};
-pub(crate) use readers::read_frame;
-use readers::{Received, lock, read_frames, read_snapshots};
+use quinn::{Connection, ConnectionError, Endpoint, IdleTimeout, RecvStream, SendStream, TransportConfig, VarInt};
+use readers::{Received, lock, read_frame, read_frames, read_snapshots};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -108,6 +107,36 @@ pub struct Session {
     clock: Arc<Mutex<InputClock>>,
 }
 
+/// Connects to the server of `options`, opens the control stream, says `first` on it and reads the
+/// server's first frame, all within [`CONNECT_TIMEOUT`]: the start of a session, and of a lobby's question.
+pub(crate) async fn exchange(
+    endpoint: &Endpoint,
+    options: &ConnectOptions,
+    first: &ClientFrame,
+) -> Result<(Connection, SendStream, RecvStream, ServerFrame), ClientError> {
+    let addr = options.server;
+    let config = options.verification.client_config(transport())?;
+    let fail = |reason: String| ClientError::Connect { addr, reason };
+    let exchange = async {
+        let conn = endpoint
+            .connect_with(config, addr, &options.server_name)
+            .map_err(|e| fail(e.to_string()))?
+            .await
+            .map_err(|e| fail(describe(&e)))?;
+        let (mut control, mut recv) = conn.open_bi().await.map_err(|e| fail(describe(&e)))?;
+        let frame = codec::encode_frame(first).map_err(|e| fail(e.to_string()))?;
+        control.write_all(&frame).await.map_err(|e| fail(e.to_string()))?;
+        let answer = read_frame(&mut recv).await.map_err(|e| match conn.close_reason() {
+            Some(reason) => fail(describe(&reason)),
+            None => e,
+        })?;
+        Ok::<_, ClientError>((conn, control, recv, answer))
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, exchange)
+        .await
+        .map_err(|_| fail(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+}
+
 /// The client's QUIC transport settings: idle timeout, keep-alive, no streams from the server, a 256 KiB
 /// datagram receive buffer. Tools that measure against the client (the load test's floor) use the same.
 pub fn transport() -> TransportConfig {
@@ -166,33 +195,13 @@ impl Session {
         resume: Option<SessionToken>,
     ) -> Result<Session, ClientError> {
         let endpoint = endpoint.clone();
-        let addr = options.server;
-        let config = options.verification.client_config(transport())?;
-        let fail = |reason: String| ClientError::Connect { addr, reason };
-        let handshake = async {
-            let conn = endpoint
-                .connect_with(config, addr, &options.server_name)
-                .map_err(|e| fail(e.to_string()))?
-                .await
-                .map_err(|e| fail(describe(&e)))?;
-            let (mut control, mut recv) = conn.open_bi().await.map_err(|e| fail(describe(&e)))?;
-            let hello = ClientFrame::Hello(Hello {
-                protocol_version: PROTOCOL_VERSION,
-                name: options.name.clone(),
-                resume,
-                room: options.room.clone(),
-            });
-            let frame = codec::encode_frame(&hello).map_err(|e| fail(e.to_string()))?;
-            control.write_all(&frame).await.map_err(|e| fail(e.to_string()))?;
-            let first = read_frame(&mut recv).await.map_err(|e| match conn.close_reason() {
-                Some(reason) => fail(describe(&reason)),
-                None => e,
-            })?;
-            Ok::<_, ClientError>((conn, control, recv, first))
-        };
-        let (conn, control, recv, first) = tokio::time::timeout(CONNECT_TIMEOUT, handshake)
-            .await
-            .map_err(|_| fail(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))??;
+        let hello = ClientFrame::Hello(Hello {
+            protocol_version: PROTOCOL_VERSION,
+            name: options.name.clone(),
+            resume,
+            room: options.room.clone(),
+        });
+        let (conn, control, recv, first) = exchange(&endpoint, options, &hello).await?;
         let welcome = match first {
             ServerFrame::Welcome(welcome) => welcome,
             ServerFrame::Reject { reason } => return Err(ClientError::Rejected(reason)),

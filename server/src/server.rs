@@ -85,6 +85,59 @@ fn room_maker(config: &Config, seed: u64) -> Box<MakeRoom> {
     })
 }
 
+/// Serves `/metrics`, `/healthz`, `/readyz` and `/rooms` on `bind`, when asked for; the address bound.
+async fn serve_http(
+    bind: Option<SocketAddr>,
+    metrics: &Arc<Metrics>,
+    health: &Arc<Health>,
+    directory: &Arc<Directory>,
+) -> Result<Option<SocketAddr>, StartError> {
+    let Some(addr) = bind else {
+        return Ok(None);
+    };
+    let listener = http::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    tokio::spawn(http::serve(
+        listener,
+        metrics.clone(),
+        health.clone(),
+        directory.clone(),
+    ));
+    tracing::info!("metrics on http://{bound}/metrics, health on /healthz and /readyz, rooms on /rooms");
+    Ok(Some(bound))
+}
+
+/// Starts one tick thread per queue of new rooms; the first to end says how in `ended`.
+fn spawn_tick_threads(
+    new_rooms: Vec<std::sync::mpsc::Receiver<Room>>,
+    shared: &Arc<Shared>,
+    ended: watch::Sender<Option<TickEnd>>,
+) -> Result<Vec<std::thread::JoinHandle<()>>, StartError> {
+    let ended = Arc::new(ended);
+    let mut threads = Vec::with_capacity(new_rooms.len());
+    for (index, new_rooms) in new_rooms.into_iter().enumerate() {
+        let (shared, ended) = (shared.clone(), ended.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("arena-tick-{index}"))
+            .spawn(move || {
+                let health = shared.health.clone();
+                let end = crate::tick::supervise(|| TickLoop::new(index, new_rooms, shared).run());
+                if let TickEnd::Panicked(_) = &end {
+                    tracing::error!("{end}; the server cannot run without it");
+                }
+                health.tick_ended(end.clone());
+                ended.send_if_modified(|first| first.is_none() && first.replace(end).is_none());
+            })
+            .map_err(StartError::Thread)?;
+        threads.push(thread);
+    }
+    Ok(threads)
+}
+
 /// Starts a server; must be called inside a tokio runtime.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let (identity, cert_created) = match (&config.cert, &config.key) {
@@ -120,26 +173,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         max_players: usize::from(config.max_players),
     };
     let directory = Arc::new(Directory::new(limits, room_maker(&config, seed), to_threads, seed));
-    let metrics_addr = match config.metrics_bind {
-        Some(addr) => {
-            let listener = http::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind { addr, source })?;
-            let bound = listener
-                .local_addr()
-                .map_err(|source| StartError::Bind { addr, source })?;
-            tokio::spawn(http::serve(
-                listener,
-                metrics.clone(),
-                health.clone(),
-                directory.clone(),
-            ));
-            tracing::info!("metrics on http://{bound}/metrics, health on /healthz and /readyz, rooms on /rooms");
-            Some(bound)
-        }
-        None => None,
-    };
-
+    let metrics_addr = serve_http(config.metrics_bind, &metrics, &health, &directory).await?;
     let stop_tick = Arc::new(AtomicBool::new(false));
     let drain = Arc::new(OnceLock::new());
     let shared = Arc::new(Shared {
@@ -154,25 +188,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         drain: drain.clone(),
     });
     let (ended_tx, tick_ended) = watch::channel(None);
-    let ended_tx = Arc::new(ended_tx);
-    let mut tick_threads = Vec::with_capacity(threads);
-    for (index, new_rooms) in new_rooms.into_iter().enumerate() {
-        let (shared, ended_tx) = (shared.clone(), ended_tx.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("arena-tick-{index}"))
-            .spawn(move || {
-                let health = shared.health.clone();
-                let end = crate::tick::supervise(|| TickLoop::new(index, new_rooms, shared).run());
-                if let TickEnd::Panicked(_) = &end {
-                    tracing::error!("{end}; the server cannot run without it");
-                }
-                health.tick_ended(end.clone());
-                // The first thread to end says how the ticking ended.
-                ended_tx.send_if_modified(|ended| ended.is_none() && ended.replace(end).is_none());
-            })
-            .map_err(StartError::Thread)?;
-        tick_threads.push(thread);
-    }
+    let tick_threads = spawn_tick_threads(new_rooms, &shared, ended_tx)?;
     let limits = EdgeLimits {
         max_players: usize::from(config.max_players),
         max_connections_per_ip: config.max_connections_per_ip,

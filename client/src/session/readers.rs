@@ -19,7 +19,7 @@ pub(super) fn lock(clock: &Mutex<InputClock>) -> MutexGuard<'_, InputClock> {
     clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-pub(crate) async fn read_frame(recv: &mut RecvStream) -> Result<ServerFrame, ClientError> {
+pub(super) async fn read_frame(recv: &mut RecvStream) -> Result<ServerFrame, ClientError> {
     let mut header = [0u8; FRAME_HEADER_LEN];
     recv.read_exact(&mut header)
         .await
@@ -33,7 +33,7 @@ pub(crate) async fn read_frame(recv: &mut RecvStream) -> Result<ServerFrame, Cli
 }
 
 /// Reads control frames until the stream or connection ends, then reports why.
-pub(crate) async fn read_frames(conn: Connection, mut recv: RecvStream, events: mpsc::Sender<Event>) {
+pub(super) async fn read_frames(conn: Connection, mut recv: RecvStream, events: mpsc::Sender<Event>) {
     let reason = loop {
         match read_frame(&mut recv).await {
             Ok(frame) => {

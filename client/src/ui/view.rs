@@ -146,56 +146,43 @@ fn draw_side(frame: &mut Frame, game: &ClientGame, area: Rect) {
 }
 
 fn draw_scoreboard(frame: &mut Frame, game: &ClientGame, over: Rect) {
-    let rows: Vec<Row> = game
-        .scoreboard()
-        .into_iter()
-        .map(|r| {
-            let style = if r.id == game.me {
-                Style::new().bold().fg(Color::Green)
-            } else {
-                Style::new()
-            };
-            Row::new(vec![r.name, r.kills.to_string(), r.deaths.to_string()]).style(style)
-        })
-        .collect();
-    let height = (rows.len() as u16 + 3).min(over.height);
-    let width = 40.min(over.width);
-    let area = Rect {
-        x: over.x + (over.width - width) / 2,
-        y: over.y + (over.height - height) / 2,
-        width,
-        height,
-    };
-    let table = Table::new(
-        rows,
-        [Constraint::Min(10), Constraint::Length(6), Constraint::Length(6)],
-    )
-    .header(Row::new(vec!["player", "kills", "deaths"]).style(Style::new().bold()))
-    .block(Block::new().borders(Borders::ALL).title("scoreboard"));
-    frame.render_widget(Clear, area);
-    frame.render_widget(table, area);
+    let lines = game.scoreboard().into_iter().map(|r| (r.id, r.name, r.kills, r.deaths));
+    draw_score_table(frame, game, over, lines, "scoreboard".into(), None);
 }
 
 /// The match's final scoreboard and winner, over the arena while the room shows its results.
 fn draw_results(frame: &mut Frame, game: &ClientGame, results: &Results, over: Rect, now: Instant) {
-    let rows: Vec<Row> = results
-        .lines
-        .iter()
-        .map(|l| {
-            let style = if l.id == game.me {
-                Style::new().bold().fg(Color::Green)
-            } else {
-                Style::new()
-            };
-            Row::new(vec![game.name(l.id), l.kills.to_string(), l.deaths.to_string()]).style(style)
-        })
-        .collect();
+    let lines = results.lines.iter().map(|l| (l.id, game.name(l.id), l.kills, l.deaths));
     let title = match results.winner {
         Some(id) if id == game.me => "you win!".to_owned(),
         Some(id) => format!("{} wins", game.name(id)),
         None => "no winner".to_owned(),
     };
-    let height = (rows.len() as u16 + 4).min(over.height);
+    let footer = Row::new(vec![format!("next match in {} s", game.secs_left(now))]);
+    draw_score_table(frame, game, over, lines, format!("match over: {title}"), Some(footer));
+}
+
+/// A table of players' kills and deaths (this player's row highlighted), centred over `over`.
+fn draw_score_table(
+    frame: &mut Frame,
+    game: &ClientGame,
+    over: Rect,
+    lines: impl Iterator<Item = (u32, String, u32, u32)>,
+    title: String,
+    footer: Option<Row<'static>>,
+) {
+    let rows: Vec<Row> = lines
+        .map(|(id, name, kills, deaths)| {
+            let style = if id == game.me {
+                Style::new().bold().fg(Color::Green)
+            } else {
+                Style::new()
+            };
+            Row::new(vec![name, kills.to_string(), deaths.to_string()]).style(style)
+        })
+        .collect();
+    let extra = if footer.is_some() { 4 } else { 3 };
+    let height = (rows.len() as u16 + extra).min(over.height);
     let width = 44.min(over.width);
     let area = Rect {
         x: over.x + (over.width - width) / 2,
@@ -203,13 +190,15 @@ fn draw_results(frame: &mut Frame, game: &ClientGame, results: &Results, over: R
         width,
         height,
     };
-    let table = Table::new(
+    let mut table = Table::new(
         rows,
         [Constraint::Min(10), Constraint::Length(6), Constraint::Length(6)],
     )
     .header(Row::new(vec!["player", "kills", "deaths"]).style(Style::new().bold()))
-    .footer(Row::new(vec![format!("next match in {} s", game.secs_left(now))]))
-    .block(Block::new().borders(Borders::ALL).title(format!("match over: {title}")));
+    .block(Block::new().borders(Borders::ALL).title(title));
+    if let Some(footer) = footer {
+        table = table.footer(footer);
+    }
     frame.render_widget(Clear, area);
     frame.render_widget(table, area);
 }
