@@ -169,10 +169,24 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(0..=3_600))]
     pub drain_secs: u64,
 
+    /// How logs are written to stderr: text for people, or one JSON object per line for machines (tracing's
+    /// JSON format, with the spans of each connection and each overrun tick).
+    #[arg(long, env = "ARENA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// The map: the standard one, or the one `--map-players` asks for (programs embedding the server may set
     /// any other).
     #[arg(skip = Arena::standard())]
     pub arena: Arena,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human text (the default).
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 fn parse_connections(s: &str) -> Result<usize, String> {

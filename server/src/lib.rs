@@ -15,6 +15,7 @@
 //! - [`dispatch`]: a task on the network runtime that hands each tick's frames and snapshots to the
 //!   connections.
 //! - [`metrics`]: counters and the tick-time histogram, served over HTTP with the health checks.
+//! - [`logs`]: text or JSON logs, with a span per connection and per overrun tick.
 //! - [`health`]: liveness (the tick is alive) and readiness (a new player could join).
 //! - [`server`]: starting and stopping all of the above.
 
@@ -22,6 +23,7 @@ pub mod config;
 pub mod dispatch;
 pub mod game;
 pub mod health;
+pub mod logs;
 pub mod metrics;
 pub mod net;
 pub mod rooms;

@@ -12,13 +12,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let config = Config::parse(); // bad flags: clap prints why and exits with status 2
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ARENA_LOG").unwrap_or_else(|_| "info,quinn=warn".into()),
-        )
-        .init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = arena_server::logs::subscriber(config.log_format, std::io::stderr, ansi);
+    if let Err(e) = tracing::subscriber::set_global_default(logs) {
+        eprintln!("arena-server: error: cannot set up the logs: {e}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.net_threads())
         .enable_all()

@@ -119,6 +119,9 @@ impl TickLoop {
             .record(code.as_str(), took, shared.period, stats.players);
         shared.directory.report(&code, stats.players, room.sim().match_state());
         let now = Instant::now();
+        if took > shared.period {
+            room.log_overrun(took, shared.period, now);
+        }
         room.next += shared.period;
         if room.next < now {
             // Behind schedule: the next tick now, and never a burst to catch up.

@@ -90,6 +90,7 @@ fn bad_flags_fail_with_a_clear_message() {
         &["--cert", "x.pem"],
         &["--lag-compensation-ms", "5000"],
         &["--lag-compensation-ms", "-1"],
+        &["--log-format", "xml"],
     ] {
         let out = bin().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -115,4 +116,29 @@ fn unreadable_certificate_files_fail_with_their_path() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot read /nonexistent/cert.pem"), "{stderr}");
     assert!(out.stdout.is_empty(), "no listening line");
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let mut child = bin()
+        .args(["--bind", "127.0.0.1:0", "--ephemeral-cert"])
+        .env("ARENA_LOG_FORMAT", "json")
+        .env("ARENA_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(terminate(&mut child).success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.lines().count() >= 2, "{stderr}");
+    for line in stderr.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value["level"].is_string() && value["fields"].is_object(), "{line}");
+    }
+    assert!(stderr.contains("\"message\":\"server started\""), "{stderr}");
 }

@@ -87,6 +87,7 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
         Ok(seat) => seat,
         Err(reason) => return reject_and_close(&conn, send, reason, edge).await,
     };
+    tracing::Span::current().record("room", seat.code.as_str());
     let (frames_tx, frames_rx) = mpsc::channel(FRAME_QUEUE);
     let handle = ClientHandle {
         conn: conn.clone(),

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
+use tracing::Instrument;
 
 /// Default time a client has from its first packet to a complete `Hello` (QUIC/TLS handshake included); then
 /// it is closed (`--handshake-timeout-ms`).
@@ -194,9 +195,20 @@ pub async fn accept_loop(endpoint: quinn::Endpoint, edge: Arc<Edge>) {
             inc(&edge.metrics.handshakes_evicted);
         }
         let edge = edge.clone();
-        tokio::spawn(async move {
-            connection::run(incoming, edge.next_client_id(), &edge, ticket).await;
-            drop(ip_slot);
-        });
+        let client = edge.next_client_id();
+        // Everything the connection logs carries its client id, its peer and (once placed) its room.
+        let span = tracing::info_span!(
+            "connection",
+            client = client.0,
+            peer = %incoming.remote_address(),
+            room = tracing::field::Empty
+        );
+        tokio::spawn(
+            async move {
+                connection::run(incoming, client, &edge, ticket).await;
+                drop(ip_slot);
+            }
+            .instrument(span),
+        );
     }
 }

@@ -36,6 +36,8 @@ pub struct Room {
     /// While the server drains: whether this room waits for its match to end (it had one in progress, or
     /// its results, when it heard of the drain); `None` before it heard.
     pub finishing: Option<bool>,
+    /// When an overrun of this room was last logged (at most one line a second; the metrics count them all).
+    overrun_logged: Option<Instant>,
 }
 
 impl Room {
@@ -56,6 +58,7 @@ impl Room {
             next: now,
             empty_since: Some(now),
             finishing: None,
+            overrun_logged: None,
         }
     }
 
@@ -88,6 +91,21 @@ impl Room {
             _ => None,
         };
         stats
+    }
+
+    /// Logs a tick that took `took`, longer than its `period`, in a span naming the room (at most one line
+    /// a second per room).
+    pub fn log_overrun(&mut self, took: Duration, period: Duration, now: Instant) {
+        if self
+            .overrun_logged
+            .is_some_and(|at| now.saturating_duration_since(at) < Duration::from_secs(1))
+        {
+            return;
+        }
+        self.overrun_logged = Some(now);
+        let (took_us, period_us) = (took.as_micros() as u64, period.as_micros() as u64);
+        let span = tracing::info_span!("overrun", room = %self.code, took_us, period_us);
+        span.in_scope(|| tracing::warn!("a tick overran its period"));
     }
 
     /// Whether the room has been empty for `idle` at `now`.
