@@ -18,6 +18,8 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 const PER_IP_ENV: &str = "ARENA_MAX_CONNECTIONS_PER_IP";
 /// The server's room size, set the same way.
 const ROOM_SIZE_ENV: &str = "ARENA_ROOM_SIZE";
+/// The server's rooms per client address, lifted the same way (every bot opens its rooms from 127.0.0.1).
+const ROOMS_PER_IP_ENV: &str = "ARENA_MAX_ROOMS_PER_IP";
 /// How to build the binaries, for error messages.
 pub const BUILD_HINT: &str = "cargo build --release -p arena-server -p arena-benches";
 
@@ -120,6 +122,7 @@ impl Server {
                 config.tick_rate = tick_rate;
                 config.max_players = max_players;
                 config.room_size = room_size;
+                config.max_rooms_per_ip = 4096;
                 config.max_connections_per_ip = usize::from(max_players) + 16;
                 config.seed = Some(seed);
                 let running = arena_server::start(config).await?;
@@ -177,6 +180,9 @@ fn spawn(bin: &std::path::Path, args: &ServerArgs) -> anyhow::Result<Server> {
     // Rooms of the run's size, the same way (a `--room-size` among the extra arguments wins).
     if std::env::var_os(ROOM_SIZE_ENV).is_none() {
         command.env(ROOM_SIZE_ENV, args.room_size.to_string());
+    }
+    if std::env::var_os(ROOMS_PER_IP_ENV).is_none() {
+        command.env(ROOMS_PER_IP_ENV, "4096");
     }
     let mut child = command
         .args([

@@ -126,6 +126,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub max_rooms: u16,
 
+    /// Rooms one client address (an IPv4 address or an IPv6 /64) may have opened and still open; more are
+    /// refused (`TooManyRooms`), so one peer cannot take every room by opening rooms and leaving them empty.
+    #[arg(long, env = "ARENA_MAX_ROOMS_PER_IP", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub max_rooms_per_ip: u16,
+
     /// Seconds an empty room stays open (for friends given its code, or a player resuming) before it closes.
     #[arg(long, env = "ARENA_ROOM_IDLE_SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(0..=86_400))]

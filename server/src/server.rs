@@ -171,6 +171,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         room_size: config.room_size,
         max_rooms: usize::from(config.max_rooms),
         max_players: usize::from(config.max_players),
+        max_rooms_per_ip: usize::from(config.max_rooms_per_ip),
     };
     let directory = Arc::new(Directory::new(limits, room_maker(&config, seed), to_threads, seed));
     let metrics_addr = serve_http(config.metrics_bind, &metrics, &health, &directory).await?;

@@ -83,7 +83,7 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
     let Ok(_player_slot) = edge.player_slots.clone().try_acquire_owned() else {
         return reject_and_close(&conn, send, RejectReason::Full, edge).await;
     };
-    let seat = match edge.directory.place(&hello.room, hello.resume.is_some()) {
+    let seat = match edge.directory.place(&hello.room, hello.resume.is_some(), peer.ip()) {
         Ok(seat) => seat,
         Err(reason) => return reject_and_close(&conn, send, reason, edge).await,
     };
@@ -394,6 +394,7 @@ mod tests {
             room_size: 1,
             max_rooms: 1,
             max_players: 1,
+            max_rooms_per_ip: 1,
         };
         let directory = crate::rooms::Directory::new(room_limits, Box::new(|_, _| unreachable!()), Vec::new(), 1);
         let edge = Edge::new(Arc::new(directory), metrics.clone(), limits, shutdown_rx);

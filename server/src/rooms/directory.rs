@@ -4,11 +4,13 @@
 
 use super::room::Room;
 use crate::net::ToTick;
+use crate::net::limits::ip_key;
 use arena_shared::protocol::{
     MAX_LISTED_ROOMS, MatchState, Mode, ROOM_CODE_LEN, RejectReason, RoomCode, RoomInfo, RoomList, RoomRequest,
 };
 use rand::{RngExt, SeedableRng};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
@@ -24,6 +26,9 @@ pub struct RoomLimits {
     pub max_rooms: usize,
     /// Players in all rooms, connected or held for a resume (`--max-players`); a resume is always seated.
     pub max_players: usize,
+    /// Rooms one address (an IPv4 address or an IPv6 /64) may have opened and still open
+    /// (`--max-rooms-per-ip`): a peer reconnecting to open rooms it leaves empty cannot take every room.
+    pub max_rooms_per_ip: usize,
 }
 
 /// Where a placed connection plays: its room, and the seat it holds there until dropped.
@@ -54,6 +59,8 @@ struct Entry {
     to_room: mpsc::Sender<ToTick>,
     /// When the room opened, in directory order: the older of two equally full rooms is filled first.
     opened: u64,
+    /// The address (its [`ip_key`]) of the connection that opened the room.
+    opener: IpAddr,
 }
 
 impl Entry {
@@ -121,9 +128,9 @@ impl Directory {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Places a connection that said `Hello` asking for `request` (`resume`: it takes back a player, which
-    /// the room always seats): a seat in the chosen room, or why not.
-    pub fn place(self: &Arc<Self>, request: &RoomRequest, resume: bool) -> Result<Seat, RejectReason> {
+    /// Places a connection from `peer` that said `Hello` asking for `request` (`resume`: it takes back a
+    /// player, which the room always seats): a seat in the chosen room, or why not.
+    pub fn place(self: &Arc<Self>, request: &RoomRequest, resume: bool, peer: IpAddr) -> Result<Seat, RejectReason> {
         let mut inner = self.lock();
         let players: usize = inner.rooms.values().map(|e| usize::from(e.occupied())).sum();
         if !resume && players >= self.limits.max_players {
@@ -132,7 +139,7 @@ impl Directory {
         let code = match request {
             RoomRequest::Quick { mode } => match Self::fullest_open(&inner, *mode) {
                 Some(code) => code,
-                None => self.open(&mut inner, *mode, false)?,
+                None => self.open(&mut inner, *mode, false, peer)?,
             },
             RoomRequest::Code(code) => {
                 let entry = inner.rooms.get(code).ok_or(RejectReason::NoSuchRoom)?;
@@ -141,7 +148,7 @@ impl Directory {
                 }
                 code.clone()
             }
-            RoomRequest::Create { mode, private } => self.open(&mut inner, *mode, *private)?,
+            RoomRequest::Create { mode, private } => self.open(&mut inner, *mode, *private, peer)?,
         };
         let entry = inner.rooms.get_mut(&code).ok_or(RejectReason::NoSuchRoom)?;
         entry.seated += 1;
@@ -162,9 +169,14 @@ impl Directory {
             .map(|(code, _)| code.clone())
     }
 
-    /// Opens a room and hands it to the tick thread running the fewest.
-    fn open(&self, inner: &mut Inner, mode: Mode, private: bool) -> Result<RoomCode, RejectReason> {
-        if inner.rooms.len() >= self.limits.max_rooms || self.threads.is_empty() {
+    /// Opens a room for `peer` and hands it to the tick thread running the fewest.
+    fn open(&self, inner: &mut Inner, mode: Mode, private: bool, peer: IpAddr) -> Result<RoomCode, RejectReason> {
+        let opener = ip_key(peer);
+        let by_opener = inner.rooms.values().filter(|e| e.opener == opener).count();
+        if inner.rooms.len() >= self.limits.max_rooms
+            || by_opener >= self.limits.max_rooms_per_ip
+            || self.threads.is_empty()
+        {
             return Err(RejectReason::TooManyRooms);
         }
         let code = loop {
@@ -189,6 +201,7 @@ impl Directory {
             state: MatchState::default(),
             to_room: room.sender(),
             opened: inner.opened,
+            opener,
         };
         thread.send(room).map_err(|_| RejectReason::ShuttingDown)?;
         load.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
