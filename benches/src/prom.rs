@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The histogram the server keeps of each tick's work, in microseconds.
-pub const TICK_HISTOGRAM: &str = "arena_tick_duration_us_bucket";
+pub const TICK_HISTOGRAM: &str = "arena_tick_duration_seconds_bucket";
 /// Longest a scrape may take.
 pub const SCRAPE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Largest metrics page read.
@@ -60,8 +60,9 @@ impl Scrape {
                         .split(',')
                         .find_map(|l| l.strip_prefix("le=\""))
                         .map(|l| l.trim_end_matches('"'));
-                    if let Some(Ok(le)) = le.map(str::parse::<u64>) {
-                        out.tick_cumulative.push((le, value as u64));
+                    // Bounds in seconds, as the server writes them: back to whole microseconds.
+                    if let Some(Ok(le)) = le.map(str::parse::<f64>) {
+                        out.tick_cumulative.push(((le * 1e6).round() as u64, value as u64));
                     }
                 }
                 Some((name @ ("arena_room_tick_seconds" | "arena_room_tick_overruns_total"), labels)) => {

@@ -27,10 +27,32 @@ async fn metrics_and_health_are_served_over_http() -> anyhow::Result<()> {
     let metrics = http_get(addr, "/metrics").await?;
     assert!(metrics.contains("arena_players_joined_total 1"), "{metrics}");
     assert!(
-        metrics.contains("arena_tick_duration_us_bucket{le=\"+Inf\"}"),
+        metrics.contains("arena_tick_duration_seconds_bucket{le=\"+Inf\"}")
+            && metrics.contains("arena_tick_duration_seconds_sum "),
         "{metrics}"
     );
     assert!(http_get(addr, "/nope").await?.starts_with("HTTP/1.1 404"));
+    // The player's RTT is sampled once a second while it plays: a histogram in seconds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let rtt_count = loop {
+        while player.try_event().is_some() {}
+        let metrics = http_get(addr, "/metrics").await?;
+        let count = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("arena_player_rtt_seconds_count "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if count > 0 || std::time::Instant::now() > deadline {
+            assert!(
+                metrics.contains("arena_player_rtt_seconds_bucket{le=\"0.001\"}"),
+                "{metrics}"
+            );
+            assert!(metrics.contains("arena_player_rtt_seconds_sum "), "{metrics}");
+            break count;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(rtt_count >= 1, "the player's RTT was sampled");
     server.shutdown().await;
     Ok(())
 }

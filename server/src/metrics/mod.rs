@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod rooms;
+pub mod rtt;
 
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -23,6 +24,7 @@ pub struct Histogram {
     counts: Box<[u64; BUCKETS]>,
     total: u64,
     max_us: u64,
+    sum_us: u64,
 }
 
 impl Default for Histogram {
@@ -31,6 +33,7 @@ impl Default for Histogram {
             counts: Box::new([0; BUCKETS]),
             total: 0,
             max_us: 0,
+            sum_us: 0,
         }
     }
 }
@@ -61,6 +64,12 @@ impl Histogram {
         self.counts[Self::bucket(us)] += 1;
         self.total += 1;
         self.max_us = self.max_us.max(us);
+        self.sum_us = self.sum_us.saturating_add(us);
+    }
+
+    /// Every recorded duration added up, in microseconds.
+    pub fn sum_us(&self) -> u64 {
+        self.sum_us
     }
 
     pub fn count(&self) -> u64 {
@@ -129,6 +138,14 @@ pub struct Metrics {
     pub kicks: AtomicU64,
     /// Datagrams received from clients.
     pub datagrams_received: AtomicU64,
+    /// Bytes of those datagrams (their payloads).
+    pub datagram_bytes_received: AtomicU64,
+    /// Bytes of control frames received from clients (length prefixes included).
+    pub frame_bytes_received: AtomicU64,
+    /// Bytes of control frames handed to the clients' control streams (length prefixes included).
+    pub frame_bytes_sent: AtomicU64,
+    /// The players' round-trip times, sampled once a second per connection.
+    pub player_rtt: rtt::RttHistogram,
     /// Datagrams dropped because they did not decode.
     pub bad_datagrams: AtomicU64,
     /// Inputs dropped because the tick thread's queue was full.
@@ -194,7 +211,10 @@ impl Metrics {
 
     /// Every counter and the tick-time quantiles in the Prometheus text format.
     pub fn render_prometheus(&self) -> String {
-        let counters: [(&str, &AtomicU64); 26] = [
+        let counters: [(&str, &AtomicU64); 29] = [
+            ("datagram_bytes_received_total", &self.datagram_bytes_received),
+            ("frame_bytes_received_total", &self.frame_bytes_received),
+            ("frame_bytes_sent_total", &self.frame_bytes_sent),
             ("inputs_overflowed_total", &self.inputs_overflowed),
             ("inputs_drained_total", &self.inputs_drained),
             ("inputs_rate_limited_total", &self.inputs_rate_limited),
@@ -236,6 +256,7 @@ impl Metrics {
             self.rooms.players()
         );
         self.rooms.render(&mut out);
+        self.player_rtt.render(&mut out);
         let h = self.tick_histogram();
         let _ = writeln!(out, "# TYPE arena_tick_seconds summary");
         for q in [0.5, 0.9, 0.99, 0.999] {
@@ -246,12 +267,16 @@ impl Metrics {
             );
         }
         let _ = writeln!(out, "arena_tick_seconds_count {}", h.count());
-        let _ = writeln!(out, "# TYPE arena_tick_duration_us histogram");
-        for (le, count) in h.cumulative() {
-            let _ = writeln!(out, "arena_tick_duration_us_bucket{{le=\"{le}\"}} {count}");
+        // Prometheus's conventions: seconds, cumulative buckets (the histogram's non-empty ones, at their
+        // upper bounds), a sum and a count.
+        let _ = writeln!(out, "# TYPE arena_tick_duration_seconds histogram");
+        for (le_us, count) in h.cumulative() {
+            let le = le_us as f64 / 1e6;
+            let _ = writeln!(out, "arena_tick_duration_seconds_bucket{{le=\"{le}\"}} {count}");
         }
-        let _ = writeln!(out, "arena_tick_duration_us_bucket{{le=\"+Inf\"}} {}", h.count());
-        let _ = writeln!(out, "arena_tick_duration_us_count {}", h.count());
+        let _ = writeln!(out, "arena_tick_duration_seconds_bucket{{le=\"+Inf\"}} {}", h.count());
+        let _ = writeln!(out, "arena_tick_duration_seconds_sum {}", h.sum_us() as f64 / 1e6);
+        let _ = writeln!(out, "arena_tick_duration_seconds_count {}", h.count());
         out
     }
 }
@@ -305,5 +330,11 @@ mod tests {
         assert!(text.contains("arena_bad_datagrams_total 1"));
         assert!(text.contains("arena_tick_overruns_total 1"));
         assert!(text.contains("arena_tick_seconds{quantile=\"0.5\"} 0.0007"));
+        assert!(
+            text.contains("arena_tick_duration_seconds_bucket{le=\"0.0007\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("arena_tick_duration_seconds_sum 0.0007"), "{text}");
+        assert!(text.contains("arena_tick_duration_seconds_count 1"), "{text}");
     }
 }

@@ -12,7 +12,8 @@ use super::{
     LIST_RATE, MAX_BAD_DATAGRAMS, MAX_CHAT_EXCESS, MAX_EXCESS_SECONDS, MAX_LISTS_BEFORE_HELLO, ToConn, ToTick,
 };
 use crate::game::{ClientId, Inbound};
-use crate::metrics::inc;
+use crate::metrics::rtt::RTT_SAMPLE_EVERY;
+use crate::metrics::{Metrics, add, inc};
 use arena_shared::codec::{self, CodecError};
 use arena_shared::protocol::{
     ClientDatagram, ClientFrame, FRAME_HEADER_LEN, Hello, PROTOCOL_VERSION, RejectReason, ServerFrame, clean_name,
@@ -110,9 +111,10 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
 
     let to_room = &seat.to_room;
     let end = tokio::select! {
-        end = write_frames(&mut send, frames_rx) => end,
+        end = write_frames(&mut send, frames_rx, &edge.metrics) => end,
         end = read_control(recv, client, edge, to_room, frames_tx) => end,
         end = read_datagrams(&conn, client, edge, to_room) => end,
+        end = sample_rtt(&conn, &edge.metrics) => end,
     };
     match &end {
         End::Gone => {}
@@ -236,13 +238,14 @@ async fn finish_with(send: &mut SendStream, frame: &[u8]) {
 }
 
 /// The frame writer: frames from the tick thread to the control stream, in order.
-async fn write_frames(send: &mut SendStream, mut frames: mpsc::Receiver<ToConn>) -> End {
+async fn write_frames(send: &mut SendStream, mut frames: mpsc::Receiver<ToConn>, metrics: &Metrics) -> End {
     while let Some(message) = frames.recv().await {
         match message {
             ToConn::Frame(bytes) => {
                 if send.write_all(&bytes).await.is_err() {
                     return End::Gone;
                 }
+                add(&metrics.frame_bytes_sent, bytes.len() as u64);
             }
             ToConn::Kick(reason) => {
                 if let Ok(frame) = codec::encode_frame(&ServerFrame::Kick { reason: reason.clone() }) {
@@ -280,6 +283,10 @@ async fn read_control(
             Err(FrameError::Closed) => return End::Gone,
             Err(FrameError::Codec(e)) => return End::Violation(format!("bad frame: {e}")),
         };
+        add(
+            &edge.metrics.frame_bytes_received,
+            (FRAME_HEADER_LEN + payload.len()) as u64,
+        );
         match codec::decode_client_frame(&payload) {
             Ok(ClientFrame::Chat { text }) => {
                 let now = Instant::now();
@@ -314,6 +321,16 @@ async fn read_control(
     }
 }
 
+/// Samples the connection's RTT (QUIC's estimate) into the players' histogram once a second; never ends.
+async fn sample_rtt(conn: &Connection, metrics: &Metrics) -> End {
+    let mut every = tokio::time::interval(RTT_SAMPLE_EVERY);
+    every.tick().await; // the first tick is now: the estimate is the handshake's
+    loop {
+        every.tick().await;
+        metrics.player_rtt.record(conn.rtt());
+    }
+}
+
 /// Hands an input or a chat line to the room without waiting: when its queue is full, the event is
 /// dropped and counted (a late input is worth less than a tick on time).
 fn forward(edge: &Edge, to_room: &mpsc::Sender<ToTick>, event: ToTick) {
@@ -336,6 +353,7 @@ async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge, to_roo
             return End::Gone;
         };
         inc(&edge.metrics.datagrams_received);
+        add(&edge.metrics.datagram_bytes_received, bytes.len() as u64);
         match codec::decode_client_datagram(&bytes) {
             Ok(ClientDatagram::Input(_)) if !input_bucket.take(Instant::now()) => {
                 inc(&edge.metrics.inputs_rate_limited);
