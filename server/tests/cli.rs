@@ -18,13 +18,17 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Starts the server and returns it with its first stdout line.
 fn start(data_dir: &PathBuf) -> (Child, String) {
-    let mut child = bin()
+    let mut command = bin();
+    command
         .args(["--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    launch(command)
+}
+
+/// Spawns `command` (a server) with its stdout piped, and returns it once it wrote its first line.
+fn launch(mut command: Command) -> (Child, String) {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -120,18 +124,13 @@ fn unreadable_certificate_files_fail_with_their_path() {
 
 #[test]
 fn json_logs_are_one_object_per_line() {
-    let mut child = bin()
+    let mut command = bin();
+    command
         .args(["--bind", "127.0.0.1:0", "--ephemeral-cert"])
         .env("ARENA_LOG_FORMAT", "json")
         .env("ARENA_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+        .stderr(Stdio::piped());
+    let (mut child, _first_line) = launch(command);
     assert!(terminate(&mut child).success());
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
