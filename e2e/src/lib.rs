@@ -1,5 +1,8 @@
 //! The end-to-end test harness: a real server on `127.0.0.1:0` with a throwaway certificate, real clients
-//! over QUIC, and bounded waits. The tests themselves live in `tests/`.
+//! over QUIC, and bounded waits; [`sidecar`]: a stand-in for Agones' SDK sidecar. The tests themselves
+//! live in `tests/`.
+
+pub mod sidecar;
 
 use anyhow::{Context, bail};
 use arena_client::{ConnectOptions, Event, Session, Verification};

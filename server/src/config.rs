@@ -180,6 +180,27 @@ pub struct Config {
     #[arg(long, env = "ARENA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Speak the Agones SDK's REST API (ready, health pings, labels, shutdown) to its sidecar on
+    /// `127.0.0.1:9358`, or on `AGONES_SDK_HTTP_PORT` when that is set (Agones sets it; then this flag is
+    /// not needed).
+    #[arg(long, env = "ARENA_AGONES")]
+    pub agones: bool,
+
+    /// The Agones SDK sidecar's HTTP port; set by Agones in every game server's environment.
+    #[arg(long, env = "AGONES_SDK_HTTP_PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub agones_sdk_http_port: Option<u16>,
+
+    /// With Agones: report players connecting and leaving, and the server's capacity (`--max-players`), on
+    /// Agones' alpha player-tracking API (the PlayerTracking feature gate must be on in the cluster).
+    #[arg(long, env = "ARENA_AGONES_PLAYER_TRACKING")]
+    pub agones_player_tracking: bool,
+
+    /// With Agones: milliseconds between two health pings (and label updates); keep it well under the
+    /// GameServer's `health.periodSeconds`.
+    #[arg(long, env = "ARENA_AGONES_HEALTH_MS", default_value_t = 2_000,
+          value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub agones_health_ms: u64,
+
     /// The map: the standard one, or the one `--map-players` asks for (programs embedding the server may set
     /// any other).
     #[arg(skip = Arena::standard())]
@@ -255,6 +276,15 @@ impl Config {
         }
     }
 
+    /// The Agones sidecar's HTTP port, when the server is run by Agones.
+    pub fn agones_port(&self) -> Option<u16> {
+        match (self.agones_sdk_http_port, self.agones) {
+            (Some(port), _) => Some(port),
+            (None, true) => Some(crate::fleet::DEFAULT_SDK_HTTP_PORT),
+            (None, false) => None,
+        }
+    }
+
     /// Threads that tick rooms.
     pub fn tick_threads(&self) -> usize {
         self.tick_threads.map_or_else(
@@ -289,6 +319,15 @@ mod tests {
         assert_eq!(c.bind.to_string(), "0.0.0.0:4433");
         assert_eq!(c.tick_rate, 60);
         assert_eq!(c.data_dir, PathBuf::from("arena-data"));
+    }
+
+    #[test]
+    fn agones_is_on_with_its_port_variable_or_the_flag_and_off_without() {
+        let port = |args: &[&str]| Config::try_parse_from(args).map(|c| c.agones_port()).ok().flatten();
+        assert_eq!(port(&["arena-server"]), None);
+        assert_eq!(port(&["arena-server", "--agones"]), Some(9358));
+        assert_eq!(port(&["arena-server", "--agones-sdk-http-port", "9400"]), Some(9400));
+        assert!(Config::try_parse_from(["arena-server", "--agones-sdk-http-port", "0"]).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! simulation's, not one wake-up of a connection per client, and those wake-ups happen on the runtime that
 //! runs the connections.
 
+use crate::fleet::Lifecycle;
 use crate::game::{ClientId, Outbound};
 use crate::metrics::{Metrics, inc};
 use crate::net::{ClientHandle, ToConn};
@@ -50,12 +51,14 @@ impl DispatchSender {
     }
 }
 
-/// Starts the dispatcher task on the current tokio runtime.
-pub fn spawn(metrics: Arc<Metrics>) -> DispatchSender {
+/// Starts the dispatcher task on the current tokio runtime; players joining and leaving are told to
+/// `lifecycle` (the orchestrator's player tracking).
+pub fn spawn(metrics: Arc<Metrics>, lifecycle: Arc<dyn Lifecycle>) -> DispatchSender {
     let (tx, mut rx) = mpsc::channel(QUEUED_TICKS);
     let mut dispatcher = Dispatcher {
         rooms: HashMap::new(),
         metrics,
+        lifecycle,
     };
     tokio::spawn(async move {
         while let Some(d) = rx.recv().await {
@@ -69,6 +72,7 @@ pub fn spawn(metrics: Arc<Metrics>) -> DispatchSender {
 struct Dispatcher {
     rooms: HashMap<u64, HashMap<ClientId, ClientHandle>>,
     metrics: Arc<Metrics>,
+    lifecycle: Arc<dyn Lifecycle>,
 }
 
 impl Dispatcher {
@@ -76,10 +80,13 @@ impl Dispatcher {
         match d {
             Dispatch::Joined(room, client, handle) => {
                 self.rooms.entry(room).or_default().insert(client, handle);
+                self.lifecycle.player_connected(client);
             }
             Dispatch::Left(room, client) => {
-                if let Some(clients) = self.rooms.get_mut(&room) {
-                    clients.remove(&client);
+                if let Some(clients) = self.rooms.get_mut(&room)
+                    && clients.remove(&client).is_some()
+                {
+                    self.lifecycle.player_disconnected(client);
                 }
             }
             Dispatch::Out(room, outbox) => {
@@ -88,7 +95,9 @@ impl Dispatcher {
                 }
             }
             Dispatch::Closed(room) => {
-                self.rooms.remove(&room);
+                for client in self.rooms.remove(&room).unwrap_or_default().into_keys() {
+                    self.lifecycle.player_disconnected(client);
+                }
             }
         }
     }

@@ -85,6 +85,26 @@ impl Health {
         self.draining.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the server drains (takes no new players).
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Whether every tick thread has completed a round since the start.
+    pub fn ticking(&self) -> bool {
+        self.last_tick.iter().all(|t| t.load(Ordering::Relaxed) != 0)
+    }
+
+    /// Players in all rooms, as the tick threads last reported them.
+    pub fn players(&self) -> usize {
+        self.players.iter().map(|p| p.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Seats free in the whole server.
+    pub fn free_seats(&self) -> usize {
+        self.max_players.saturating_sub(self.players())
+    }
+
     /// Ok when the tick loop is running and completed a tick within [`LIVENESS_BOUND`] of `now` (or the
     /// server started less than that ago); else why not.
     pub fn liveness(&self, now: Instant) -> Result<(), String> {
@@ -120,13 +140,13 @@ impl Health {
     /// Ok when a new player could join now: alive, ticking already, not draining, and a seat free.
     pub fn readiness(&self, now: Instant) -> Result<(), String> {
         self.liveness(now)?;
-        if self.last_tick.iter().any(|t| t.load(Ordering::Relaxed) == 0) {
+        if !self.ticking() {
             return Err("starting: no tick yet".into());
         }
-        if self.draining.load(Ordering::Relaxed) {
+        if self.draining() {
             return Err("draining: not taking new players".into());
         }
-        let players: usize = self.players.iter().map(|p| p.load(Ordering::Relaxed)).sum();
+        let players = self.players();
         if players >= self.max_players {
             return Err(format!("full: {players} of {} players", self.max_players));
         }

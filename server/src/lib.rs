@@ -17,10 +17,13 @@
 //! - [`metrics`]: counters and the tick-time histogram, served over HTTP with the health checks.
 //! - [`logs`]: text or JSON logs, with a span per connection and per overrun tick.
 //! - [`health`]: liveness (the tick is alive) and readiness (a new player could join).
+//! - [`fleet`]: what an orchestrator is told (Agones' SDK, or nothing): ready, health, labels, players,
+//!   shutdown.
 //! - [`server`]: starting and stopping all of the above.
 
 pub mod config;
 pub mod dispatch;
+pub mod fleet;
 pub mod game;
 pub mod health;
 pub mod logs;

@@ -2,6 +2,7 @@
 //! a graceful shutdown that closes every connection with a reason.
 
 use crate::config::Config;
+use crate::fleet::{self, Agones, Lifecycle, Noop};
 use crate::game::{Pool, Sim, SimConfig};
 use crate::health::{Health, TickEnd};
 use crate::metrics::{Metrics, http};
@@ -60,6 +61,31 @@ pub struct RunningServer {
     pub directory: Arc<Directory>,
     /// Set when the server drains: by when every room must have closed.
     drain: Arc<OnceLock<Instant>>,
+    /// The orchestrator (Agones, or none) and the task that keeps it told.
+    lifecycle: Arc<dyn Lifecycle>,
+    fleet_driver: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The orchestrator these flags ask for, and (for a real one) the task that keeps it told about `health`
+/// and `directory`.
+fn fleet_lifecycle(
+    config: &Config,
+    health: &Arc<Health>,
+    directory: &Arc<Directory>,
+) -> (Arc<dyn Lifecycle>, Option<tokio::task::JoinHandle<()>>) {
+    let Some(port) = config.agones_port() else {
+        return (Arc::new(Noop), None);
+    };
+    let agones = Agones::start(port, config.agones_player_tracking, usize::from(config.max_players));
+    let lifecycle: Arc<dyn Lifecycle> = Arc::new(agones);
+    let every = Duration::from_millis(config.agones_health_ms);
+    let driver = tokio::spawn(fleet::drive(
+        lifecycle.clone(),
+        health.clone(),
+        directory.clone(),
+        every,
+    ));
+    (lifecycle, Some(driver))
 }
 
 /// How the server makes each room: the flags' map, replication, resume grace, lag compensation and match
@@ -175,11 +201,12 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     };
     let directory = Arc::new(Directory::new(limits, room_maker(&config, seed), to_threads, seed));
     let metrics_addr = serve_http(config.metrics_bind, &metrics, &health, &directory).await?;
+    let (lifecycle, fleet_driver) = fleet_lifecycle(&config, &health, &directory);
     let stop_tick = Arc::new(AtomicBool::new(false));
     let drain = Arc::new(OnceLock::new());
     let shared = Arc::new(Shared {
         pool: Pool::new(usize::from(config.replication().threads)),
-        to_dispatch: crate::dispatch::spawn(metrics.clone()),
+        to_dispatch: crate::dispatch::spawn(metrics.clone(), lifecycle.clone()),
         metrics: metrics.clone(),
         health: health.clone(),
         directory: directory.clone(),
@@ -216,6 +243,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         tick_threads,
         directory,
         drain,
+        lifecycle,
+        fleet_driver,
     })
 }
 
@@ -255,6 +284,12 @@ impl RunningServer {
             () = rooms_closed => {}
             () = stop_now => tracing::info!("a second signal: closing every connection now"),
         }
+        // The orchestrator hears of the shutdown once the players are gone (an orchestrator that deletes
+        // the server when told must not cut the drain short); no health ping follows it.
+        if let Some(driver) = &self.fleet_driver {
+            driver.abort();
+        }
+        self.lifecycle.shutdown(SHUTDOWN_GRACE).await;
         self.shutdown().await;
     }
 
@@ -277,6 +312,9 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         // A server dropped without `shutdown` (a failed test, say) still stops its tick thread.
         self.stop_tick.store(true, Ordering::Relaxed);
+        if let Some(driver) = &self.fleet_driver {
+            driver.abort();
+        }
         self.endpoint
             .close(VarInt::from_u32(close_code::SHUTTING_DOWN), b"server shutting down");
     }

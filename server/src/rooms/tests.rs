@@ -212,7 +212,7 @@ fn a_failing_room_is_closed_alone_and_the_other_rooms_play_on() {
     let stop = Arc::new(AtomicBool::new(false));
     let shared = Arc::new(Shared {
         pool: crate::game::Pool::new(1),
-        to_dispatch: crate::dispatch::spawn(metrics.clone()),
+        to_dispatch: crate::dispatch::spawn(metrics.clone(), Arc::new(crate::fleet::Noop)),
         metrics: metrics.clone(),
         health: health.clone(),
         directory: directory.clone(),
