@@ -170,14 +170,10 @@ impl ClientGame {
                 self.kill_feed.push_back(line);
             }
             ServerFrame::Chat { from, text } => {
-                if self.chat.len() == CHAT_LINES {
-                    self.chat.pop_front();
-                }
-                self.chat.push_back(ChatLine {
-                    from: self.name(from),
-                    text,
-                });
+                let from = self.name(from);
+                self.chat_line(from, text);
             }
+            ServerFrame::Notice { text } => self.chat_line("server".into(), text),
             ServerFrame::Match(state) => {
                 if state.phase != MatchPhase::Results {
                     // A new warm-up or match: the server reset every score.
@@ -195,6 +191,14 @@ impl ClientGame {
             }
             ServerFrame::Welcome(_) | ServerFrame::Reject { .. } | ServerFrame::Kick { .. } => {}
         }
+    }
+
+    /// Adds a line to the chat, forgetting the oldest beyond [`CHAT_LINES`].
+    fn chat_line(&mut self, from: String, text: String) {
+        if self.chat.len() == CHAT_LINES {
+            self.chat.pop_front();
+        }
+        self.chat.push_back(ChatLine { from, text });
     }
 
     /// An input was just sent at `now`: predict it, and the shot it fires.

@@ -129,3 +129,20 @@ pub async fn join_all<F: std::future::Future>(futures: impl IntoIterator<Item = 
     .await;
     out.into_iter().flatten().collect()
 }
+
+/// The `arena-server` binary of this build: built here when the test run did not build it, or built it
+/// before this test (`cargo test --workspace` builds it; `cargo test -p arena-e2e` does not).
+pub fn server_binary() -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context;
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().and_then(|d| d.parent()).context("test binary path")?;
+    let bin = dir.join("arena-server");
+    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    if modified(&bin) < modified(&exe) {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "arena-server", "--bin", "arena-server"])
+            .status()?;
+        anyhow::ensure!(status.success(), "cargo build -p arena-server failed");
+    }
+    Ok(bin)
+}

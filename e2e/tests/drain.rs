@@ -120,23 +120,6 @@ async fn a_match_without_end_closes_at_the_deadline_a_warm_up_at_once_and_a_seco
     Ok(())
 }
 
-/// The `arena-server` binary of this build: built here when the test run did not build it, or built it
-/// before this test (`cargo test --workspace` builds it; `cargo test -p arena-e2e` does not).
-fn server_binary() -> anyhow::Result<std::path::PathBuf> {
-    use anyhow::Context;
-    let exe = std::env::current_exe()?;
-    let dir = exe.parent().and_then(|d| d.parent()).context("test binary path")?;
-    let bin = dir.join("arena-server");
-    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    if modified(&bin) < modified(&exe) {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-p", "arena-server", "--bin", "arena-server"])
-            .status()?;
-        anyhow::ensure!(status.success(), "cargo build -p arena-server failed");
-    }
-    Ok(bin)
-}
-
 fn signal(pid: u32) -> anyhow::Result<()> {
     let status = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -148,7 +131,7 @@ fn signal(pid: u32) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_drains_on_sigterm_and_a_second_sigterm_ends_it_at_once() -> anyhow::Result<()> {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(server_binary()?)
+    let mut child = std::process::Command::new(arena_e2e::server_binary()?)
         .args([
             "--bind",
             "127.0.0.1:0",

@@ -95,6 +95,12 @@ pub struct Config {
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "arena-data")]
     pub data_dir: PathBuf,
 
+    /// Turn on the admin endpoint (`/admin/…` on `--metrics-bind`: list rooms and players, kick, broadcast,
+    /// drain), for calls that carry `Authorization: Bearer <this token>` (16 to 256 printable characters).
+    #[arg(long, env = "ARENA_ADMIN_TOKEN", requires = "metrics_bind", hide_env_values = true,
+          value_parser = crate::admin::AdminToken::parse)]
+    pub admin_token: Option<crate::admin::AdminToken>,
+
     /// PEM certificate chain to serve instead of the generated one (needs --key).
     #[arg(long, env = "ARENA_CERT", requires = "key")]
     pub cert: Option<PathBuf>,

@@ -4,13 +4,14 @@
 //! simulation's, not one wake-up of a connection per client, and those wake-ups happen on the runtime that
 //! runs the connections.
 
+use crate::admin::{PlayerLine, Request};
 use crate::fleet::Lifecycle;
 use crate::game::{ClientId, Outbound};
 use crate::metrics::{Metrics, inc};
 use crate::net::{ClientHandle, ToConn};
-use arena_shared::codec::encode_datagram;
+use arena_shared::codec::{encode_datagram, encode_frame};
 use arena_shared::fragment::split;
-use arena_shared::protocol::{ServerDatagram, TARGET_DATAGRAM_LEN, close_code};
+use arena_shared::protocol::{RoomCode, ServerDatagram, ServerFrame, TARGET_DATAGRAM_LEN, close_code};
 use quinn::VarInt;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,14 +25,23 @@ const QUEUED_TICKS: usize = 64;
 /// What the tick threads tell the dispatcher, in order for each room (rooms are numbered by the process).
 #[derive(Debug)]
 pub enum Dispatch {
-    /// A client joined a room: where its connection is.
-    Joined(u64, ClientId, ClientHandle),
+    /// A client joined a room: where its connection is, and who it is.
+    Joined(u64, ClientId, ClientHandle, Seated),
     /// A client left a room: nothing more goes to it.
     Left(u64, ClientId),
     /// One tick's outbox of a room (its broadcasts go to that room's clients).
     Out(u64, Vec<Outbound>),
     /// A room closed: nothing more goes to any of its clients.
     Closed(u64),
+    /// The admin endpoint asks (list, kick, broadcast).
+    Admin(Request),
+}
+
+/// Who a client is, for the admin endpoint's list.
+#[derive(Debug, Clone)]
+pub struct Seated {
+    pub name: String,
+    pub room: RoomCode,
 }
 
 /// The tick thread's end of the hand-off.
@@ -49,6 +59,11 @@ impl DispatchSender {
             }
         }
     }
+
+    /// Queues `d` from async code, waiting for room; false if the dispatcher is gone.
+    pub async fn request(&self, d: Dispatch) -> bool {
+        self.0.send(d).await.is_ok()
+    }
 }
 
 /// Starts the dispatcher task on the current tokio runtime; players joining and leaving are told to
@@ -57,6 +72,7 @@ pub fn spawn(metrics: Arc<Metrics>, lifecycle: Arc<dyn Lifecycle>) -> DispatchSe
     let (tx, mut rx) = mpsc::channel(QUEUED_TICKS);
     let mut dispatcher = Dispatcher {
         rooms: HashMap::new(),
+        seated: HashMap::new(),
         metrics,
         lifecycle,
     };
@@ -71,6 +87,8 @@ pub fn spawn(metrics: Arc<Metrics>, lifecycle: Arc<dyn Lifecycle>) -> DispatchSe
 /// The connections the outboxes go to, by room.
 struct Dispatcher {
     rooms: HashMap<u64, HashMap<ClientId, ClientHandle>>,
+    /// Who each client is (the admin endpoint's list).
+    seated: HashMap<ClientId, Seated>,
     metrics: Arc<Metrics>,
     lifecycle: Arc<dyn Lifecycle>,
 }
@@ -78,14 +96,16 @@ struct Dispatcher {
 impl Dispatcher {
     fn apply(&mut self, d: Dispatch) {
         match d {
-            Dispatch::Joined(room, client, handle) => {
+            Dispatch::Joined(room, client, handle, seated) => {
                 self.rooms.entry(room).or_default().insert(client, handle);
+                self.seated.insert(client, seated);
                 self.lifecycle.player_connected(client);
             }
             Dispatch::Left(room, client) => {
                 if let Some(clients) = self.rooms.get_mut(&room)
                     && clients.remove(&client).is_some()
                 {
+                    self.seated.remove(&client);
                     self.lifecycle.player_disconnected(client);
                 }
             }
@@ -96,8 +116,51 @@ impl Dispatcher {
             }
             Dispatch::Closed(room) => {
                 for client in self.rooms.remove(&room).unwrap_or_default().into_keys() {
+                    self.seated.remove(&client);
                     self.lifecycle.player_disconnected(client);
                 }
+            }
+            Dispatch::Admin(request) => self.admin(request),
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Answers the admin endpoint: the players, a kick, a broadcast.
+    fn admin(&self, request: Request) {
+        let handles = || self.rooms.values().flat_map(|clients| clients.iter());
+        match request {
+            Request::Players(answer) => {
+                let players = handles()
+                    .filter_map(|(client, handle)| {
+                        let seated = self.seated.get(client)?;
+                        Some(PlayerLine {
+                            client: *client,
+                            name: seated.name.clone(),
+                            room: seated.room.clone(),
+                            rtt_ms: handle.conn.rtt().as_secs_f64() * 1e3,
+                        })
+                    })
+                    .collect();
+                let _ = answer.send(players);
+            }
+            Request::Kick { client, reason, done } => {
+                let handle = handles().find(|(c, _)| **c == client).map(|(_, h)| h);
+                if let Some(handle) = handle {
+                    send_frame(handle, ToConn::Kick(reason), &self.metrics);
+                }
+                let _ = done.send(handle.is_some());
+            }
+            Request::Broadcast { text, done } => {
+                let mut sent = 0;
+                if let Ok(frame) = encode_frame(&ServerFrame::Notice { text }) {
+                    let frame = bytes::Bytes::from(frame);
+                    for (_, handle) in handles() {
+                        send_frame(handle, ToConn::Frame(frame.clone()), &self.metrics);
+                        sent += 1;
+                    }
+                }
+                let _ = done.send(sent);
             }
         }
     }

@@ -15,18 +15,21 @@
 //! - [`dispatch`]: a task on the network runtime that hands each tick's frames and snapshots to the
 //!   connections.
 //! - [`metrics`]: counters and the tick-time histogram, served over HTTP with the health checks.
+//! - [`admin`]: the operators' endpoint on the same listener (rooms, players, kick, broadcast, drain).
 //! - [`logs`]: text or JSON logs, with a span per connection and per overrun tick.
 //! - [`health`]: liveness (the tick is alive) and readiness (a new player could join).
 //! - [`fleet`]: what an orchestrator is told (Agones' SDK, or nothing): ready, health, labels, players,
 //!   shutdown.
 //! - [`server`]: starting and stopping all of the above.
 
+pub mod admin;
 pub mod config;
 pub mod dispatch;
 pub mod fleet;
 pub mod game;
 pub mod health;
 pub mod logs;
+pub mod map_file;
 pub mod metrics;
 pub mod net;
 pub mod rooms;

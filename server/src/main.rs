@@ -79,6 +79,17 @@ async fn run(config: Config) -> anyhow::Result<()> {
             server.drain(drain, second).await;
             Ok(())
         }
+        () = server.drain_requested() => {
+            tracing::info!(
+                "draining (asked on the admin endpoint): no new players, matches in progress end (at most {} s)",
+                drain.as_secs()
+            );
+            let signal = async {
+                let _ = signals.wait().await;
+            };
+            server.drain(drain, signal).await;
+            Ok(())
+        }
         end = server.tick_ended() => {
             server.shutdown().await;
             anyhow::bail!("{end}; every connection was closed")

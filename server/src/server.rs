@@ -1,7 +1,9 @@
 //! Starting and stopping a whole server: TLS identity, QUIC endpoint, the accept loop, the tick thread; and
 //! a graceful shutdown that closes every connection with a reason.
 
+use crate::admin::Admin;
 use crate::config::Config;
+use crate::dispatch::DispatchSender;
 use crate::fleet::{self, Agones, Lifecycle, Noop};
 use crate::game::{Pool, Sim, SimConfig};
 use crate::health::{Health, TickEnd};
@@ -64,6 +66,8 @@ pub struct RunningServer {
     /// The orchestrator (Agones, or none) and the task that keeps it told.
     lifecycle: Arc<dyn Lifecycle>,
     fleet_driver: Option<tokio::task::JoinHandle<()>>,
+    /// Turns true when an operator asks for a drain on the admin endpoint.
+    drain_requested: watch::Receiver<bool>,
 }
 
 /// The orchestrator these flags ask for, and (for a real one) the task that keeps it told about `health`
@@ -111,30 +115,47 @@ fn room_maker(config: &Config, seed: u64) -> Box<MakeRoom> {
     })
 }
 
-/// Serves `/metrics`, `/healthz`, `/readyz` and `/rooms` on `bind`, when asked for; the address bound.
+/// Serves `/metrics`, `/healthz`, `/readyz`, `/rooms` and (with `--admin-token`) `/admin/…` on
+/// `--metrics-bind`, when asked for; the address bound, and what tells of a drain asked for on `/admin`.
 async fn serve_http(
-    bind: Option<SocketAddr>,
+    config: &Config,
     metrics: &Arc<Metrics>,
     health: &Arc<Health>,
     directory: &Arc<Directory>,
-) -> Result<Option<SocketAddr>, StartError> {
-    let Some(addr) = bind else {
-        return Ok(None);
+    dispatch: &DispatchSender,
+) -> Result<(Option<SocketAddr>, watch::Receiver<bool>), StartError> {
+    let (drain_asked, drain_requested) = watch::channel(false);
+    let Some(addr) = config.metrics_bind else {
+        return Ok((None, drain_requested));
     };
+    let admin = config.admin_token.clone().map(|token| {
+        Arc::new(Admin::new(
+            token,
+            dispatch.clone(),
+            directory.clone(),
+            metrics.clone(),
+            drain_asked,
+        ))
+    });
     let listener = http::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
     let bound = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
+    let admin_on = admin.is_some();
     tokio::spawn(http::serve(
         listener,
         metrics.clone(),
         health.clone(),
         directory.clone(),
+        admin,
     ));
-    tracing::info!("metrics on http://{bound}/metrics, health on /healthz and /readyz, rooms on /rooms");
-    Ok(Some(bound))
+    tracing::info!(
+        admin = admin_on,
+        "metrics on http://{bound}/metrics, health on /healthz and /readyz, rooms on /rooms"
+    );
+    Ok((Some(bound), drain_requested))
 }
 
 /// Starts one tick thread per queue of new rooms; the first to end says how in `ended`.
@@ -200,13 +221,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         max_rooms_per_ip: usize::from(config.max_rooms_per_ip),
     };
     let directory = Arc::new(Directory::new(limits, room_maker(&config, seed), to_threads, seed));
-    let metrics_addr = serve_http(config.metrics_bind, &metrics, &health, &directory).await?;
     let (lifecycle, fleet_driver) = fleet_lifecycle(&config, &health, &directory);
+    let to_dispatch = crate::dispatch::spawn(metrics.clone(), lifecycle.clone());
+    let (metrics_addr, drain_requested) = serve_http(&config, &metrics, &health, &directory, &to_dispatch).await?;
     let stop_tick = Arc::new(AtomicBool::new(false));
     let drain = Arc::new(OnceLock::new());
     let shared = Arc::new(Shared {
         pool: Pool::new(usize::from(config.replication().threads)),
-        to_dispatch: crate::dispatch::spawn(metrics.clone(), lifecycle.clone()),
+        to_dispatch,
         metrics: metrics.clone(),
         health: health.clone(),
         directory: directory.clone(),
@@ -245,6 +267,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         drain,
         lifecycle,
         fleet_driver,
+        drain_requested,
     })
 }
 
@@ -256,6 +279,15 @@ impl RunningServer {
         match ended.wait_for(Option::is_some).await {
             Ok(end) => end.clone().unwrap_or(TickEnd::Stopped),
             Err(_) => TickEnd::Stopped,
+        }
+    }
+
+    /// Completes when an operator asks for a drain on the admin endpoint (never without one); whoever runs
+    /// the server then calls [`RunningServer::drain`], as for SIGTERM.
+    pub async fn drain_requested(&self) {
+        let mut asked = self.drain_requested.clone();
+        if asked.wait_for(|asked| *asked).await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 

@@ -31,7 +31,8 @@ pub use text::{FORMAT_CHARACTERS, TextError, clean_chat, clean_name, is_format};
 /// Version 4: a delta's header says how early the client's newest input arrived (`input_margin`).
 /// Version 5: rooms and matches: `Hello` asks for a room, `Welcome` names it, `ListRooms` / `Rooms`, the
 /// match's state and results, the refusals a room can give, and `Closing` when the server drains.
-pub const PROTOCOL_VERSION: u16 = 5;
+/// Version 6: `Notice`, a line from the server's operators to every player.
+pub const PROTOCOL_VERSION: u16 = 6;
 /// The unit of a snapshot's [`Snapshot::input_margin`]: a tenth of a millisecond.
 pub const MARGIN_UNIT: std::time::Duration = std::time::Duration::from_micros(100);
 /// The ALPN both ends offer in the TLS handshake; a peer without it fails the handshake.
@@ -133,6 +134,9 @@ pub enum ServerFrame {
     /// The server is shutting down: this room closes when its match in progress ends (after its results),
     /// in at most `secs` seconds; a room without a match in progress closes now.
     Closing { secs: u16 },
+    /// A line from the server's operators (the admin endpoint's broadcast), at most [`MAX_CHAT_CHARS`]
+    /// characters, cleaned like chat.
+    Notice { text: String },
 }
 
 /// The server's answer to a good `Hello`. A `PlayerJoined` frame for each player already in the world

@@ -152,6 +152,19 @@ fn a_health_pack_lying_there_is_drawn_and_a_taken_one_is_not() {
 }
 
 #[test]
+fn a_notice_from_the_operators_is_shown_in_the_chat_as_the_server() {
+    let (mut g, now) = game();
+    g.on_event(
+        Event::Frame(ServerFrame::Notice {
+            text: "restart in 5 minutes".into(),
+        }),
+        now,
+    );
+    let screen = render(&g, &ui(), now);
+    assert!(screen.contains("server: restart in 5 minutes"), "{screen}");
+}
+
+#[test]
 fn chat_from_another_player_and_the_kill_feed_are_shown() {
     let (g, epoch) = game();
     let screen = render(&g, &ui(), epoch + Duration::from_millis(100));

@@ -1,10 +1,12 @@
 //! A minimal HTTP endpoint for operators, orchestrators and server browsers: `GET /metrics` (Prometheus
 //! text), `GET /healthz` (liveness: 200 while the tick threads tick, else 503 with the reason), `GET /readyz`
 //! (readiness: 200 when a new player could join, else 503 with the reason: starting, draining, full or not
-//! alive) and `GET /rooms` (the public rooms as JSON). It reads at most [`MAX_REQUEST`] bytes per request
+//! alive), `GET /rooms` (the public rooms as JSON) and, with `--admin-token`, the operators' `/admin/…`
+//! calls ([`crate::admin`]). It reads at most [`MAX_REQUEST`] bytes per request
 //! within [`REQUEST_TIMEOUT`] and serves at most [`MAX_CONNECTIONS`] at once; anything else is closed.
 
 use super::Metrics;
+use crate::admin::Admin;
 use crate::health::Health;
 use crate::rooms::Directory;
 use arena_shared::protocol::RoomList;
@@ -28,7 +30,13 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Serves requests until the task is dropped.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<Health>, rooms: Arc<Directory>) {
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    rooms: Arc<Directory>,
+    admin: Option<Arc<Admin>>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -37,15 +45,22 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<Hea
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             continue;
         };
-        let (metrics, health, rooms) = (metrics.clone(), health.clone(), rooms.clone());
+        let (metrics, health, rooms, admin) = (metrics.clone(), health.clone(), rooms.clone(), admin.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &metrics, &health, &rooms)).await;
+            let serving = answer(stream, &metrics, &health, &rooms, admin.as_deref());
+            let _ = tokio::time::timeout(REQUEST_TIMEOUT, serving).await;
             drop(slot);
         });
     }
 }
 
-async fn answer(mut stream: TcpStream, metrics: &Metrics, health: &Health, rooms: &Directory) -> std::io::Result<()> {
+async fn answer(
+    mut stream: TcpStream,
+    metrics: &Metrics,
+    health: &Health,
+    rooms: &Directory,
+    admin: Option<&Admin>,
+) -> std::io::Result<()> {
     let mut buf = vec![0u8; MAX_REQUEST];
     let mut len = 0;
     while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && !buf[..len].ends_with(b"\n\n") {
@@ -61,6 +76,17 @@ async fn answer(mut stream: TcpStream, metrics: &Metrics, health: &Health, rooms
     let request = String::from_utf8_lossy(&buf[..len]);
     let mut words = request.split_whitespace();
     match (words.next(), words.next()) {
+        (Some(method), Some(target)) if target.starts_with("/admin") => {
+            let (status, content_type, body) = match admin {
+                Some(admin) => admin.answer(method, target, &request).await,
+                None => (
+                    "404 Not Found",
+                    "text/plain",
+                    "the admin endpoint is off (start the server with --admin-token)\n".into(),
+                ),
+            };
+            respond_as(&mut stream, status, content_type, &body).await
+        }
         (Some("GET"), Some("/metrics")) => respond(&mut stream, "200 OK", &metrics.render_prometheus()).await,
         (Some("GET"), Some("/healthz")) => check(&mut stream, health.liveness(std::time::Instant::now())).await,
         (Some("GET"), Some("/readyz")) => check(&mut stream, health.readiness(std::time::Instant::now())).await,
@@ -126,7 +152,7 @@ pub fn rooms_json(list: &RoomList) -> String {
 }
 
 /// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
+pub fn json_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

@@ -138,6 +138,8 @@ pub struct Metrics {
     pub kicks: AtomicU64,
     /// Datagrams received from clients.
     pub datagrams_received: AtomicU64,
+    /// Calls to the admin endpoint refused for a missing or wrong token.
+    pub admin_refused: AtomicU64,
     /// Bytes of those datagrams (their payloads).
     pub datagram_bytes_received: AtomicU64,
     /// Bytes of control frames received from clients (length prefixes included).
@@ -211,7 +213,7 @@ impl Metrics {
 
     /// Every counter and the tick-time quantiles in the Prometheus text format.
     pub fn render_prometheus(&self) -> String {
-        let counters: [(&str, &AtomicU64); 29] = [
+        let counters: [(&str, &AtomicU64); 30] = [
             ("datagram_bytes_received_total", &self.datagram_bytes_received),
             ("frame_bytes_received_total", &self.frame_bytes_received),
             ("frame_bytes_sent_total", &self.frame_bytes_sent),
@@ -233,6 +235,7 @@ impl Metrics {
             ("players_resumed_total", &self.players_resumed),
             ("protocol_violations_total", &self.protocol_violations),
             ("kicks_total", &self.kicks),
+            ("admin_requests_refused_total", &self.admin_refused),
             ("datagrams_received_total", &self.datagrams_received),
             ("bad_datagrams_total", &self.bad_datagrams),
             ("inputs_dropped_total", &self.inputs_dropped),

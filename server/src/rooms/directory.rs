@@ -254,15 +254,20 @@ impl Directory {
 
     /// The public rooms, the fullest first (then the oldest), at most [`MAX_LISTED_ROOMS`].
     pub fn list(&self) -> RoomList {
+        self.listing(false, MAX_LISTED_ROOMS)
+    }
+
+    /// Every room open, private ones included (for operators), the fullest first.
+    pub fn list_all(&self) -> RoomList {
+        self.listing(true, usize::MAX)
+    }
+
+    fn listing(&self, private: bool, at_most: usize) -> RoomList {
         let inner = self.lock();
-        let mut rooms: Vec<(&RoomCode, &Entry)> = inner.rooms.iter().filter(|(_, e)| !e.private).collect();
+        let mut rooms: Vec<(&RoomCode, &Entry)> = inner.rooms.iter().filter(|(_, e)| private || !e.private).collect();
         rooms.sort_unstable_by_key(|(_, e)| (std::cmp::Reverse(e.occupied()), e.opened));
         RoomList {
-            rooms: rooms
-                .into_iter()
-                .take(MAX_LISTED_ROOMS)
-                .map(|(code, e)| e.info(code))
-                .collect(),
+            rooms: rooms.into_iter().take(at_most).map(|(code, e)| e.info(code)).collect(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! One room: a simulation, its queue of events from the edge, and its players' connections. Its tick
 //! thread calls [`Room::tick`] when it is due; nothing else touches it.
 
-use crate::dispatch::{Dispatch, DispatchSender, close_conn};
+use crate::dispatch::{Dispatch, DispatchSender, Seated, close_conn};
 use crate::game::resources::TickStats;
 use crate::game::{ClientId, Inbound, Outbound, Pool, Sim};
 use crate::net::{ClientHandle, ToTick};
@@ -151,7 +151,11 @@ impl Room {
                     handle,
                 }) => {
                     self.clients.insert(client, handle.clone());
-                    dispatch.send(Dispatch::Joined(self.id, client, handle));
+                    let seated = Seated {
+                        name: name.clone(),
+                        room: self.code.clone(),
+                    };
+                    dispatch.send(Dispatch::Joined(self.id, client, handle, seated));
                     self.sim.push(match resume {
                         Some(token) => Inbound::Resume { client, name, token },
                         None => Inbound::Join { client, name },
