@@ -3,7 +3,7 @@
 //!
 //! Every call carries `Authorization: Bearer <token>`; any other is refused (401) and counted. Arguments
 //! travel in the query string (`POST /admin/kick?client=12&reason=cheating`), percent-encoded; texts are
-//! cleaned like chat and cut to [`MAX_CHAT_CHARS`]. Kicks and broadcasts go through the dispatcher, which
+//! cleaned like chat and at most [`MAX_CHAT_CHARS`] characters. Kicks and broadcasts go through the dispatcher, which
 //! holds every connection ([`Request`]); a drain is handed to whoever runs the server ([`Admin::drain`]).
 
 use crate::dispatch::DispatchSender;
@@ -161,7 +161,11 @@ impl Admin {
         let Some(client) = args.get("client").and_then(|c| c.parse().ok()).map(ClientId) else {
             return bad_request("kick needs client=ID (a number from /admin/players)");
         };
-        let reason = args.text("reason").unwrap_or_else(|| "kicked by an operator".into());
+        let reason = match (args.get("reason"), args.text("reason")) {
+            (None, _) => "kicked by an operator".to_string(),
+            (Some(_), Some(reason)) => reason,
+            (Some(_), None) => return bad_request(&format!("reason: 1 to {MAX_CHAT_CHARS} characters")),
+        };
         let (done, rx) = oneshot::channel();
         let request = Request::Kick {
             client,
@@ -184,7 +188,7 @@ impl Admin {
 
     async fn broadcast(&self, args: &Query) -> Answer {
         let Some(text) = args.text("text") else {
-            return bad_request("broadcast needs text=TEXT (not empty)");
+            return bad_request(&format!("broadcast needs text=TEXT (1 to {MAX_CHAT_CHARS} characters)"));
         };
         let (done, rx) = oneshot::channel();
         let request = Request::Broadcast { text, done };
@@ -237,10 +241,9 @@ impl Query {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    /// A text for players: cleaned like chat, at most [`MAX_CHAT_CHARS`] characters; none if empty.
+    /// A text for players, cleaned like chat; none if empty or over [`MAX_CHAT_CHARS`] characters.
     fn text(&self, key: &str) -> Option<String> {
-        let cleaned = clean_chat(self.get(key)?).ok()?;
-        Some(cleaned.chars().take(MAX_CHAT_CHARS).collect())
+        clean_chat(self.get(key)?).ok()
     }
 }
 
@@ -284,6 +287,6 @@ mod tests {
         assert_eq!(q.get("text"), None, "not UTF-8");
         assert_eq!(Query::parse("x=%4").get("x"), None, "cut short");
         let long = format!("text={}", "a".repeat(500));
-        assert_eq!(Query::parse(&long).text("text").map(|t| t.len()), Some(MAX_CHAT_CHARS));
+        assert_eq!(Query::parse(&long).text("text"), None, "too long for a player's chat");
     }
 }
