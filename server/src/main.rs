@@ -6,12 +6,21 @@
 
 use anyhow::Context;
 use arena_server::Config;
-use clap::Parser;
+use arena_server::config::ConfigError;
 use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let config = Config::parse(); // bad flags: clap prints why and exits with status 2
+    // Bad flags: clap prints why and exits with status 2; a bad config file: one line naming the file, the
+    // line and the key, and status 2 as well.
+    let config = match arena_server::config::load(std::env::args_os()) {
+        Ok(config) => config,
+        Err(ConfigError::Flags(e)) => e.exit(),
+        Err(e) => {
+            eprintln!("arena-server: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let logs = arena_server::logs::subscriber(config.log_format, std::io::stderr, ansi);
     if let Err(e) = tracing::subscriber::set_global_default(logs) {

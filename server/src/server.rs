@@ -250,7 +250,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let edge = Arc::new(Edge::new(directory.clone(), metrics.clone(), limits, shutdown_rx));
     tokio::spawn(net::accept_loop(endpoint.clone(), edge));
-    tracing::info!(%local_addr, tick_rate = config.tick_rate, max_players = config.max_players, seed, "server started");
+    tracing::info!(%local_addr, tick_rate = config.tick_rate, max_players = config.max_players, seed, map = %config.map_name(), "server started");
     Ok(RunningServer {
         local_addr,
         cert_sha256,

@@ -1,5 +1,10 @@
-//! The server's settings, from command-line flags or `ARENA_*` environment variables (so an orchestrator can
-//! start it with no files), checked before anything starts.
+//! The server's settings, from command-line flags, `ARENA_*` environment variables (so an orchestrator can
+//! start it with no files) or a TOML config file ([`file`]: `--config`), checked before anything starts.
+//! Precedence: flags, then the environment, then the file, then the defaults.
+
+pub mod file;
+
+pub use file::{ConfigError, load};
 
 use arena_shared::arena::Arena;
 use clap::Parser;
@@ -10,6 +15,11 @@ use std::path::PathBuf;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "arena-server", version, about, long_about = None)]
 pub struct Config {
+    /// A TOML file of settings: each key is a flag's name with `_` for `-` (`tick_rate = 30`); flags and
+    /// environment variables override it. An unknown key or a bad value stops the start, naming the line.
+    #[arg(long, env = "ARENA_CONFIG")]
+    pub config: Option<PathBuf>,
+
     /// Address and UDP port to listen on (port 0 picks a free one; the first stdout line says which).
     #[arg(long, env = "ARENA_BIND", default_value = "0.0.0.0:4433")]
     pub bind: SocketAddr,
@@ -118,9 +128,14 @@ pub struct Config {
     pub seed: Option<u64>,
 
     /// Play on a square map sized for this many players (400 square units each) instead of the standard
-    /// 60 x 40 map.
+    /// 60 x 40 map (the same as `--map open-N`).
     #[arg(long, env = "ARENA_MAP_PLAYERS", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub map_players: Option<u64>,
+
+    /// The map: `standard`, `open-N` (sized for N players), or the path of a TOML map file (size, walls,
+    /// spawn points, health packs; `maps/warehouse.toml` is an example), checked before the start.
+    #[arg(long, env = "ARENA_MAP", value_parser = crate::map_file::resolve, conflicts_with = "map_players")]
+    pub map: Option<crate::map_file::Map>,
 
     /// Seats in each room; a room of this many players is full (quick join opens another).
     #[arg(long, env = "ARENA_ROOM_SIZE", default_value_t = 16,
@@ -207,8 +222,8 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(100..=60_000))]
     pub agones_health_ms: u64,
 
-    /// The map: the standard one, or the one `--map-players` asks for (programs embedding the server may set
-    /// any other).
+    /// The map when neither `--map` nor `--map-players` is given: the standard one (programs embedding the
+    /// server may set any other).
     #[arg(skip = Arena::standard())]
     pub arena: Arena,
 }
@@ -246,9 +261,10 @@ fn parse_radius(s: &str) -> Result<f32, String> {
 impl Config {
     /// The map these flags ask for.
     pub fn map(&self) -> Arena {
-        match self.map_players {
-            Some(n) => Arena::sized_for(n as usize),
-            None => self.arena.clone(),
+        match (&self.map, self.map_players) {
+            (Some(map), _) => map.arena.clone(),
+            (None, Some(n)) => Arena::sized_for(n as usize),
+            (None, None) => self.arena.clone(),
         }
     }
 
@@ -276,9 +292,10 @@ impl Config {
 
     /// The map's name, as the room list shows it.
     pub fn map_name(&self) -> String {
-        match self.map_players {
-            Some(n) => format!("open-{n}"),
-            None => "standard".into(),
+        match (&self.map, self.map_players) {
+            (Some(map), _) => map.name.clone(),
+            (None, Some(n)) => format!("open-{n}"),
+            (None, None) => "standard".into(),
         }
     }
 
