@@ -52,9 +52,13 @@ async fn agones_hears_ready_then_health_labels_players_and_last_shutdown() -> an
     }
     wait_for(&mut ann, SECOND, |e| matches!(e, Event::Snapshot(_)).then_some(())).await?;
 
-    server.drain(5 * SECOND, std::future::pending()).await;
+    server.drain(2 * SECOND, std::future::pending()).await;
     let calls = sidecar.calls();
     let routes = sidecar.routes();
+    // What Agones saw through the server's life (`--nocapture` shows it).
+    for call in &calls {
+        eprintln!("{} {} {} -> {}", call.method, call.path, call.body, call.status);
+    }
     assert!(calls.iter().all(|c| c.status == 200), "{calls:?}");
     assert_eq!(
         routes.first().map(String::as_str),
