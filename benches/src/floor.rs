@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use arena_client::Verification;
+use arena_server::net::certs::Certs;
 use arena_server::net::quic::server_config;
 use arena_server::tls::Identity;
 use quinn::{Connection, Endpoint, VarInt};
@@ -34,7 +35,8 @@ impl Floor {
         let identity = Identity::generate().context("cannot generate a certificate for the echo server")?;
         let pin = Verification::from_sha256_hex(&identity.sha256_hex())?;
         let local: SocketAddr = ([127, 0, 0, 1], 0).into();
-        let server = Endpoint::server(server_config(identity)?, local).context("cannot bind the echo server")?;
+        let certs = std::sync::Arc::new(Certs::only(identity)?);
+        let server = Endpoint::server(server_config(certs)?, local).context("cannot bind the echo server")?;
         let addr = server.local_addr()?;
         let accept = server.clone();
         tokio::spawn(async move {

@@ -191,6 +191,8 @@ fn spawn(bin: &std::path::Path, args: &ServerArgs) -> anyhow::Result<Server> {
             "--ephemeral-cert",
             "--metrics-bind",
             "127.0.0.1:0",
+            "--web-bind",
+            "off",
         ])
         .args(["--tick-rate", &args.tick_rate.to_string()])
         .args(["--max-players", &args.max_players.to_string()])

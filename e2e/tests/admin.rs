@@ -202,6 +202,8 @@ async fn the_binary_drains_and_exits_0_when_an_operator_asks() -> anyhow::Result
             "--ephemeral-cert",
             "--metrics-bind",
             "127.0.0.1:0",
+            "--web-bind",
+            "off",
         ])
         .env("ARENA_ADMIN_TOKEN", TOKEN)
         .stdout(std::process::Stdio::piped())

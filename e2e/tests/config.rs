@@ -18,7 +18,7 @@ fn flags_win_over_the_environment_which_wins_over_the_file() -> anyhow::Result<(
     let file = temp_file(
         "precedence.toml",
         &format!(
-            "tick_rate = 30\nmax_players = 10\nseed = 5\nmap = {:?}\nbind = \"127.0.0.1:0\"\nephemeral_cert = true\n",
+            "tick_rate = 30\nmax_players = 10\nseed = 5\nmap = {:?}\nbind = \"127.0.0.1:0\"\nephemeral_cert = true\nweb_bind = \"off\"\n",
             map.display().to_string()
         ),
     )?;

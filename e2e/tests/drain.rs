@@ -136,6 +136,8 @@ async fn the_binary_drains_on_sigterm_and_a_second_sigterm_ends_it_at_once() -> 
             "--bind",
             "127.0.0.1:0",
             "--ephemeral-cert",
+            "--web-bind",
+            "off",
             "--min-players",
             "1",
             "--match-secs",

@@ -68,6 +68,7 @@ async fn every_exported_counter_moves() -> anyhow::Result<()> {
         c.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
         c.max_connections_per_ip = 2;
         c.max_pending_handshakes = 2;
+        c.admin_token = arena_server::admin::AdminToken::parse("a-token-for-the-metrics-test").ok();
         c.retry_above = 1;
         c.handshake_timeout_ms = 2_000;
         c.room_idle_secs = 0;
@@ -143,6 +144,9 @@ async fn every_exported_counter_moves() -> anyhow::Result<()> {
         join_from(5, &server, "d3").await.is_err(),
         "a third from one address is refused"
     );
+
+    // An admin call without the token.
+    assert!(http_get(addr, "/admin/players").await?.starts_with("HTTP/1.1 401"));
 
     let text = http_get(addr, "/metrics").await?;
     let mut zero = Vec::new();

@@ -56,7 +56,15 @@ async fn server_memory_stays_flat_while_bots_come_and_go() -> anyhow::Result<()>
         .join("arena-server");
     let mut child = Child(
         Command::new(&server_bin)
-            .args(["--bind", "127.0.0.1:0", "--ephemeral-cert", "--max-players", "1024"])
+            .args([
+                "--bind",
+                "127.0.0.1:0",
+                "--ephemeral-cert",
+                "--web-bind",
+                "off",
+                "--max-players",
+                "1024",
+            ])
             .args(["--max-connections-per-ip", "4096", "--map-players", &bots.to_string()])
             .args([
                 "--room-size",

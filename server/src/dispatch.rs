@@ -12,12 +12,12 @@ use crate::net::{ClientHandle, ToConn};
 use arena_shared::codec::{encode_datagram, encode_frame};
 use arena_shared::fragment::split;
 use arena_shared::protocol::{RoomCode, ServerDatagram, ServerFrame, TARGET_DATAGRAM_LEN, close_code};
-use quinn::VarInt;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use web_transport_quinn::{SessionError, WebTransportError};
 
 /// Ticks of outboxes the channel holds; a tick thread this far ahead of the runtime waits for it.
 const QUEUED_TICKS: usize = 64;
@@ -138,7 +138,7 @@ impl Dispatcher {
                             client: *client,
                             name: seated.name.clone(),
                             room: seated.room.clone(),
-                            rtt_ms: handle.conn.rtt().as_secs_f64() * 1e3,
+                            rtt_ms: handle.session.rtt().as_secs_f64() * 1e3,
                         })
                     })
                     .collect();
@@ -207,7 +207,7 @@ fn dispatch(clients: &HashMap<ClientId, ClientHandle>, outbox: Vec<Outbound>, me
 
 /// Closes a connection with a reason.
 pub fn close_conn(handle: &ClientHandle, code: u32, reason: &str) {
-    handle.conn.close(VarInt::from_u32(code), reason.as_bytes());
+    handle.session.close(code, reason.as_bytes());
 }
 
 /// Queues a frame for a client's writer; a client whose queue is full is not reading and is disconnected.
@@ -224,27 +224,32 @@ fn send_frame(handle: &ClientHandle, message: ToConn, metrics: &Metrics) {
 
 fn send_one(handle: &ClientHandle, datagram: bytes::Bytes, metrics: &Metrics) {
     let len = datagram.len() as u64;
-    count_sent(handle.conn.send_datagram(datagram), len, metrics);
+    count_sent(handle.session.send_datagram(datagram), len, metrics);
 }
 
-/// Counts what became of one datagram of `len` bytes. A lost connection is not an error of ours.
-fn count_sent(result: Result<(), quinn::SendDatagramError>, len: u64, metrics: &Metrics) {
+/// Counts what became of one datagram of `len` bytes. A lost or closed connection is not an error of ours.
+fn count_sent(result: Result<(), SessionError>, len: u64, metrics: &Metrics) {
     match result {
         Ok(()) => {
             inc(&metrics.snapshot_datagrams_sent);
             metrics.snapshot_bytes_sent.fetch_add(len, Ordering::Relaxed);
         }
-        Err(quinn::SendDatagramError::ConnectionLost(_)) => {}
+        Err(
+            SessionError::ConnectionError(_)
+            | SessionError::WebTransportError(WebTransportError::Closed(..))
+            | SessionError::SendDatagramError(quinn::SendDatagramError::ConnectionLost(_)),
+        ) => {}
         Err(_) => inc(&metrics.snapshot_send_errors),
     }
 }
 
 /// Splits a full snapshot (the naive baseline) to the path's datagram size and sends every part.
 fn send_snapshot(handle: &ClientHandle, tick: u32, bytes: &[u8], metrics: &Metrics) {
-    let Some(max) = handle.conn.max_datagram_size() else {
+    let max = handle.session.max_datagram_size();
+    if max == 0 {
         inc(&metrics.snapshot_send_errors);
         return;
-    };
+    }
     let parts = match split(tick, bytes, max.min(TARGET_DATAGRAM_LEN)) {
         Ok(parts) => parts,
         Err(e) => {
@@ -270,12 +275,13 @@ mod tests {
     fn a_refused_datagram_is_counted() {
         let m = Metrics::default();
         count_sent(Ok(()), 40, &m);
-        count_sent(Err(SendDatagramError::TooLarge), 40, &m);
+        count_sent(Err(SendDatagramError::TooLarge.into()), 40, &m);
         count_sent(
-            Err(SendDatagramError::ConnectionLost(quinn::ConnectionError::TimedOut)),
+            Err(SendDatagramError::ConnectionLost(quinn::ConnectionError::TimedOut).into()),
             40,
             &m,
         );
+        count_sent(Err(quinn::ConnectionError::TimedOut.into()), 40, &m);
         let text = m.render_prometheus();
         for line in [
             "arena_snapshot_datagrams_sent_total 1",

@@ -20,6 +20,7 @@
 //! - [`health`]: liveness (the tick is alive) and readiness (a new player could join).
 //! - [`fleet`]: what an orchestrator is told (Agones' SDK, or nothing): ready, health, labels, players,
 //!   shutdown.
+//! - [`web`]: the web client's files (built in from `web/`) and where a page connects (`/connect.json`).
 //! - [`server`]: starting and stopping all of the above.
 
 pub mod admin;
@@ -36,6 +37,7 @@ pub mod rooms;
 pub mod server;
 pub mod tick;
 pub mod tls;
+pub mod web;
 
 pub use config::Config;
 pub use server::{RunningServer, start};

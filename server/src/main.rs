@@ -63,6 +63,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
         if let Some(metrics) = server.metrics_addr {
             writeln!(out, "metrics on {metrics}")?;
         }
+        if let Some(web) = server.web_addr {
+            writeln!(out, "web client on {web}")?;
+        }
         out.flush()?;
     }
     if server.cert_created {
@@ -74,6 +77,13 @@ async fn run(config: Config) -> anyhow::Result<()> {
         addr.to_string()
     };
     tracing::info!("players connect with: arena-client --server {reachable} --cert-sha256 {hash} --name <name>");
+    if let Some(web) = server.web_addr {
+        let page = match web.ip().is_unspecified() {
+            true => format!("http://localhost:{}", web.port()),
+            false => format!("http://{web}"),
+        };
+        tracing::info!("players in a browser open {page}");
+    }
     tracing::info!("a headless bot: arena-client --server {reachable} --cert-sha256 {hash} --bot --duration 30");
     tokio::select! {
         signal = signals.wait() => {

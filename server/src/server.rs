@@ -8,6 +8,7 @@ use crate::fleet::{self, Agones, Lifecycle, Noop};
 use crate::game::{Pool, Sim, SimConfig};
 use crate::health::{Health, TickEnd};
 use crate::metrics::{Metrics, http};
+use crate::net::certs::{self, BrowserCerts, Certs};
 use crate::net::{self, Edge, EdgeLimits};
 use crate::rooms::{Directory, MakeRoom, Room, RoomLimits};
 use crate::tick::{Shared, TickLoop};
@@ -18,7 +19,7 @@ use rand::TryRng;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 /// How long shutdown waits for close frames to leave and the tick thread to stop.
@@ -39,6 +40,8 @@ pub enum StartError {
     Thread(std::io::Error),
     #[error("the OS random number generator failed: {0}")]
     Random(String),
+    #[error(transparent)]
+    Cert(#[from] certs::CertError),
 }
 
 /// A server that is running.
@@ -51,6 +54,10 @@ pub struct RunningServer {
     pub metrics_addr: Option<SocketAddr>,
     /// Whether a certificate was generated and saved at this start (never for `--ephemeral-cert`).
     pub cert_created: bool,
+    /// The browsers' short-lived certificates (none with `--cert/--key`): the hashes a page pins.
+    pub browser_certs: Option<Arc<BrowserCerts>>,
+    /// Where the web client is served, unless `--web-bind off`.
+    pub web_addr: Option<SocketAddr>,
     pub metrics: Arc<Metrics>,
     /// Liveness and readiness, as `/healthz` and `/readyz` report them.
     pub health: Arc<Health>,
@@ -144,18 +151,38 @@ async fn serve_http(
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
     let admin_on = admin.is_some();
-    tokio::spawn(http::serve(
-        listener,
-        metrics.clone(),
-        health.clone(),
-        directory.clone(),
+    let site = http::Ops {
+        metrics: metrics.clone(),
+        health: health.clone(),
+        rooms: directory.clone(),
         admin,
-    ));
+    };
+    tokio::spawn(http::serve(listener, Arc::new(site)));
     tracing::info!(
         admin = admin_on,
         "metrics on http://{bound}/metrics, health on /healthz and /readyz, rooms on /rooms"
     );
     Ok((Some(bound), drain_requested))
+}
+
+/// Serves the web client on `--web-bind` (unless off), pointing pages at the game on `game`; the address
+/// bound.
+async fn serve_web(
+    config: &Config,
+    game: SocketAddr,
+    certs: Option<Arc<BrowserCerts>>,
+) -> Result<Option<SocketAddr>, StartError> {
+    let Some(addr) = config.web_bind.0 else {
+        return Ok(None);
+    };
+    let listener = http::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    tokio::spawn(http::serve(listener, Arc::new(crate::web::Web::new(game, certs))));
+    Ok(Some(bound))
 }
 
 /// Starts one tick thread per queue of new rooms; the first to end says how in `ended`.
@@ -185,20 +212,48 @@ fn spawn_tick_threads(
     Ok(threads)
 }
 
+/// The certificates the server shows (see [`net::certs`]): the operator's to everyone, or its own identity
+/// to native clients and a short-lived one, renewed by a task, to browsers. Also the hash native clients
+/// pin and whether the identity was made at this start.
+fn certificates(config: &Config) -> Result<(Arc<Certs>, String, bool), StartError> {
+    let (identity, created, browser) = match (&config.cert, &config.key) {
+        (Some(cert), Some(key)) => (Identity::from_pem_files(cert, key)?, false, None),
+        _ => {
+            let (identity, created) = match config.ephemeral_cert {
+                true => (Identity::generate()?, false),
+                false => Identity::load_or_create(&config.data_dir)?,
+            };
+            let browser = Arc::new(BrowserCerts::new(SystemTime::now())?);
+            (identity, created, Some(browser))
+        }
+    };
+    let hash = identity.sha256_hex();
+    let native = certs::certified(identity.chain, identity.key)?;
+    if let Some(browser) = &browser {
+        let browser = browser.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(certs::ROTATE_EVERY).await;
+                match browser.rotate(SystemTime::now()) {
+                    Ok(true) => tracing::info!(hashes = ?browser.hashes(), "browser certificates renewed"),
+                    Ok(false) => {}
+                    Err(e) => tracing::error!("{e}; the current browser certificate stays"),
+                }
+            }
+        });
+    }
+    Ok((Arc::new(Certs::new(native, browser)), hash, created))
+}
+
 /// Starts a server; must be called inside a tokio runtime.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    let (identity, cert_created) = match (&config.cert, &config.key) {
-        (Some(cert), Some(key)) => (Identity::from_pem_files(cert, key)?, false),
-        _ if config.ephemeral_cert => (Identity::generate()?, false),
-        _ => Identity::load_or_create(&config.data_dir)?,
-    };
-    let cert_sha256 = identity.sha256_hex();
-    let endpoint = quinn::Endpoint::server(net::quic::server_config(identity)?, config.bind).map_err(|source| {
-        StartError::Bind {
+    let (certs, cert_sha256, cert_created) = certificates(&config)?;
+    let browser_certs = certs.browser.clone();
+    let endpoint =
+        quinn::Endpoint::server(net::quic::server_config(certs)?, config.bind).map_err(|source| StartError::Bind {
             addr: config.bind,
             source,
-        }
-    })?;
+        })?;
     let local_addr = endpoint.local_addr().map_err(|source| StartError::Bind {
         addr: config.bind,
         source,
@@ -224,6 +279,7 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let (lifecycle, fleet_driver) = fleet_lifecycle(&config, &health, &directory);
     let to_dispatch = crate::dispatch::spawn(metrics.clone(), lifecycle.clone());
     let (metrics_addr, drain_requested) = serve_http(&config, &metrics, &health, &directory, &to_dispatch).await?;
+    let web_addr = serve_web(&config, local_addr, browser_certs.clone()).await?;
     let stop_tick = Arc::new(AtomicBool::new(false));
     let drain = Arc::new(OnceLock::new());
     let shared = Arc::new(Shared {
@@ -256,6 +312,8 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
         cert_sha256,
         metrics_addr,
         cert_created,
+        browser_certs,
+        web_addr,
         metrics,
         health,
         endpoint,

@@ -105,6 +105,11 @@ pub struct Config {
     #[arg(long, env = "ARENA_DATA_DIR", default_value = "arena-data")]
     pub data_dir: PathBuf,
 
+    /// Serve the web client (a page that plays in the browser over WebTransport) over HTTP on this address;
+    /// `off` serves none.
+    #[arg(long, env = "ARENA_WEB_BIND", default_value = "0.0.0.0:8080", value_parser = WebBind::parse)]
+    pub web_bind: WebBind,
+
     /// Turn on the admin endpoint (`/admin/…` on `--metrics-bind`: list rooms and players, kick, broadcast,
     /// drain), for calls that carry `Authorization: Bearer <this token>` (16 to 256 printable characters).
     #[arg(long, env = "ARENA_ADMIN_TOKEN", requires = "metrics_bind", hide_env_values = true,
@@ -228,6 +233,22 @@ pub struct Config {
     pub arena: Arena,
 }
 
+/// Where the web client is served, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebBind(pub Option<SocketAddr>);
+
+impl WebBind {
+    fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "off" => Ok(Self(None)),
+            _ => s
+                .parse()
+                .map(|addr| Self(Some(addr)))
+                .map_err(|_| format!("{s:?} is neither an address (0.0.0.0:8080) nor off")),
+        }
+    }
+}
+
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -328,7 +349,14 @@ impl Config {
 
     /// Settings for a server on `127.0.0.1:0` with a throwaway certificate: what tests and benchmarks use.
     pub fn local_ephemeral() -> Self {
-        Self::parse_from(["arena-server", "--bind", "127.0.0.1:0", "--ephemeral-cert"])
+        Self::parse_from([
+            "arena-server",
+            "--bind",
+            "127.0.0.1:0",
+            "--ephemeral-cert",
+            "--web-bind",
+            "off",
+        ])
     }
 }
 

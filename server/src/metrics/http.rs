@@ -10,7 +10,10 @@ use crate::admin::Admin;
 use crate::health::Health;
 use crate::rooms::Directory;
 use arena_shared::protocol::RoomList;
+use std::borrow::Cow;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,19 +27,35 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Requests served at once; further connections are closed at once.
 pub const MAX_CONNECTIONS: usize = 16;
 
+/// An HTTP answer: status line, content type, body.
+pub type Reply = (&'static str, &'static str, Cow<'static, [u8]>);
+
+/// What one listener serves: an answer for each request (its method, target and whole head).
+pub trait Site: Send + Sync + 'static {
+    fn reply<'a>(
+        &'a self,
+        method: &'a str,
+        target: &'a str,
+        head: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Reply> + Send + 'a>>;
+}
+
+/// A plain-text reply.
+pub fn text(status: &'static str, body: impl Into<String>) -> Reply {
+    (
+        status,
+        "text/plain; version=0.0.4",
+        Cow::Owned(body.into().into_bytes()),
+    )
+}
+
 /// Binds the endpoint; serve it with [`serve`].
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Serves requests until the task is dropped.
-pub async fn serve(
-    listener: TcpListener,
-    metrics: Arc<Metrics>,
-    health: Arc<Health>,
-    rooms: Arc<Directory>,
-    admin: Option<Arc<Admin>>,
-) {
+/// Serves `site`'s requests until the task is dropped.
+pub async fn serve(listener: TcpListener, site: Arc<dyn Site>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -45,27 +64,22 @@ pub async fn serve(
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             continue;
         };
-        let (metrics, health, rooms, admin) = (metrics.clone(), health.clone(), rooms.clone(), admin.clone());
+        let site = site.clone();
         tokio::spawn(async move {
-            let serving = answer(stream, &metrics, &health, &rooms, admin.as_deref());
-            let _ = tokio::time::timeout(REQUEST_TIMEOUT, serving).await;
+            let _ = tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, site.as_ref())).await;
             drop(slot);
         });
     }
 }
 
-async fn answer(
-    mut stream: TcpStream,
-    metrics: &Metrics,
-    health: &Health,
-    rooms: &Directory,
-    admin: Option<&Admin>,
-) -> std::io::Result<()> {
+/// Reads one request's head (at most [`MAX_REQUEST`] bytes) and writes the site's reply.
+async fn answer(mut stream: TcpStream, site: &dyn Site) -> std::io::Result<()> {
     let mut buf = vec![0u8; MAX_REQUEST];
     let mut len = 0;
     while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && !buf[..len].ends_with(b"\n\n") {
         if len == buf.len() {
-            return respond(&mut stream, "431 Request Header Fields Too Large", "too large\n").await;
+            let (status, content_type, body) = text("431 Request Header Fields Too Large", "too large\n");
+            return respond_as(&mut stream, status, content_type, &body).await;
         }
         let n = stream.read(&mut buf[len..]).await?;
         if n == 0 {
@@ -75,55 +89,68 @@ async fn answer(
     }
     let request = String::from_utf8_lossy(&buf[..len]);
     let mut words = request.split_whitespace();
-    match (words.next(), words.next()) {
-        (Some(method), Some(target)) if target.starts_with("/admin") => {
-            let (status, content_type, body) = match admin {
-                Some(admin) => admin.answer(method, target, &request).await,
-                None => (
-                    "404 Not Found",
-                    "text/plain",
-                    "the admin endpoint is off (start the server with --admin-token)\n".into(),
+    let (method, target) = (words.next().unwrap_or_default(), words.next().unwrap_or_default());
+    let (status, content_type, body) = site.reply(method, target, &request).await;
+    respond_as(&mut stream, status, content_type, &body).await
+}
+
+/// The operators' site: metrics, health, rooms and (with a token) the admin calls.
+pub struct Ops {
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+    pub rooms: Arc<Directory>,
+    pub admin: Option<Arc<Admin>>,
+}
+
+impl Site for Ops {
+    fn reply<'a>(
+        &'a self,
+        method: &'a str,
+        target: &'a str,
+        head: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Reply> + Send + 'a>> {
+        Box::pin(async move {
+            let now = std::time::Instant::now();
+            match (method, target) {
+                (_, target) if target.starts_with("/admin") => match &self.admin {
+                    Some(admin) => {
+                        let (status, content_type, body) = admin.answer(method, target, head).await;
+                        (status, content_type, Cow::Owned(body.into_bytes()))
+                    }
+                    None => text(
+                        "404 Not Found",
+                        "the admin endpoint is off (start the server with --admin-token)\n",
+                    ),
+                },
+                ("GET", "/metrics") => text("200 OK", self.metrics.render_prometheus()),
+                ("GET", "/healthz") => check(self.health.liveness(now)),
+                ("GET", "/readyz") => check(self.health.readiness(now)),
+                ("GET", "/rooms") => (
+                    "200 OK",
+                    "application/json",
+                    Cow::Owned(rooms_json(&self.rooms.list()).into_bytes()),
                 ),
-            };
-            respond_as(&mut stream, status, content_type, &body).await
-        }
-        (Some("GET"), Some("/metrics")) => respond(&mut stream, "200 OK", &metrics.render_prometheus()).await,
-        (Some("GET"), Some("/healthz")) => check(&mut stream, health.liveness(std::time::Instant::now())).await,
-        (Some("GET"), Some("/readyz")) => check(&mut stream, health.readiness(std::time::Instant::now())).await,
-        (Some("GET"), Some("/rooms")) => {
-            let json = rooms_json(&rooms.list());
-            respond_as(&mut stream, "200 OK", "application/json", &json).await
-        }
-        _ => {
-            respond(
-                &mut stream,
-                "404 Not Found",
-                "try /metrics, /healthz, /readyz or /rooms\n",
-            )
-            .await
-        }
+                _ => text("404 Not Found", "try /metrics, /healthz, /readyz or /rooms\n"),
+            }
+        })
     }
 }
 
 /// 200 "ok", or 503 with the reason.
-async fn check(stream: &mut TcpStream, verdict: Result<(), String>) -> std::io::Result<()> {
+fn check(verdict: Result<(), String>) -> Reply {
     match verdict {
-        Ok(()) => respond(stream, "200 OK", "ok\n").await,
-        Err(reason) => respond(stream, "503 Service Unavailable", &format!("{reason}\n")).await,
+        Ok(()) => text("200 OK", "ok\n"),
+        Err(reason) => text("503 Service Unavailable", format!("{reason}\n")),
     }
 }
 
-async fn respond(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
-    respond_as(stream, status, "text/plain; version=0.0.4", body).await
-}
-
-async fn respond_as(stream: &mut TcpStream, status: &str, content_type: &str, body: &str) -> std::io::Result<()> {
+async fn respond_as(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8]) -> std::io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
+    stream.write_all(body).await?;
     stream.shutdown().await
 }
 

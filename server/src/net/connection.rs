@@ -7,6 +7,7 @@
 
 use super::limits::{TokenBucket, WindowCounter};
 use super::pending::Ticket;
+use super::web_session;
 use super::{
     BAD_DATAGRAM_WINDOW, CHAT_BURST, CHAT_RATE, ClientHandle, Edge, FRAME_QUEUE, INPUT_RATE_FACTOR, LIST_BURST,
     LIST_RATE, MAX_BAD_DATAGRAMS, MAX_CHAT_EXCESS, MAX_EXCESS_SECONDS, MAX_LISTS_BEFORE_HELLO, ToConn, ToTick,
@@ -19,10 +20,11 @@ use arena_shared::protocol::{
     ClientDatagram, ClientFrame, FRAME_HEADER_LEN, Hello, PROTOCOL_VERSION, RejectReason, ServerFrame, clean_name,
     close_code,
 };
-use quinn::{Connection, Incoming, RecvStream, SendStream, VarInt};
+use quinn::{Connection, Incoming, VarInt};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use web_transport_quinn::{RecvStream, SendStream, Session};
 
 /// How long a closing writer waits for the peer to acknowledge a final `Reject` or `Kick` frame.
 const FINAL_FRAME_GRACE: Duration = Duration::from_secs(1);
@@ -58,6 +60,7 @@ async fn read_frame(recv: &mut RecvStream) -> Result<Vec<u8>, FrameError> {
     Ok(payload)
 }
 
+/// Closes a connection before its session is open.
 fn close(conn: &Connection, code: u32, reason: &str) {
     conn.close(VarInt::from_u32(code), reason.as_bytes());
 }
@@ -66,32 +69,32 @@ fn close(conn: &Connection, code: u32, reason: &str) {
 /// until `Hello`; an eviction closes it sooner than the deadline.
 pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Ticket) {
     let peer = incoming.remote_address();
-    let Some((conn, mut send, recv, hello)) = greet(incoming, edge, ticket).await else {
+    let Some((session, mut send, recv, hello)) = greet(incoming, edge, ticket).await else {
         return;
     };
     if hello.protocol_version != PROTOCOL_VERSION {
         let reason = RejectReason::VersionMismatch {
             server: PROTOCOL_VERSION,
         };
-        return reject_and_close(&conn, send, reason, edge).await;
+        return reject_and_close(&session, send, reason, edge).await;
     }
     if *edge.shutdown.borrow() {
-        return reject_and_close(&conn, send, RejectReason::ShuttingDown, edge).await;
+        return reject_and_close(&session, send, RejectReason::ShuttingDown, edge).await;
     }
     let Ok(name) = clean_name(&hello.name) else {
-        return reject_and_close(&conn, send, RejectReason::BadName, edge).await;
+        return reject_and_close(&session, send, RejectReason::BadName, edge).await;
     };
     let Ok(_player_slot) = edge.player_slots.clone().try_acquire_owned() else {
-        return reject_and_close(&conn, send, RejectReason::Full, edge).await;
+        return reject_and_close(&session, send, RejectReason::Full, edge).await;
     };
     let seat = match edge.directory.place(&hello.room, hello.resume.is_some(), peer.ip()) {
         Ok(seat) => seat,
-        Err(reason) => return reject_and_close(&conn, send, reason, edge).await,
+        Err(reason) => return reject_and_close(&session, send, reason, edge).await,
     };
     tracing::Span::current().record("room", seat.code.as_str());
     let (frames_tx, frames_rx) = mpsc::channel(FRAME_QUEUE);
     let handle = ClientHandle {
-        conn: conn.clone(),
+        session: std::sync::Arc::new(session.clone()),
         frames: frames_tx.clone(),
     };
     if seat
@@ -105,7 +108,7 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
         .await
         .is_err()
     {
-        return close(&conn, close_code::SHUTTING_DOWN, "server shutting down");
+        return session.close(close_code::SHUTTING_DOWN, b"server shutting down");
     }
     tracing::info!(%peer, ?client, %name, room = %seat.code, "player joined");
 
@@ -113,24 +116,24 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
     let end = tokio::select! {
         end = write_frames(&mut send, frames_rx, &edge.metrics) => end,
         end = read_control(recv, client, edge, to_room, frames_tx) => end,
-        end = read_datagrams(&conn, client, edge, to_room) => end,
-        end = sample_rtt(&conn, &edge.metrics) => end,
+        end = read_datagrams(&session, client, edge, to_room) => end,
+        end = sample_rtt(&session, &edge.metrics) => end,
     };
     match &end {
         End::Gone => {}
         End::Violation(reason) => {
             inc(&edge.metrics.protocol_violations);
-            close(&conn, close_code::PROTOCOL_VIOLATION, reason);
+            session.close(close_code::PROTOCOL_VIOLATION, reason.as_bytes());
         }
         End::Kicked(reason) => {
             inc(&edge.metrics.kicks);
-            close(&conn, close_code::KICKED, reason);
+            session.close(close_code::KICKED, reason.as_bytes());
         }
-        End::Rejected(reason) => close(&conn, close_code::REJECTED, reason),
+        End::Rejected(reason) => session.close(close_code::REJECTED, reason.as_bytes()),
     }
     tracing::info!(%peer, ?client, %name, ?end, "connection ended");
     // A client that quit, or was sent away, leaves for good; a lost connection holds the player for a resume.
-    let quit = matches!(&conn.close_reason(), Some(quinn::ConnectionError::ApplicationClosed(c)) if c.error_code == VarInt::from_u32(close_code::LEFT));
+    let quit = web_session::peer_close_code(&session) == Some(close_code::LEFT);
     let event = match end {
         End::Gone if !quit && !*edge.shutdown.borrow() => Inbound::Lost { client },
         _ => Inbound::Leave { client },
@@ -143,7 +146,7 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
 /// The handshake: QUIC and TLS, then the control stream's first frame, which must be a `Hello`, all before
 /// the deadline and while the handshake keeps its place among the pending ones. `None` when the connection
 /// ended here (counted, and closed with the reason where it got that far).
-async fn greet(incoming: Incoming, edge: &Edge, ticket: Ticket) -> Option<(Connection, SendStream, RecvStream, Hello)> {
+async fn greet(incoming: Incoming, edge: &Edge, ticket: Ticket) -> Option<(Session, SendStream, RecvStream, Hello)> {
     let peer = incoming.remote_address();
     let deadline = tokio::time::Instant::now() + edge.limits.handshake_timeout;
     let handshake = tokio::select! {
@@ -159,7 +162,8 @@ async fn greet(incoming: Incoming, edge: &Edge, ticket: Ticket) -> Option<(Conne
     };
     inc(&edge.metrics.connections_accepted);
     let hello = async {
-        let (mut send, mut recv) = conn.accept_bi().await.map_err(|_| None)?;
+        let session = web_session::open(conn.clone()).await?;
+        let (mut send, mut recv) = session.accept_bi().await.map_err(|_| None)?;
         // A lobby may ask for the room list (a few times) before it says Hello.
         for _ in 0..=MAX_LISTS_BEFORE_HELLO {
             let payload = read_frame(&mut recv).await.map_err(|e| Some(e.to_string()))?;
@@ -169,7 +173,7 @@ async fn greet(incoming: Incoming, edge: &Edge, ticket: Ticket) -> Option<(Conne
                     let list = list.map_err(|e| Some(e.to_string()))?;
                     send.write_all(&list).await.map_err(|_| None)?;
                 }
-                frame => return Ok::<_, Option<String>>((send, recv, frame)),
+                frame => return Ok::<_, Option<String>>((session, send, recv, frame)),
             }
         }
         Err(Some(format!(
@@ -185,9 +189,9 @@ async fn greet(incoming: Incoming, edge: &Edge, ticket: Ticket) -> Option<(Conne
         hello = tokio::time::timeout_at(deadline, hello) => hello,
     };
     drop(ticket);
-    let (send, recv, hello) = match hello {
-        Ok(Ok((send, recv, ClientFrame::Hello(hello)))) => (send, recv, hello),
-        Ok(Ok((_, _, other))) => return violation(&conn, &format!("expected Hello, got {other:?}"), edge, peer),
+    let (session, send, recv, hello) = match hello {
+        Ok(Ok((session, send, recv, ClientFrame::Hello(hello)))) => (session, send, recv, hello),
+        Ok(Ok((_, _, _, other))) => return violation(&conn, &format!("expected Hello, got {other:?}"), edge, peer),
         Ok(Err(Some(reason))) => return violation(&conn, &format!("bad Hello: {reason}"), edge, peer),
         Ok(Err(None)) => return failed(edge, peer, "the control stream never opened"),
         Err(_) => {
@@ -199,11 +203,11 @@ async fn greet(incoming: Incoming, edge: &Edge, ticket: Ticket) -> Option<(Conne
             return failed(edge, peer, "no Hello before the handshake deadline");
         }
     };
-    if conn.max_datagram_size().is_none() {
+    if session.max_datagram_size() == 0 {
         let reason = "the client does not accept QUIC datagrams, which carry the snapshots";
         return violation(&conn, reason, edge, peer);
     }
-    Some((conn, send, recv, hello))
+    Some((session, send, recv, hello))
 }
 
 /// Counts a handshake that ended before `Hello`; always `None`.
@@ -221,13 +225,13 @@ fn violation<T>(conn: &Connection, reason: &str, edge: &Edge, peer: std::net::So
     None
 }
 
-async fn reject_and_close(conn: &Connection, mut send: SendStream, reason: RejectReason, edge: &Edge) {
+async fn reject_and_close(session: &Session, mut send: SendStream, reason: RejectReason, edge: &Edge) {
     inc(&edge.metrics.rejected);
     let text = reason.to_string();
     if let Ok(frame) = codec::encode_frame(&ServerFrame::Reject { reason }) {
         finish_with(&mut send, &frame).await;
     }
-    close(conn, close_code::REJECTED, &text);
+    session.close(close_code::REJECTED, text.as_bytes());
 }
 
 /// Writes a last frame and waits (briefly) until the peer has it, so the close does not overtake it.
@@ -322,7 +326,7 @@ async fn read_control(
 }
 
 /// Samples the connection's RTT (QUIC's estimate) into the players' histogram once a second; never ends.
-async fn sample_rtt(conn: &Connection, metrics: &Metrics) -> End {
+async fn sample_rtt(conn: &Session, metrics: &Metrics) -> End {
     let mut every = tokio::time::interval(RTT_SAMPLE_EVERY);
     every.tick().await; // the first tick is now: the estimate is the handshake's
     loop {
@@ -341,7 +345,7 @@ fn forward(edge: &Edge, to_room: &mpsc::Sender<ToTick>, event: ToTick) {
 
 /// The datagram reader: inputs to the tick thread; malformed datagrams dropped and counted, and too many
 /// of them within [`BAD_DATAGRAM_WINDOW`] disconnect.
-async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge, to_room: &mpsc::Sender<ToTick>) -> End {
+async fn read_datagrams(session: &Session, client: ClientId, edge: &Edge, to_room: &mpsc::Sender<ToTick>) -> End {
     let mut window_start = Instant::now();
     let mut bad_in_window = 0u32;
     let rate = f64::from(edge.limits.tick_rate) * INPUT_RATE_FACTOR;
@@ -349,12 +353,17 @@ async fn read_datagrams(conn: &Connection, client: ClientId, edge: &Edge, to_roo
     let excess_limit = MAX_EXCESS_SECONDS * u32::from(edge.limits.tick_rate);
     let mut input_excess = WindowCounter::new(BAD_DATAGRAM_WINDOW, excess_limit, window_start);
     loop {
-        let Ok(bytes) = conn.read_datagram().await else {
-            return End::Gone;
+        // A browser's datagram for another session fails here: one bad datagram, not the end.
+        let decoded = match session.read_datagram().await {
+            Ok(bytes) => {
+                add(&edge.metrics.datagram_bytes_received, bytes.len() as u64);
+                codec::decode_client_datagram(&bytes)
+            }
+            Err(e) if web_session::is_bad_datagram(&e) => Err(CodecError::Malformed(e.to_string())),
+            Err(_) => return End::Gone,
         };
         inc(&edge.metrics.datagrams_received);
-        add(&edge.metrics.datagram_bytes_received, bytes.len() as u64);
-        match codec::decode_client_datagram(&bytes) {
+        match decoded {
             Ok(ClientDatagram::Input(_)) if !input_bucket.take(Instant::now()) => {
                 inc(&edge.metrics.inputs_rate_limited);
                 if input_excess.hit(Instant::now()) {

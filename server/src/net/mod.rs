@@ -5,10 +5,12 @@
 //! bounded channel of [`ToTick`] → the room's tick thread; tick thread → [`ClientHandle`] (frames through a bounded queue to the
 //! connection's writer, snapshots straight to `send_datagram`) → peer.
 
+pub mod certs;
 pub mod connection;
 pub mod limits;
 pub mod pending;
 pub mod quic;
+pub mod web_session;
 
 use crate::game::{ClientId, Inbound};
 use crate::metrics::{Metrics, inc};
@@ -100,7 +102,10 @@ pub enum ToConn {
 /// How the tick thread reaches one client.
 #[derive(Debug, Clone)]
 pub struct ClientHandle {
-    pub conn: quinn::Connection,
+    /// Its QUIC connection, as a WebTransport session (a browser's) or a raw one (a native client's): the
+    /// same datagrams and close either way (it dereferences to the `quinn::Connection`). Shared, since a
+    /// session is large and every room and the dispatcher hold a handle.
+    pub session: Arc<web_transport_quinn::Session>,
     pub frames: mpsc::Sender<ToConn>,
 }
 
