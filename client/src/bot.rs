@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 /// Lines a bot may say.
 const CHAT_LINES: [&str; 5] = ["gg", "nice shot", "over here!", "who's camping?", "glhf"];
+/// Chat lines a bot's report keeps.
+pub const CHAT_HEARD: usize = 16;
 /// Seconds between a bot's chat lines, on average.
 const CHAT_EVERY_S: f64 = 8.0;
 /// The bot fires at targets nearer than this, in units.
@@ -60,6 +62,8 @@ pub struct BotReport {
     pub snapshot_rate_hz: f64,
     pub players_seen_max: usize,
     pub chat_received: u64,
+    /// The last [`CHAT_HEARD`] chat lines from other players, oldest first.
+    pub chat_heard: Vec<String>,
     pub kills: u32,
     pub deaths: u32,
     pub rtt_ms: f64,
@@ -157,7 +161,13 @@ pub async fn run(session: &mut Session, options: &BotOptions) -> Result<BotRepor
                         latest = Some(snap);
                     }
                 }
-                Some(Event::Frame(ServerFrame::Chat { from, .. })) if from != me => report.chat_received += 1,
+                Some(Event::Frame(ServerFrame::Chat { from, text })) if from != me => {
+                    report.chat_received += 1;
+                    if report.chat_heard.len() == CHAT_HEARD {
+                        report.chat_heard.remove(0);
+                    }
+                    report.chat_heard.push(text);
+                }
                 Some(Event::Frame(ServerFrame::Killed { killer, victim })) => {
                     report.kills += u32::from(killer == me);
                     report.deaths += u32::from(victim == me);

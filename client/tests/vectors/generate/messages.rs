@@ -1,0 +1,646 @@
+//! `frames.json` and `datagrams.json`: every control frame and datagram kind, encoded by the codec, with the
+//! bytes a decoder must refuse.
+
+use super::{hex, json};
+use arena_shared::Vec2;
+use arena_shared::arena::{Arena, Wall};
+use arena_shared::codec::delta::{DeltaHeader, encode_delta};
+use arena_shared::codec::{self, CodecError};
+use arena_shared::fragment;
+use arena_shared::protocol::{
+    ClientDatagram, ClientFrame, Hello, InputDatagram, MAX_DATAGRAM_LEN, MatchPhase, MatchState, Mode,
+    PROTOCOL_VERSION, PlayerSnapshot, ProjectileSnapshot, RejectReason, ResultLine, Results, RoomCode, RoomInfo,
+    RoomList, RoomRequest, ServerDatagram, ServerFrame, Snapshot, SnapshotPart, TARGET_DATAGRAM_LEN, Welcome,
+};
+use arena_shared::quant::{QEntity, snap_player};
+use arena_shared::rules::{Input, PlayerState};
+use serde::Serialize;
+
+/// A message of any kind the vectors hold, written as its own JSON (untagged: the value alone).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Message {
+    ClientFrame(ClientFrame),
+    ServerFrame(ServerFrame),
+    ClientDatagram(ClientDatagram),
+    ServerDatagram(ServerDatagram),
+    Snapshot(Snapshot),
+}
+
+impl Message {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Self::ClientFrame(_) => "ClientFrame",
+            Self::ServerFrame(_) => "ServerFrame",
+            Self::ClientDatagram(_) => "ClientDatagram",
+            Self::ServerDatagram(_) => "ServerDatagram",
+            Self::Snapshot(_) => "Snapshot",
+        }
+    }
+
+    /// The payload bytes (a frame without its length prefix), and for a frame the framed bytes too.
+    fn encode(&self) -> (Vec<u8>, Option<Vec<u8>>) {
+        let framed = |f: Result<Vec<u8>, CodecError>| {
+            let framed = f.expect("every vector encodes");
+            (framed[2..].to_vec(), Some(framed))
+        };
+        let plain = |b: Result<Vec<u8>, CodecError>| (b.expect("every vector encodes"), None);
+        match self {
+            Self::ClientFrame(f) => framed(codec::encode_frame(f)),
+            Self::ServerFrame(f) => framed(codec::encode_frame(f)),
+            Self::ClientDatagram(d) => plain(codec::encode_datagram(d)),
+            Self::ServerDatagram(d) => plain(codec::encode_datagram(d)),
+            Self::Snapshot(s) => plain(codec::encode_snapshot(s)),
+        }
+    }
+}
+
+/// What the codec says of `bytes` read as `type_name`: `Ok` or the error's variant name.
+pub fn decode_as(type_name: &str, bytes: &[u8]) -> Result<Message, &'static str> {
+    let name = |e: CodecError| error_name(&e);
+    match type_name {
+        "ClientFrame" => codec::decode_client_frame(bytes)
+            .map(Message::ClientFrame)
+            .map_err(name),
+        "ServerFrame" => codec::decode_server_frame(bytes)
+            .map(Message::ServerFrame)
+            .map_err(name),
+        "ClientDatagram" => codec::decode_client_datagram(bytes)
+            .map(Message::ClientDatagram)
+            .map_err(name),
+        "ServerDatagram" => codec::decode_server_datagram(bytes)
+            .map(Message::ServerDatagram)
+            .map_err(name),
+        "Snapshot" => codec::decode_snapshot(bytes).map(Message::Snapshot).map_err(name),
+        "FrameHeader" => match <[u8; 2]>::try_from(bytes) {
+            Ok(header) => codec::frame_payload_len(header).map_err(name).and(Err("NotAnError")),
+            Err(_) => Err("NotAHeader"),
+        },
+        _ => Err("UnknownType"),
+    }
+}
+
+/// The name of a codec error's variant, as the vectors write it.
+pub fn error_name(e: &CodecError) -> &'static str {
+    match e {
+        CodecError::TooLarge { .. } => "TooLarge",
+        CodecError::LimitExceeded => "LimitExceeded",
+        CodecError::Truncated => "Truncated",
+        CodecError::TrailingBytes { .. } => "TrailingBytes",
+        CodecError::EmptyFrame => "EmptyFrame",
+        CodecError::Malformed(_) => "Malformed",
+        CodecError::Encode(_) => "Encode",
+    }
+}
+
+/// One valid message: its bytes and its value.
+#[derive(Serialize)]
+struct Case {
+    name: String,
+    #[serde(rename = "type")]
+    type_name: &'static str,
+    hex: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    framed_hex: Option<String>,
+    value: Message,
+}
+
+/// Bytes a decoder must refuse, and the codec's error for them.
+#[derive(Serialize)]
+struct Invalid {
+    name: &'static str,
+    #[serde(rename = "type")]
+    type_name: &'static str,
+    hex: String,
+    error: &'static str,
+}
+
+#[derive(Serialize)]
+struct File {
+    about: &'static str,
+    cases: Vec<Case>,
+    invalid: Vec<Invalid>,
+}
+
+fn case(name: &str, value: Message) -> Case {
+    let (payload, framed) = value.encode();
+    assert_eq!(
+        decode_as(value.type_name(), &payload).as_ref(),
+        Ok(&value),
+        "{name} decodes to itself"
+    );
+    Case {
+        name: name.to_owned(),
+        type_name: value.type_name(),
+        hex: hex(&payload),
+        framed_hex: framed.map(|f| hex(&f)),
+        value,
+    }
+}
+
+/// A refusal case; the codec must refuse `bytes` with `error` (checked here, so the file never says otherwise).
+fn invalid(name: &'static str, type_name: &'static str, bytes: Vec<u8>, error: &'static str) -> Invalid {
+    let got = decode_as(type_name, &bytes).map(|_| ());
+    assert_eq!(got, Err(error), "{name}");
+    Invalid {
+        name,
+        type_name,
+        hex: hex(&bytes),
+        error,
+    }
+}
+
+fn code(text: &str) -> RoomCode {
+    RoomCode::parse(text).expect("a valid room code")
+}
+
+fn hello(name: &str, resume: Option<[u8; 16]>, room: RoomRequest) -> Message {
+    Message::ClientFrame(ClientFrame::Hello(Hello {
+        protocol_version: PROTOCOL_VERSION,
+        name: name.into(),
+        resume,
+        room,
+    }))
+}
+
+fn client_chat(text: &str) -> Message {
+    Message::ClientFrame(ClientFrame::Chat { text: text.into() })
+}
+
+fn server(frame: ServerFrame) -> Message {
+    Message::ServerFrame(frame)
+}
+
+/// A map small enough to read in the bytes: one wall, two spawn points, one health pack.
+pub fn small_map() -> Arena {
+    Arena {
+        width: 20.0,
+        height: 10.0,
+        walls: vec![Wall::new(8.0, 4.0, 12.0, 6.0)],
+        spawn_points: vec![Vec2::new(2.0, 5.0), Vec2::new(18.0, 5.0)],
+        health_packs: vec![Vec2::new(10.0, 2.0)],
+    }
+}
+
+fn room(code_text: &str, map: &str, players: u16, phase: MatchPhase, secs_left: u16) -> RoomInfo {
+    RoomInfo {
+        code: code(code_text),
+        map: map.into(),
+        mode: Mode::Deathmatch,
+        players,
+        capacity: 16,
+        state: MatchState { phase, secs_left },
+        join_in_progress: true,
+    }
+}
+
+fn frame_cases() -> Vec<Case> {
+    let quick = RoomRequest::Quick { mode: Mode::Deathmatch };
+    let token: [u8; 16] = std::array::from_fn(|i| i as u8 * 17);
+    // 200 characters and 251 bytes: within the chat limit, past the one-byte length.
+    let long_chat = format!("{}{}", "é".repeat(51), "x".repeat(149));
+    let mut cases = vec![
+        case("hello_quick", hello("ada", None, quick.clone())),
+        case("hello_code", hello("bob", None, RoomRequest::Code(code("ABC23")))),
+        case(
+            "hello_create_public",
+            hello(
+                "cy",
+                None,
+                RoomRequest::Create {
+                    mode: Mode::Deathmatch,
+                    private: false,
+                },
+            ),
+        ),
+        case(
+            "hello_create_private",
+            hello(
+                "cy",
+                None,
+                RoomRequest::Create {
+                    mode: Mode::Deathmatch,
+                    private: true,
+                },
+            ),
+        ),
+        case(
+            "hello_resume",
+            hello("ada", Some(token), RoomRequest::Code(code("K7M2Q"))),
+        ),
+        case("hello_unicode_name", hello("Zoë 🎮 界", None, quick.clone())),
+        case("hello_empty_name", hello("", None, quick.clone())),
+    ];
+    for (name, version) in [("hello_version_251", 251), ("hello_version_65535", u16::MAX)] {
+        let frame = ClientFrame::Hello(Hello {
+            protocol_version: version,
+            name: "old".into(),
+            resume: None,
+            room: quick.clone(),
+        });
+        cases.push(case(name, Message::ClientFrame(frame)));
+    }
+    cases.extend([
+        case("chat", client_chat("gg")),
+        case("chat_empty", client_chat("")),
+        case("chat_250_bytes", client_chat(&"x".repeat(250))),
+        case("chat_251_bytes", client_chat(&long_chat)),
+        case("chat_unicode", client_chat("héllo 👋 世界")),
+        case("list_rooms", Message::ClientFrame(ClientFrame::ListRooms)),
+    ]);
+
+    let welcome = |player_id, snapshot_rate, arena, map: &str| {
+        server(ServerFrame::Welcome(Welcome {
+            player_id,
+            tick_rate: 60,
+            snapshot_rate,
+            arena,
+            session_token: token,
+            room: code("ABC23"),
+            map: map.into(),
+            mode: Mode::Deathmatch,
+        }))
+    };
+    cases.extend([
+        case("welcome_small_map", welcome(1, 60, small_map(), "tiny")),
+        case("welcome_standard_map", welcome(251, 20, Arena::standard(), "standard")),
+    ]);
+    let reasons = [
+        (
+            "reject_version_mismatch",
+            RejectReason::VersionMismatch {
+                server: PROTOCOL_VERSION,
+            },
+        ),
+        ("reject_full", RejectReason::Full),
+        ("reject_bad_name", RejectReason::BadName),
+        ("reject_shutting_down", RejectReason::ShuttingDown),
+        ("reject_no_such_room", RejectReason::NoSuchRoom),
+        ("reject_room_full", RejectReason::RoomFull),
+        ("reject_too_many_rooms", RejectReason::TooManyRooms),
+    ];
+    for (name, reason) in reasons {
+        cases.push(case(name, server(ServerFrame::Reject { reason })));
+    }
+    cases.push(case(
+        "chat_from",
+        server(ServerFrame::Chat {
+            from: 1,
+            text: "gg".into(),
+        }),
+    ));
+    // Where a u32's varint grows: 250 is one byte, 251 three, 65535 three, 65536 five.
+    for (name, from) in [
+        ("chat_from_250", 250),
+        ("chat_from_251", 251),
+        ("chat_from_65535", 65_535),
+        ("chat_from_65536", 65_536),
+        ("chat_from_u32_max", u32::MAX),
+    ] {
+        let text = "hi".into();
+        cases.push(case(name, server(ServerFrame::Chat { from, text })));
+    }
+    let rooms = RoomList {
+        rooms: vec![
+            room("ABC23", "standard", 5, MatchPhase::Playing, 251),
+            room("XYZ89", "warehouse", 0, MatchPhase::WarmUp, 0),
+        ],
+    };
+    let results = Results {
+        lines: vec![
+            ResultLine {
+                id: 3,
+                kills: 25,
+                deaths: 4,
+            },
+            ResultLine {
+                id: 1,
+                kills: 12,
+                deaths: 9,
+            },
+        ],
+        winner: Some(3),
+    };
+    let tie = Results {
+        lines: vec![
+            ResultLine {
+                id: 1,
+                kills: 2,
+                deaths: 0,
+            },
+            ResultLine {
+                id: 2,
+                kills: 2,
+                deaths: 0,
+            },
+        ],
+        winner: None,
+    };
+    let phase = |phase, secs_left| server(ServerFrame::Match(MatchState { phase, secs_left }));
+    cases.extend([
+        case(
+            "player_joined",
+            server(ServerFrame::PlayerJoined {
+                id: 1,
+                name: "ada".into(),
+            }),
+        ),
+        case(
+            "player_joined_unicode",
+            server(ServerFrame::PlayerJoined {
+                id: 300,
+                name: "Zoë 🎮 界".into(),
+            }),
+        ),
+        case("player_left", server(ServerFrame::PlayerLeft { id: 7 })),
+        case("killed", server(ServerFrame::Killed { killer: 3, victim: 1 })),
+        case(
+            "kick",
+            server(ServerFrame::Kick {
+                reason: "kicked by an operator: spamming".into(),
+            }),
+        ),
+        case("rooms_none", server(ServerFrame::Rooms(RoomList::default()))),
+        case("rooms_two", server(ServerFrame::Rooms(rooms))),
+        case("match_warm_up", phase(MatchPhase::WarmUp, 0)),
+        case("match_playing", phase(MatchPhase::Playing, 300)),
+        case("match_results", phase(MatchPhase::Results, 10)),
+        case("results_winner", server(ServerFrame::Results(results))),
+        case("results_tie", server(ServerFrame::Results(tie))),
+        case("results_empty", server(ServerFrame::Results(Results::default()))),
+        case("closing", server(ServerFrame::Closing { secs: 30 })),
+        case("closing_65535", server(ServerFrame::Closing { secs: u16::MAX })),
+        case(
+            "notice",
+            server(ServerFrame::Notice {
+                text: "the server restarts in 5 minutes".into(),
+            }),
+        ),
+        // 200 characters of 3 bytes: the longest notice, its length a varint of 3 bytes.
+        case(
+            "notice_600_bytes",
+            server(ServerFrame::Notice {
+                text: "界".repeat(200)
+            }),
+        ),
+    ]);
+    cases
+}
+
+fn frame_invalid(cases: &[Case]) -> Vec<Invalid> {
+    let bytes = |name: &str| {
+        let case = cases.iter().find(|c| c.name == name).expect("a case of that name");
+        super::unhex(&case.hex).expect("hex")
+    };
+    let hello = bytes("hello_quick");
+    let mut truncated = hello.clone();
+    truncated.pop();
+    let mut trailing = bytes("chat");
+    trailing.push(0);
+    // Hello: variant 0, version 6, name "ada", then the resume option's tag.
+    let mut bad_option = hello.clone();
+    bad_option[6] = 2;
+    let mut bad_utf8 = hello.clone();
+    bad_utf8[3] = 0xff;
+    // The version as a u32 varint (252 + 4 bytes) where a u16 is expected.
+    let mut wide_version = vec![0, 252, 6, 0, 0, 0];
+    wide_version.extend_from_slice(&hello[2..]);
+    let mut bad_code = bytes("hello_code");
+    let at = bad_code.len() - 1;
+    bad_code[at] = b'0';
+    let mut bad_bool = bytes("rooms_two");
+    let at = bad_bool
+        .iter()
+        .position(|b| *b == 251)
+        .expect("the first room's secs_left")
+        + 3;
+    bad_bool[at] = 2;
+    let mut bad_winner = bytes("results_winner");
+    let at = bad_winner.len() - 2;
+    bad_winner[at] = 2;
+    vec![
+        invalid("header_empty_frame", "FrameHeader", vec![0, 0], "EmptyFrame"),
+        invalid("header_over_4096", "FrameHeader", vec![0x10, 0x01], "TooLarge"),
+        invalid("client_unknown_variant", "ClientFrame", vec![3], "Malformed"),
+        invalid("hello_truncated", "ClientFrame", truncated, "Truncated"),
+        invalid("chat_trailing_byte", "ClientFrame", trailing, "TrailingBytes"),
+        invalid("hello_option_tag_2", "ClientFrame", bad_option, "Malformed"),
+        invalid("hello_name_not_utf8", "ClientFrame", bad_utf8, "Malformed"),
+        invalid("hello_version_as_u32", "ClientFrame", wide_version, "Malformed"),
+        invalid("hello_code_with_a_zero", "ClientFrame", bad_code, "Malformed"),
+        // A length of 5,000 (251 + u16 LE) where at most 4,096 bytes follow: refused before allocating.
+        invalid(
+            "chat_length_over_the_limit",
+            "ClientFrame",
+            vec![1, 251, 0x88, 0x13],
+            "LimitExceeded",
+        ),
+        invalid("server_unknown_variant", "ServerFrame", vec![12], "Malformed"),
+        invalid("rooms_bool_2", "ServerFrame", bad_bool, "Malformed"),
+        invalid("results_option_tag_2", "ServerFrame", bad_winner, "Malformed"),
+        // 49 rooms announced: one more than MAX_LISTED_ROOMS, refused from the count alone.
+        invalid("rooms_49", "ServerFrame", vec![7, 49], "Malformed"),
+        // A Welcome whose map announces 65 walls (MAX_WALLS is 64).
+        invalid(
+            "welcome_65_walls",
+            "ServerFrame",
+            vec![0, 1, 60, 60, 0, 0, 0xa0, 0x41, 0, 0, 0x20, 0x41, 65],
+            "Malformed",
+        ),
+    ]
+}
+
+pub fn frames() -> String {
+    let cases = frame_cases();
+    let invalid = frame_invalid(&cases);
+    json(&File {
+        about: "Control frames, both ways: `hex` is the bincode payload, `framed_hex` the same with its 2-byte \
+                big-endian length prefix, `value` the serde JSON of the Rust value. `invalid`: payloads (or frame \
+                headers) the codec refuses, with its error. See vectors/README.md.",
+        cases,
+        invalid,
+    })
+}
+
+fn input(seq: u32, move_x: i8, move_y: i8, aim: f32, buttons: u8) -> Input {
+    Input {
+        seq,
+        move_x,
+        move_y,
+        aim,
+        buttons,
+    }
+}
+
+fn inputs(ack_tick: u32, list: Vec<Input>) -> Message {
+    Message::ClientDatagram(ClientDatagram::Input(InputDatagram {
+        ack_tick,
+        inputs: list.into_iter().collect(),
+    }))
+}
+
+/// A small world as the naive full snapshot carries it (on the wire grid, as a server sends it).
+fn small_snapshot() -> Snapshot {
+    let mut ada = PlayerState::spawned(Vec2::new(2.0, 5.0));
+    ada.vel = Vec2::new(8.0, 0.0);
+    ada.aim = 1.5;
+    ada.fire_cooldown = 0.125;
+    let mut bob = PlayerState::spawned(Vec2::new(18.0, 5.0));
+    (bob.health, bob.respawn_in) = (0, 1.5);
+    Snapshot {
+        tick: 300,
+        last_input_seq: 299,
+        players: vec![
+            PlayerSnapshot {
+                id: 1,
+                state: snap_player(&ada),
+                kills: 1,
+                deaths: 0,
+            },
+            PlayerSnapshot {
+                id: 2,
+                state: snap_player(&bob),
+                kills: 0,
+                deaths: 1,
+            },
+        ],
+        projectiles: vec![ProjectileSnapshot {
+            id: 9,
+            owner: 1,
+            pos: Vec2::new(3.0, 5.5),
+            vel: Vec2::new(0.0, 24.0),
+        }],
+        ..Snapshot::default()
+    }
+}
+
+/// A snapshot too big for one datagram: 64 players in a row.
+fn big_snapshot() -> Snapshot {
+    let players = (1..=64)
+        .map(|id| PlayerSnapshot {
+            id,
+            state: snap_player(&PlayerState::spawned(Vec2::new(id as f32 * 0.75, 20.0))),
+            kills: id % 5,
+            deaths: id % 3,
+        })
+        .collect();
+    Snapshot {
+        tick: 1_000,
+        last_input_seq: 0,
+        players,
+        ..Snapshot::default()
+    }
+}
+
+fn datagram_cases() -> Vec<Case> {
+    let eight = (100..108)
+        .map(|seq| {
+            let turn = (seq - 100) as f32 * 0.25;
+            input(seq, 127, -127, turn, u8::from(seq % 2 == 0))
+        })
+        .collect();
+    let mut cases = vec![
+        case("input_none", inputs(0, vec![])),
+        case("input_one", inputs(0, vec![input(1, 0, 0, 0.0, 0)])),
+        case("input_fire_diagonal", inputs(41, vec![input(42, 127, 127, 0.7, 1)])),
+        case("input_eight", inputs(1_234, eight)),
+        case(
+            "input_varint_edges",
+            inputs(
+                u32::MAX,
+                vec![
+                    input(250, -128, -127, -1.5707964, 0),
+                    input(251, 1, -1, std::f32::consts::PI, 255),
+                    input(65_535, 0, 0, -0.0, 2),
+                    input(65_536, 127, 0, 1e-45, 0),
+                    input(u32::MAX, 0, 127, f32::MAX, 1),
+                ],
+            ),
+        ),
+    ];
+    let small = small_snapshot();
+    let small_bytes = codec::encode_snapshot(&small).expect("encodes");
+    cases.push(case(
+        "snapshot_part_whole",
+        Message::ServerDatagram(ServerDatagram::Snapshot(SnapshotPart {
+            tick: small.tick,
+            index: 0,
+            count: 1,
+            bytes: small_bytes,
+        })),
+    ));
+    let big = big_snapshot();
+    let big_bytes = codec::encode_snapshot(&big).expect("encodes");
+    let parts = fragment::split(big.tick, &big_bytes, TARGET_DATAGRAM_LEN).expect("splits");
+    assert!(parts.len() == 2, "the big snapshot takes two parts");
+    for (i, part) in parts.into_iter().enumerate() {
+        let name = format!("snapshot_part_{}_of_2", i + 1);
+        cases.push(case(&name, Message::ServerDatagram(ServerDatagram::Snapshot(part))));
+    }
+    // A delta datagram: its payload is the delta format (deltas.json has many), carried as a byte vector.
+    let mut delta = vec![];
+    let player = QEntity {
+        key: 1,
+        x: 128,
+        y: 320,
+        health: 100,
+        ..QEntity::default()
+    };
+    let header = DeltaHeader {
+        tick: 2,
+        baseline_tick: 0,
+        last_input_seq: 0,
+        input_margin: None,
+    };
+    encode_delta(&header, &[(None, &player)], &[], &mut delta);
+    cases.extend([
+        case("delta_datagram", Message::ServerDatagram(ServerDatagram::Delta(delta))),
+        case("snapshot_empty", Message::Snapshot(Snapshot::default())),
+        case("snapshot_small", Message::Snapshot(small)),
+        case("snapshot_big", Message::Snapshot(big)),
+    ]);
+    cases
+}
+
+fn datagram_invalid(cases: &[Case]) -> Vec<Invalid> {
+    let bytes = |name: &str| {
+        let case = cases.iter().find(|c| c.name == name).expect("a case of that name");
+        super::unhex(&case.hex).expect("hex")
+    };
+    let one = bytes("input_one");
+    let mut truncated = one.clone();
+    truncated.pop();
+    let mut trailing = one.clone();
+    trailing.push(0);
+    // Nine inputs of seq 1: one more than MAX_INPUTS_PER_DATAGRAM.
+    let mut nine = vec![0, 0, 9];
+    for _ in 0..9 {
+        nine.extend_from_slice(&one[3..]);
+    }
+    let mut long = bytes("input_one");
+    long.resize(MAX_DATAGRAM_LEN + 1, 0);
+    // A naive snapshot announcing 1,025 players (MAX_LISTED_PLAYERS is 1,024): 251 + u16 LE.
+    let players_1025 = vec![1, 0, 251, 0x01, 0x04];
+    vec![
+        invalid("input_unknown_variant", "ClientDatagram", vec![1, 0, 0], "Malformed"),
+        invalid("input_truncated", "ClientDatagram", truncated, "Truncated"),
+        invalid("input_trailing_byte", "ClientDatagram", trailing, "TrailingBytes"),
+        invalid("input_nine", "ClientDatagram", nine, "Malformed"),
+        invalid("input_1401_bytes", "ClientDatagram", long, "TooLarge"),
+        invalid("server_unknown_variant", "ServerDatagram", vec![2, 0], "Malformed"),
+        invalid("snapshot_1025_players", "Snapshot", players_1025, "Malformed"),
+    ]
+}
+
+pub fn datagrams() -> String {
+    let cases = datagram_cases();
+    let invalid = datagram_invalid(&cases);
+    json(&File {
+        about: "Datagrams, both ways, and the naive full snapshot a `Snapshot` datagram part carries: `hex` is \
+                the whole datagram (or, for type `Snapshot`, the reassembled snapshot), `value` the serde JSON of \
+                the Rust value. Delta payloads are in deltas.json. `invalid`: bytes the codec refuses, with its \
+                error. See vectors/README.md.",
+        cases,
+        invalid,
+    })
+}
