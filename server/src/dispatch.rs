@@ -207,6 +207,8 @@ fn dispatch(clients: &HashMap<ClientId, ClientHandle>, outbox: Vec<Outbound>, me
 
 /// Closes a connection with a reason.
 pub fn close_conn(handle: &ClientHandle, code: u32, reason: &str) {
+    // Inside the runtime, so a browser's session sends its close capsule (the reason) before the QUIC close.
+    let _runtime = handle.runtime.enter();
     handle.session.close(code, reason.as_bytes());
 }
 

@@ -24,6 +24,9 @@ use tokio::sync::watch;
 
 /// How long shutdown waits for close frames to leave and the tick thread to stop.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// How long a drain waits for the connections its rooms closed to finish closing (a browser's close capsule
+/// and the peer's answer), before the endpoint closes what is left.
+pub const CLOSE_GRACE: Duration = Duration::from_millis(500);
 /// How long a drain waits past its deadline for the rooms' last ticks to close them.
 pub const DRAIN_GRACE: Duration = Duration::from_millis(500);
 
@@ -373,6 +376,12 @@ impl RunningServer {
         tokio::select! {
             () = rooms_closed => {}
             () = stop_now => tracing::info!("a second signal: closing every connection now"),
+        }
+        // Each room closed its players' sessions with the reason; a browser's close travels as a capsule on
+        // its session's stream, which the endpoint's close below would overtake: a moment for them to leave.
+        let closing = Instant::now();
+        while self.endpoint.open_connections() > 0 && closing.elapsed() < CLOSE_GRACE {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // The orchestrator hears of the shutdown once the players are gone (an orchestrator that deletes
         // the server when told must not cut the drain short); no health ping follows it.

@@ -95,6 +95,7 @@ pub async fn run(incoming: Incoming, client: ClientId, edge: &Edge, ticket: Tick
     let (frames_tx, frames_rx) = mpsc::channel(FRAME_QUEUE);
     let handle = ClientHandle {
         session: std::sync::Arc::new(session.clone()),
+        runtime: tokio::runtime::Handle::current(),
         frames: frames_tx.clone(),
     };
     if seat

@@ -107,6 +107,9 @@ pub struct ClientHandle {
     /// session is large and every room and the dispatcher hold a handle.
     pub session: Arc<web_transport_quinn::Session>,
     pub frames: mpsc::Sender<ToConn>,
+    /// The runtime its connection runs on: a browser's session closes by writing WebTransport's close
+    /// capsule from a task there, even when a tick thread closes it.
+    pub runtime: tokio::runtime::Handle,
 }
 
 /// The limits the edge enforces, from the configuration.
