@@ -147,12 +147,7 @@ async fn serve_http(
             drain_asked,
         ))
     });
-    let listener = http::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let bound = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let (listener, bound) = listen(addr).await?;
     let admin_on = admin.is_some();
     let site = http::Ops {
         metrics: metrics.clone(),
@@ -168,6 +163,14 @@ async fn serve_http(
     Ok((Some(bound), drain_requested))
 }
 
+/// An HTTP listener on `addr`, and the address it bound.
+async fn listen(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+    let bind_error = |source| StartError::Bind { addr, source };
+    let listener = http::bind(addr).await.map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, bound))
+}
+
 /// Serves the web client on `--web-bind` (unless off), pointing pages at the game on `game`; the address
 /// bound.
 async fn serve_web(
@@ -178,12 +181,7 @@ async fn serve_web(
     let Some(addr) = config.web_bind.0 else {
         return Ok(None);
     };
-    let listener = http::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let bound = listener
-        .local_addr()
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let (listener, bound) = listen(addr).await?;
     tokio::spawn(http::serve(listener, Arc::new(crate::web::Web::new(game, certs))));
     Ok(Some(bound))
 }

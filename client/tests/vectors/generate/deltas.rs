@@ -9,13 +9,10 @@ use arena_client::views::ViewRing;
 use arena_server::game::{ClientId, Inbound, Outbound, Pool, Sim, SimConfig};
 use arena_shared::Vec2;
 use arena_shared::arena::{Arena, Wall};
-use arena_shared::codec::delta::{DeltaHeader, decode_delta, delta_header, snapshot_of};
-use arena_shared::codec::{self, CodecError};
+use arena_shared::codec;
+use arena_shared::codec::delta::{decode_delta, delta_header, snapshot_of};
 use arena_shared::entity::Kind;
-use arena_shared::protocol::{
-    FRAME_HEADER_LEN, InputDatagram, MAX_INPUTS_PER_DATAGRAM, PlayerSnapshot, ProjectileSnapshot, ServerDatagram,
-    ServerFrame, Snapshot,
-};
+use arena_shared::protocol::{FRAME_HEADER_LEN, InputDatagram, MAX_INPUTS_PER_DATAGRAM, ServerDatagram, ServerFrame};
 use arena_shared::quant::QEntity;
 use arena_shared::rules::{Input, buttons};
 use serde::Serialize;
@@ -29,126 +26,18 @@ const ADA: ClientId = ClientId(1);
 const BOB: ClientId = ClientId(2);
 const CY: ClientId = ClientId(3);
 
-/// An entity of a view, in wire units; `kind` and `id` are what its key says.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EntityJson {
-    key: u32,
-    kind: &'static str,
-    id: u32,
-    x: i32,
-    y: i32,
-    vx: i32,
-    vy: i32,
-    aim: u16,
-    health: u8,
-    cooldown: u16,
-    respawn: u16,
-    kills: u32,
-    deaths: u32,
-    owner: u32,
-}
-
-pub fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Player => "Player",
-        Kind::HealthPack => "HealthPack",
-        Kind::Projectile => "Projectile",
-    }
-}
-
-impl EntityJson {
-    pub fn of(e: &QEntity) -> Self {
-        Self {
-            key: e.key,
-            kind: kind_name(e.kind()),
-            id: Kind::id_of(e.key),
-            x: e.x,
-            y: e.y,
-            vx: e.vx,
-            vy: e.vy,
-            aim: e.aim,
-            health: e.health,
-            cooldown: e.cooldown,
-            respawn: e.respawn,
-            kills: e.kills,
-            deaths: e.deaths,
-            owner: e.owner,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ViewJson {
-    tick: u32,
-    entities: Vec<EntityJson>,
-}
-
-fn view_json(tick: u32, view: &[QEntity]) -> ViewJson {
-    ViewJson {
-        tick,
-        entities: view.iter().map(EntityJson::of).collect(),
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct HeaderJson {
-    tick: u32,
-    baseline_tick: u32,
-    last_input_seq: u32,
-    input_margin: Option<i16>,
-}
-
-pub fn header_json(h: &DeltaHeader) -> HeaderJson {
-    HeaderJson {
-        tick: h.tick,
-        baseline_tick: h.baseline_tick,
-        last_input_seq: h.last_input_seq,
-        input_margin: h.input_margin,
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct PackJson {
-    id: u32,
-    pos: Vec2,
-}
-
-/// A `Snapshot` with every field (its serde form leaves out what only deltas carry).
-#[derive(Debug, Clone, Serialize)]
-pub struct SnapshotJson {
-    tick: u32,
-    last_input_seq: u32,
-    input_margin: Option<i16>,
-    players: Vec<PlayerSnapshot>,
-    projectiles: Vec<ProjectileSnapshot>,
-    health_packs: Vec<PackJson>,
-}
-
-pub fn snapshot_json(s: &Snapshot) -> SnapshotJson {
-    SnapshotJson {
-        tick: s.tick,
-        last_input_seq: s.last_input_seq,
-        input_margin: s.input_margin,
-        players: s.players.clone(),
-        projectiles: s.projectiles.clone(),
-        health_packs: s
-            .health_packs
-            .iter()
-            .map(|p| PackJson { id: p.id, pos: p.pos })
-            .collect(),
-    }
-}
+use super::delta_json::{HeaderJson, SnapshotJson, ViewJson, header_json, snapshot_json, view_json};
 
 /// One datagram the client received, in the order received.
 #[derive(Serialize)]
-struct Step {
+pub struct Step {
     /// What the script did to come to this datagram.
     name: String,
     /// The whole datagram (a `ServerDatagram::Delta`).
     hex: String,
     /// The delta inside it.
-    payload_hex: String,
-    header: HeaderJson,
+    pub payload_hex: String,
+    pub header: HeaderJson,
     /// `applied`, or `late` (no newer than the newest view held: ignored).
     result: &'static str,
     /// The view the delta is against (none for a full delta, or a late one).
@@ -164,11 +53,11 @@ struct Step {
 /// A delta a client must refuse, with the view it holds for the delta's baseline (none: it holds no such
 /// view) and the error.
 #[derive(Serialize)]
-struct Invalid {
-    name: &'static str,
-    payload_hex: String,
-    baseline: Option<ViewJson>,
-    error: &'static str,
+pub struct Invalid {
+    pub name: &'static str,
+    pub payload_hex: String,
+    pub baseline: Option<ViewJson>,
+    pub error: &'static str,
 }
 
 #[derive(Serialize)]
@@ -194,9 +83,9 @@ pub fn arena() -> Arena {
 }
 
 /// The client's side: the library's ring of views, and the same views kept here to write them out.
-struct Me {
+pub struct Me {
     ring: ViewRing,
-    views: BTreeMap<u32, Vec<QEntity>>,
+    pub views: BTreeMap<u32, Vec<QEntity>>,
     ack: u32,
     seq: u32,
     recent: Vec<Input>,
@@ -285,12 +174,12 @@ const STILL: Move = Move {
     fire: false,
 };
 
-struct Script {
+pub struct Script {
     sim: Sim,
     pool: Pool,
-    me: Me,
+    pub me: Me,
     bob_seq: u32,
-    steps: Vec<Step>,
+    pub steps: Vec<Step>,
     lost: Vec<u32>,
     held: Option<(String, Vec<u8>)>,
     /// Control frames ada got, by tick (for the assertions on ids).
@@ -556,104 +445,9 @@ fn run() -> Script {
     s
 }
 
-fn bad(name: &'static str, payload: Vec<u8>, baseline: Option<(u32, &[QEntity])>, error: &'static str) -> Invalid {
-    let header = delta_header(&payload);
-    let got = match (baseline, header) {
-        (None, Ok(h)) if h.baseline_tick != 0 => {
-            // A client that holds no view of the baseline: the library's ring says so.
-            let mut ring = ViewRing::new(TICK_RATE);
-            match ring.apply(&payload) {
-                Err(arena_client::views::ViewError::MissingBaseline(_)) => Err("MissingBaseline"),
-                Err(arena_client::views::ViewError::Codec(e)) => Err(super::messages::error_name(&e)),
-                Ok(_) => Ok(()),
-            }
-        }
-        (b, _) => decode_delta(&payload, b.map_or(&[][..], |(_, v)| v), TICK_RATE)
-            .map(|_| ())
-            .map_err(|e: CodecError| super::messages::error_name(&e)),
-    };
-    assert_eq!(got, Err(error), "{name}");
-    Invalid {
-        name,
-        payload_hex: hex(&payload),
-        baseline: baseline.map(|(tick, v)| view_json(tick, v)),
-        error,
-    }
-}
-
-/// Deltas a client must refuse, made from the script's views.
-fn invalid(s: &Script) -> Vec<Invalid> {
-    let later = s
-        .steps
-        .iter()
-        .find(|st| st.header.baseline_tick != 0)
-        .expect("a delta with a baseline");
-    let later_payload = super::unhex(&later.payload_hex).expect("hex");
-    let base_tick = later.header.baseline_tick;
-    let base = s.me.views.get(&base_tick).expect("held").clone();
-    let mut trailing = later_payload.clone();
-    trailing.push(0);
-    let mut truncated = later_payload.clone();
-    truncated.pop();
-    // tick 9, baseline 0, seq 0, no margin; one update of key 1 (a player), then no removals.
-    let update = |body: &[u8]| {
-        let mut d = vec![9, 0, 0, 0, 1, 1];
-        d.extend_from_slice(body);
-        d.push(0);
-        d
-    };
-    vec![
-        bad("baseline_not_held", later_payload.clone(), None, "MissingBaseline"),
-        bad("trailing_byte", trailing, Some((base_tick, &base)), "TrailingBytes"),
-        bad("truncated", truncated, Some((base_tick, &base)), "Truncated"),
-        // Baseline 9 for tick 9: a baseline must be older than the delta.
-        bad(
-            "baseline_not_older",
-            vec![9, 9, 0, 0, 0, 0],
-            Some((9, &[])),
-            "Malformed",
-        ),
-        bad("unknown_mask_bit", update(&[0x82, 0x02, 0, 0]), None, "Malformed"),
-        // Not new (no NEW bit) and not in the (empty) baseline.
-        bad("update_of_an_unknown_entity", update(&[0x02, 0, 0]), None, "Malformed"),
-        // 1,401 updates announced (MAX_DELTA_ENTRIES is 1,400): refused from the count.
-        bad("too_many_updates", vec![9, 0, 0, 0, 0xf9, 0x0a], None, "LimitExceeded"),
-        // A varint of eleven bytes.
-        bad("varint_over_64_bits", vec![0xff; 11], None, "Malformed"),
-        // A key gap past u32: key 2^32.
-        bad(
-            "key_over_32_bits",
-            vec![9, 0, 0, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x10, 0x01, 0],
-            None,
-            "Malformed",
-        ),
-        // A new player at x = 2^31 (zigzag 2^32): past i32.
-        bad(
-            "coordinate_out_of_range",
-            update(&[0x03, 0x80, 0x80, 0x80, 0x80, 0x10, 0]),
-            None,
-            "Malformed",
-        ),
-        // A new player whose cooldown is 65,536: past u16.
-        bad(
-            "timer_over_16_bits",
-            update(&[0x21, 0x80, 0x80, 0x04, 0]),
-            None,
-            "Malformed",
-        ),
-        // A margin of -32,769 (zigzag 65,537, plus one): past i16.
-        bad(
-            "margin_over_16_bits",
-            vec![9, 0, 0, 0x82, 0x80, 0x04, 0, 0],
-            None,
-            "Malformed",
-        ),
-    ]
-}
-
 pub fn deltas() -> String {
     let s = run();
-    let invalid = invalid(&s);
+    let invalid = super::refusals::invalid(&s);
     json(&File {
         about: "Delta snapshots as one client received them from the real server (a seeded simulation on the \
                 map `arena`), in the order received. Each step: the datagram (`hex`), the delta in it \

@@ -6,8 +6,11 @@
 //! Deterministic by construction: fixed inputs, a seeded simulation on one thread, session tokens from a
 //! counter, and JSON written from typed values (no map with a random order).
 
+pub mod datagrams;
+pub mod delta_json;
 pub mod deltas;
 pub mod messages;
+pub mod refusals;
 pub mod rules;
 
 use serde::Serialize;
@@ -16,7 +19,7 @@ use serde::Serialize;
 pub fn files() -> Vec<(&'static str, String)> {
     vec![
         ("frames.json", messages::frames()),
-        ("datagrams.json", messages::datagrams()),
+        ("datagrams.json", datagrams::datagrams()),
         ("deltas.json", deltas::deltas()),
         ("rules.json", rules::rules()),
     ]
