@@ -177,11 +177,14 @@ mod tests {
             vec![both[1].clone()],
             "the successor is served, and alone"
         );
-        assert!(
-            certs.rotate(t0 + 13 * DAY).expect("rotate"),
-            "made at day 5: renewed at day 10 of its own"
-        );
-        assert_eq!(certs.hashes().len(), 2);
+        // The one served now was made at day 5: its successor at day 10, served from day 13.
+        assert!(!certs.rotate(t0 + 9 * DAY).expect("rotate"));
+        assert!(certs.rotate(t0 + 10 * DAY).expect("rotate"));
+        let next = certs.hashes();
+        assert_eq!(next.len(), 2);
+        assert_eq!(next[0], both[1]);
+        assert!(certs.rotate(t0 + 13 * DAY).expect("rotate"));
+        assert_eq!(certs.hashes(), vec![next[1].clone()]);
     }
 
     #[test]
