@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The server binary, its web client off: the tests run at once and would all ask for port 8080.
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_arena-server"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arena-server"));
+    command.env("ARENA_WEB_BIND", "off");
+    command
 }
 
 fn temp_dir(name: &str) -> PathBuf {
