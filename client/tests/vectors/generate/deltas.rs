@@ -214,17 +214,7 @@ impl Script {
 
     /// Ada's input for the next tick, carrying her ack; `waited` is how long before the tick it arrived.
     fn ada(&mut self, m: Move, waited: Duration) {
-        self.me.seq += 1;
-        let input = Input {
-            seq: self.me.seq,
-            move_x: m.x,
-            move_y: m.y,
-            aim: m.aim,
-            buttons: if m.fire { buttons::FIRE } else { 0 },
-        };
-        self.me.recent.push(input);
-        let from = self.me.recent.len().saturating_sub(MAX_INPUTS_PER_DATAGRAM);
-        self.me.recent.drain(..from);
+        self.ada_lost(m);
         self.sim.push(Inbound::Input {
             client: ADA,
             datagram: InputDatagram {
@@ -235,7 +225,8 @@ impl Script {
         });
     }
 
-    /// Ada's input sent, but its datagram lost: the sequence number is used, the server never hears of it.
+    /// Ada's input sent, but its datagram lost: the sequence number is used, the server never hears of it
+    /// (and the input rides along in her next datagrams, as the newest few always do).
     fn ada_lost(&mut self, m: Move) {
         self.me.seq += 1;
         let input = Input {
