@@ -25,14 +25,17 @@ const page_ = await page.evaluate(() => ({
   tickRate: window.arenaClient.tickRate,
   inputToSnapshotMs: window.arenaClient.inputToSnapshotMs,
   timeSync: window.arenaClient.timeSync,
+  rttMs: window.arenaClient.rttMs,
 }));
 const bots = JSON.parse(readFileSync(json, 'utf8'));
 const pageRate = (page_.snapshots - before) / seconds;
 console.log(JSON.stringify({
   page: { snapshot_rate_hz: +pageRate.toFixed(2), of_tick_rate: +(pageRate / page_.tickRate).toFixed(4),
-    input_to_snapshot_p50_ms: page_.inputToSnapshotMs, time_sync: page_.timeSync },
+    input_to_snapshot_p50_ms: page_.inputToSnapshotMs, time_sync: page_.timeSync,
+    rtt_ms: page_.rttMs },
   bots: { snapshot_rate_hz: bots.snapshot_rate_hz, input_to_snapshot_p50_ms: bots.input_to_snapshot_us.p50 / 1000,
     input_to_snapshot_p99_ms: bots.input_to_snapshot_us.p99 / 1000 },
+  page_minus_bots_p50_ms: +(page_.inputToSnapshotMs - bots.input_to_snapshot_us.p50 / 1000).toFixed(2),
 }));
 stopAll();
 process.exit(0);
