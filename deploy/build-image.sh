@@ -29,8 +29,10 @@ esac
 if [ -n "${RUSTFLAGS:-}" ]; then export RUSTFLAGS="$RUSTFLAGS -C target-feature=+crt-static"; fi
 unset CARGO_ENCODED_RUSTFLAGS
 start=$(date +%s)
+# No line tables: the image drops them anyway (below), and leaving them out shortens the build.
 cargo build --release --locked -p arena-server --target "$triple" \
-    --config "target.$triple.rustflags = [\"-C\", \"target-feature=+crt-static\"]"
+    --config "target.$triple.rustflags = [\"-C\", \"target-feature=+crt-static\"]" \
+    --config 'profile.release.debug = false'
 binary=target/$triple/release/arena-server
 built=$(date +%s)
 

@@ -57,6 +57,19 @@ export function startBot(server, name, seconds, seed) {
   });
 }
 
+/** Starts arena-relay in front of the server's game port (`listen`: 127.0.0.1:0 for a free port); its address. */
+export function startRelay(server, listen = '127.0.0.1:0') {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the relay did not start')), 10_000);
+    const child = start(bin('relay'), ['--listen', listen, '--to', server.game], (line) => {
+      if (!line.startsWith('relaying ')) return;
+      clearTimeout(timer);
+      resolve({ addr: line.split(' ')[1], process: child });
+    });
+    child.on('exit', (code) => reject(new Error(`the relay exited (${code}) before it relayed`)));
+  });
+}
+
 /** Launches headless chromium (WebTransport needs QUIC: no --disable-quic). */
 export async function launchBrowser() {
   const browser = await chromium.launch({

@@ -14,6 +14,7 @@ import {
   decodeServerFrame,
   encodeDatagram, encodeFrame,
 } from './protocol.js';
+import { arenaProblem } from './arena.js';
 import { CodecError, variant } from './codec.js';
 import { InputClock } from './timesync.js';
 import { Reassembler, ViewRing } from './views.js';
@@ -264,6 +265,12 @@ async function join(request) {
     opened.transport.close({ closeCode: CloseCode.LEFT, reason: 'refused' });
     if (kind === 'Reject') post({ type: 'rejected', reason: body.reason });
     else post({ type: 'closed', reason: `the server broke the protocol: expected Welcome, got ${kind}`, code: null });
+    return;
+  }
+  const problem = arenaProblem(body.arena);
+  if (problem) {
+    opened.transport.close({ closeCode: CloseCode.PROTOCOL_VIOLATION, reason: 'bad map from server' });
+    post({ type: 'closed', reason: `the server sent a bad map: ${problem}`, code: CloseCode.PROTOCOL_VIOLATION });
     return;
   }
   session = new Session(opened, body);
