@@ -10,6 +10,7 @@
 //! - [`target`]: the server under test: a child `arena-server`, a remote one, or one in this process.
 //! - [`bots`]: the load: QUIC bot clients driven in groups, timing each input until a snapshot applies it.
 //! - [`loadtest`]: one run from start to [`report::Report`].
+//! - [`figures`]: the report's figures from the readings around the measured window.
 //! - [`report`]: the report, its JSON, its summary and the series behind the plots.
 //! - [`plot`]: hand-written SVG plots of a run and of a sweep.
 //! - [`sweep`]: runs over several player counts, one row each.
@@ -17,6 +18,7 @@
 //! `benches/` holds the criterion benches (`tick`, `codec`), `src/bin/arena-loadtest.rs` the command line.
 
 pub mod bots;
+pub mod figures;
 pub mod floor;
 pub mod loadtest;
 pub mod plot;

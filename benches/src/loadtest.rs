@@ -2,11 +2,11 @@
 //! window, and put the bots' and the server's figures into a [`Report`].
 
 use crate::bots::{self, Bot, GroupResult, Live, Phase};
+use crate::figures::{Usage, add_bot_figures, add_notes, add_usage};
 use crate::floor::Floor;
 use crate::procstat::{self, Pid};
-use crate::prom::Scrape;
-use crate::report::{Report, Run, Series, latency_series};
-use crate::stats::{Quantiles, Spread, per_client_per_s, rate, round};
+use crate::report::{Report, Run, Series};
+use crate::stats::{Quantiles, rate};
 use crate::target::{Server, Target};
 use anyhow::{Context, bail};
 use arena_client::{ConnectOptions, Verification};
@@ -115,47 +115,17 @@ fn bar(options: &Options, len: u64, template: &str) -> ProgressBar {
 async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> {
     let floor = Floor::start().await?;
     let idle = floor.measure(options.floor_samples).await;
-
-    let local: SocketAddr = if server.addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse()?;
-    let endpoints = (0..options.bots.div_ceil(options.bots_per_endpoint.max(1)))
-        .map(|_| quinn::Endpoint::client(local))
-        .collect::<Result<Vec<_>, _>>()
-        .context("cannot open a UDP socket for the bots")?;
-    let template = ConnectOptions {
-        server: server.addr,
-        server_name: "localhost".into(),
-        verification: Verification::from_sha256_hex(&server.cert_sha256)?,
-        name: String::new(),
-        room: Default::default(),
-    };
-    let connecting = bar(
-        options,
-        options.bots as u64,
-        "connecting {bar:40} {pos}/{len} bots {elapsed}",
-    );
-    let (bots, connect_errors) = connect_bots(&template, options, &endpoints, || connecting.inc(1)).await;
-    connecting.finish_and_clear();
-    let Some(tick_rate) = bots.first().map(|b| b.session.welcome().tick_rate) else {
-        bail!(
-            "no bot could join: {}",
-            connect_errors.first().map_or("no error given", String::as_str)
-        );
-    };
+    let Joined {
+        endpoints,
+        bots,
+        connect_errors,
+        tick_rate,
+        rooms,
+    } = join_bots(server, options).await?;
     let connected = bots.len();
-    let rooms: std::collections::BTreeSet<_> = bots.iter().map(|b| b.session.welcome().room.clone()).collect();
-
     let (phase_tx, phase_rx) = watch::channel(Phase::Warmup);
     let live = Arc::new(Live::default());
-    let mut groups = tokio::task::JoinSet::new();
-    let per_task = options.bots_per_task.max(1).min(connected.div_ceil(MIN_GROUPS));
-    let mut pending = bots.into_iter().peekable();
-    let mut group_index = 0u64;
-    while pending.peek().is_some() {
-        let group: Vec<Bot> = pending.by_ref().take(per_task).collect();
-        let seed = options.seed.wrapping_mul(1_000_003).wrapping_add(group_index);
-        groups.spawn(bots::run_group(group, tick_rate, seed, phase_rx.clone(), live.clone()));
-        group_index += 1;
-    }
+    let groups = spawn_groups(bots, tick_rate, options, &phase_rx, &live);
 
     // Warm-up, then the measured window, with a progress bar over both.
     let total = options.warmup + options.duration;
@@ -181,24 +151,8 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
         tokio::time::sleep(Duration::from_millis(250).min(options.warmup.saturating_sub(started.elapsed()))).await;
         show("warm-up", &mut last);
     }
-    let ticks_per_s = procstat::clock_ticks_per_s();
-    let scrape = |s: &Server| {
-        let source = s.metrics.clone();
-        async move {
-            match source {
-                Some(source) => source.scrape().await.map(Some),
-                None => Ok(None),
-            }
-        }
-    };
-    let s0 = scrape(server).await?;
-    let cpu0 = server.pid.map(procstat::cpu).transpose()?;
     let tick_threads = server.pid.map(|pid| (pid, procstat::threads_named(pid, TICK_THREAD)));
-    let tick0 = tick_threads
-        .as_ref()
-        .and_then(|(pid, tids)| procstat::threads_cpu(*pid, tids).ok());
-    let each0 = each_thread_cpu(tick_threads.as_ref());
-    let self0 = procstat::cpu(Pid::This)?;
+    let before = Usage::take(server, tick_threads.as_ref()).await?;
     let window_start = Instant::now();
     let _ = phase_tx.send(Phase::Measure(window_start));
     let (stop_floor, stop_floor_rx) = watch::channel(false);
@@ -210,28 +164,13 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     }
     let _ = phase_tx.send(Phase::Stop);
     let window_s = window_start.elapsed().as_secs_f64();
-    let s1 = scrape(server).await?;
-    let cpu1 = server.pid.map(procstat::cpu).transpose()?;
-    let tick1 = tick_threads
-        .as_ref()
-        .and_then(|(pid, tids)| procstat::threads_cpu(*pid, tids).ok());
-    let each1 = each_thread_cpu(tick_threads.as_ref());
-    let self1 = procstat::cpu(Pid::This)?;
+    let after = Usage::take(server, tick_threads.as_ref()).await?;
     let rss = server.pid.map(procstat::rss_mb).transpose()?;
     let _ = stop_floor.send(true);
     running.finish_and_clear();
 
-    let mut results = Vec::new();
-    let collect = async {
-        while let Some(done) = groups.join_next().await {
-            results.push(done);
-        }
-    };
-    if tokio::time::timeout(Duration::from_secs(10), collect).await.is_err() {
-        bail!("the bot groups did not stop within 10 s");
-    }
+    let results = collect_groups(groups).await?;
     let loaded = loaded_floor.await.unwrap_or_default();
-    let results: Vec<GroupResult> = results.into_iter().collect::<Result<_, _>>()?;
     for bot in results.iter().flat_map(|g| &g.bots) {
         bot.close();
     }
@@ -249,27 +188,13 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
         server: server.kind.to_owned(),
         floor_rtt_us: Quantiles::of(&mut idle.rtt_us.clone()),
         floor_rtt_loaded_us: Quantiles::of(&mut loaded.rtt_us.clone()),
-        rooms: rooms.len(),
+        rooms,
+        server_rss_mb: rss,
         ..Report::default()
     };
     let mut series = Series::default();
     add_bot_figures(&mut report, &mut series, &results, connect_errors);
-    if let (Some(s0), Some(s1)) = (&s0, &s1) {
-        add_server_figures(&mut report, &mut series, s0, s1, window_s);
-    }
-    if let (Some(c0), Some(c1)) = (cpu0, cpu1) {
-        report.server_cpu_pct = Some(procstat::cpu_pct(c0, c1, ticks_per_s));
-    }
-    if let (Some(t0), Some(t1)) = (tick0, tick1) {
-        report.tick_thread_cpu_pct = Some(procstat::cpu_pct(t0, t1, ticks_per_s));
-    }
-    report.each_tick_thread_cpu_pct = each0
-        .into_iter()
-        .zip(each1)
-        .filter_map(|(t0, t1)| Some(round(procstat::cpu_pct(t0?, t1?, ticks_per_s), 1)))
-        .collect();
-    report.loadgen_cpu_pct = procstat::cpu_pct(self0, self1, ticks_per_s);
-    report.server_rss_mb = rss;
+    add_usage(&mut report, &mut series, before, after, window_s);
     if server.pid == Some(Pid::This) {
         report
             .notes
@@ -287,51 +212,86 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     })
 }
 
-fn add_bot_figures(report: &mut Report, series: &mut Series, groups: &[GroupResult], connect_errors: Vec<String>) {
-    let bot_seconds: f64 = groups.iter().map(|g| g.bots.len() as f64 * g.window_s).sum();
-    let sum = |f: fn(&GroupResult) -> u64| groups.iter().map(f).sum::<u64>();
-    let snapshots = sum(|g| g.snapshots);
-    report.snapshot_rate_hz = rate(snapshots, bot_seconds);
-    report.input_rate_hz = rate(sum(|g| g.inputs_sent), bot_seconds);
-    report.down_bytes_per_client_per_s = rate(sum(|g| g.down_bytes), bot_seconds);
-    report.up_bytes_per_client_per_s = rate(sum(|g| g.up_bytes), bot_seconds);
-    report.entities_per_snapshot = if snapshots > 0 {
-        sum(|g| g.entities) as f64 / snapshots as f64
-    } else {
-        0.0
-    };
-    report.disconnects = sum(|g| g.disconnects);
-    report.client_snapshots_dropped = sum(|g| g.snapshots_dropped);
-    report.errors = sum(|g| g.errors) + connect_errors.len() as u64;
-    let mut samples = connect_errors;
-    samples.extend(groups.iter().flat_map(|g| g.error_samples.iter().cloned()));
-    samples.dedup();
-    samples.truncate(bots::MAX_ERROR_SAMPLES);
-    report.error_samples = samples;
-    let mut all: Vec<(u32, u32)> = groups.iter().flat_map(|g| g.latencies.iter().copied()).collect();
-    let mut us: Vec<u64> = all.iter().map(|s| u64::from(s.1)).collect();
-    report.input_to_snapshot_us = Quantiles::of(&mut us);
-    let margins: Vec<i64> = groups.iter().flat_map(|g| g.margins.iter().copied()).collect();
-    let late = margins.iter().filter(|m| **m < 0).count();
-    report.inputs_late_pct = 100.0 * late as f64 / margins.len().max(1) as f64;
-    report.input_margin_us = Quantiles::of(&mut margins.iter().map(|m| (*m).max(0) as u64).collect::<Vec<_>>());
-    let mut errors: Vec<f32> = groups
-        .iter()
-        .flat_map(|g| g.prediction_errors.iter().copied())
-        .collect();
-    report.prediction_error = Spread::of(&mut errors);
-    all.sort_unstable();
-    let slice_ms = ((report.duration_s * 1e3 / 40.0) as u32).max(100);
-    series.latency = latency_series(&all, slice_ms);
+/// The bots in the game, with the sockets they share.
+struct Joined {
+    endpoints: Vec<quinn::Endpoint>,
+    bots: Vec<Bot>,
+    connect_errors: Vec<String>,
+    tick_rate: u16,
+    /// Distinct rooms the bots were placed in.
+    rooms: usize,
 }
 
-/// Each tick thread's CPU time so far (`None` for one that could not be read).
-fn each_thread_cpu(threads: Option<&(Pid, Vec<u32>)>) -> Vec<Option<procstat::CpuSample>> {
-    threads.map_or_else(Vec::new, |(pid, tids)| {
-        tids.iter()
-            .map(|tid| procstat::threads_cpu(*pid, &[*tid]).ok())
-            .collect()
+/// Opens the bots' sockets and connects them (an error only when none could join).
+async fn join_bots(server: &Server, options: &Options) -> anyhow::Result<Joined> {
+    let local: SocketAddr = if server.addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" }.parse()?;
+    let endpoints = (0..options.bots.div_ceil(options.bots_per_endpoint.max(1)))
+        .map(|_| quinn::Endpoint::client(local))
+        .collect::<Result<Vec<_>, _>>()
+        .context("cannot open a UDP socket for the bots")?;
+    let template = ConnectOptions {
+        server: server.addr,
+        server_name: "localhost".into(),
+        verification: Verification::from_sha256_hex(&server.cert_sha256)?,
+        name: String::new(),
+        room: Default::default(),
+    };
+    let connecting = bar(
+        options,
+        options.bots as u64,
+        "connecting {bar:40} {pos}/{len} bots {elapsed}",
+    );
+    let (bots, connect_errors) = connect_bots(&template, options, &endpoints, || connecting.inc(1)).await;
+    connecting.finish_and_clear();
+    let Some(tick_rate) = bots.first().map(|b| b.session.welcome().tick_rate) else {
+        bail!(
+            "no bot could join: {}",
+            connect_errors.first().map_or("no error given", String::as_str)
+        );
+    };
+    let rooms: std::collections::BTreeSet<_> = bots.iter().map(|b| b.session.welcome().room.clone()).collect();
+    Ok(Joined {
+        endpoints,
+        rooms: rooms.len(),
+        bots,
+        connect_errors,
+        tick_rate,
     })
+}
+
+/// Splits the bots into groups, each driven by one task with its own input clock.
+fn spawn_groups(
+    bots: Vec<Bot>,
+    tick_rate: u16,
+    options: &Options,
+    phase: &watch::Receiver<Phase>,
+    live: &Arc<Live>,
+) -> tokio::task::JoinSet<GroupResult> {
+    let mut groups = tokio::task::JoinSet::new();
+    let per_task = options.bots_per_task.max(1).min(bots.len().div_ceil(MIN_GROUPS));
+    let mut pending = bots.into_iter().peekable();
+    let mut group_index = 0u64;
+    while pending.peek().is_some() {
+        let group: Vec<Bot> = pending.by_ref().take(per_task).collect();
+        let seed = options.seed.wrapping_mul(1_000_003).wrapping_add(group_index);
+        groups.spawn(bots::run_group(group, tick_rate, seed, phase.clone(), live.clone()));
+        group_index += 1;
+    }
+    groups
+}
+
+/// Every group's result, once all have stopped (at most 10 s after being told to).
+async fn collect_groups(mut groups: tokio::task::JoinSet<GroupResult>) -> anyhow::Result<Vec<GroupResult>> {
+    let mut results = Vec::new();
+    let collect = async {
+        while let Some(done) = groups.join_next().await {
+            results.push(done);
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(10), collect).await.is_err() {
+        bail!("the bot groups did not stop within 10 s");
+    }
+    Ok(results.into_iter().collect::<Result<_, _>>()?)
 }
 
 /// Connects the bots: each room created by one bot, one room at a time, then the others joining the rooms
@@ -362,65 +322,4 @@ async fn connect_bots(
     bots.extend(others);
     errors.extend(more_errors);
     (bots, errors)
-}
-
-fn add_server_figures(report: &mut Report, series: &mut Series, s0: &Scrape, s1: &Scrape, window_s: f64) {
-    report.ticks = s1.delta(s0, "arena_ticks_total");
-    report.tick_overruns = s1.delta(s0, "arena_tick_overruns_total");
-    series.tick_buckets = s1.tick_window(s0);
-    report.tick_us = Some(Quantiles::of_buckets(&series.tick_buckets));
-    report.snapshot_payload_bytes_per_client_per_s = Some(per_client_per_s(
-        s1.delta(s0, "arena_snapshot_bytes_sent_total"),
-        report.bots_connected,
-        window_s,
-    ));
-    report.room_ticks = s1.rooms.clone();
-    report.server_inputs_dropped = s1.delta(s0, "arena_inputs_dropped_total");
-    report.server_inputs_drained = s1.delta(s0, "arena_inputs_drained_total");
-    let limited = s1.delta(s0, "arena_inputs_rate_limited_total");
-    if limited > 0 {
-        report
-            .notes
-            .push(format!("the server rate-limited {limited} input datagrams"));
-    }
-    for (name, what) in [
-        ("arena_bad_datagrams_total", "bad datagrams"),
-        ("arena_protocol_violations_total", "protocol violations"),
-        ("arena_snapshot_send_errors_total", "snapshot send errors"),
-    ] {
-        let n = s1.delta(s0, name);
-        if n > 0 {
-            report.errors += n;
-            report.error_samples.push(format!("the server counted {n} {what}"));
-        }
-    }
-}
-
-fn add_notes(report: &mut Report) {
-    let rate = f64::from(report.tick_rate);
-    if report.bots_connected < report.bots {
-        report
-            .notes
-            .push(format!("only {} of {} bots joined", report.bots_connected, report.bots));
-    }
-    if report.input_rate_hz < 0.9 * rate {
-        report.notes.push(format!(
-            "the bots sent {:.1} inputs/s each, under the {rate} Hz tick rate: the load generator could not keep up",
-            report.input_rate_hz
-        ));
-    }
-    if report.snapshot_rate_hz < 0.9 * rate {
-        report.notes.push(format!(
-            "the bots received {:.1} whole snapshots/s each, under the {rate} Hz tick rate",
-            report.snapshot_rate_hz
-        ));
-    }
-    if report.tick_overruns > 0 {
-        report.notes.push(format!(
-            "{} of {} ticks overran the {:.0} µs period",
-            report.tick_overruns,
-            report.ticks,
-            1e6 / rate.max(1.0)
-        ));
-    }
 }
