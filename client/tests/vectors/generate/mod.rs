@@ -9,6 +9,7 @@
 pub mod datagrams;
 pub mod delta_json;
 pub mod deltas;
+pub mod frame_refusals;
 pub mod messages;
 pub mod refusals;
 pub mod rules;
