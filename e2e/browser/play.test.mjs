@@ -1,6 +1,6 @@
 // The web client in a real browser: a server and two bots, then headless chromium opens the page, joins,
 // sees both bots, moves (the server's position of its player changes), types a chat line that a bot hears,
-// and saves a screenshot (ARENA_SCREENSHOT, default /tmp/arena-browser.png). What it measures is printed.
+// fires (its predicted shot claims the server's projectile), and saves a screenshot (ARENA_SCREENSHOT, default /tmp/arena-browser.png). What it measures is printed.
 // Then a page that reaches the server through arena-relay loses its connection (the relay killed) and takes
 // its player back with the session token once the relay is back on the same port.
 
@@ -52,6 +52,13 @@ test('a page joins, sees the bots, moves and chats', { timeout: 90_000 }, async 
   await page.keyboard.type(LINE);
   await page.keyboard.press('Enter');
   await until(page, () => window.arenaClient.lastChat, (c) => c?.text === LINE, 3_000, 'the line did not come back');
+
+  // Fire (Space, held a while in case the player is down): the shot is predicted, then claims the server's
+  // projectile, which the page then draws as its prediction.
+  await page.locator('#arena').focus();
+  await page.keyboard.down(' ');
+  await until(page, () => window.arenaClient.shotsClaimed, (n) => n >= 1, 5_000, 'no shot claimed its projectile');
+  await page.keyboard.up(' ');
 
   const stats = await page.evaluate(() => ({
     snapshotRateHz: window.arenaClient.snapshotRateHz,

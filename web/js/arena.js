@@ -10,6 +10,10 @@ export const MAX_ARENA_SIDE = 10000;
 const finite = (v) => Number.isFinite(v.x) && Number.isFinite(v.y);
 const inWall = (w, p) => p.x >= w.min.x && p.x <= w.max.x && p.y >= w.min.y && p.y <= w.max.y;
 
+/** Whether `p` is inside the map and outside every wall (Arena::is_open). */
+export const isOpen = (arena, p) => finite(p) && p.x >= 0 && p.x <= arena.width && p.y >= 0
+  && p.y <= arena.height && !arena.walls.some((w) => inWall(w, p));
+
 /** What is wrong with `arena`, in the Rust client's words; null when it is fit to play on. */
 export function arenaProblem(arena) {
   const sideOk = (s) => Number.isFinite(s) && s >= 1 && s <= MAX_ARENA_SIDE;
@@ -18,8 +22,7 @@ export function arenaProblem(arena) {
   }
   const wallOk = (w) => finite(w.min) && finite(w.max) && w.min.x < w.max.x && w.min.y < w.max.y;
   if (arena.walls.length > MAX_WALLS || !arena.walls.every(wallOk)) return 'arena walls are too many or malformed';
-  const open = (p) => finite(p) && p.x >= 0 && p.x <= arena.width && p.y >= 0 && p.y <= arena.height
-    && !arena.walls.some((w) => inWall(w, p));
+  const open = (p) => isOpen(arena, p);
   const spawns = arena.spawn_points;
   if (spawns.length === 0 || spawns.length > MAX_SPAWN_POINTS || !spawns.every(open)) {
     return 'arena spawn points are missing, too many or misplaced';

@@ -4,14 +4,13 @@
 
 import { Interpolator } from './interp.js';
 import { Predictor } from './predict.js';
+import { Shots } from './shots.js';
 import { variant } from './codec.js';
 
 export const KILL_FEED_LINES = 5;
 export const CHAT_LINES = 200;
 /** Snapshot arrivals the measured rate is taken over, ms. */
 const RATE_WINDOW_MS = 2000;
-/** How long a predicted shot shows as a muzzle flash, before the server's projectile takes over, ms. */
-export const FLASH_MS = 80;
 
 export class Game {
   /** `now`: local ms; others are drawn two snapshot intervals back, so one lost snapshot leaves one to draw to. */
@@ -34,8 +33,8 @@ export class Game {
     this.snapshots = 0;
     this.arrivals = [];
     this.predictionErrors = [];
-    /** This player's shots as predicted when fired: `{pos, vel, at}`, shown for FLASH_MS. */
-    this.flashes = [];
+    /** This player's shots, predicted from the moment they are fired. */
+    this.shots = new Shots(welcome.arena);
     this.match = { phase: 'WarmUp', secs_left: 0 };
     this.matchTold = now;
     this.results = null;
@@ -65,14 +64,14 @@ export class Game {
         this.predictionErrors.push(error);
       }
     }
+    this.shots.onSnapshot(snap, this.me);
     this.interp.push(snap, now);
   }
 
   /** An input was just sent at `now`: predicted, and the shot it fires shown at once. */
   onInputSent(input, now) {
     const shot = this.predictor.applyLocal(input);
-    this.flashes = this.flashes.filter((s) => now - s.at < FLASH_MS);
-    if (shot) this.flashes.push({ ...shot, at: now });
+    if (shot) this.shots.fired(input.seq, shot, now);
   }
 
   /** Takes a control frame (after Welcome) received at `now`. */

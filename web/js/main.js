@@ -281,6 +281,8 @@ window.arenaClient = {
   get inputToSnapshotMs() { return page.stats.inputToSnapshotMs; },
   /** The input clock: median margin, target and jitter (ms) and the period's stretch. */
   get timeSync() { return page.stats.timeSync; },
+  /** Server projectiles the own predicted shots have claimed (then drawn in their place). */
+  get shotsClaimed() { return page.game?.shots.claims ?? 0; },
   /** Prediction errors (units) seen at reconciliation, the newest 1,000. */
   get predictionErrors() { return [...(page.game?.predictionErrors ?? [])]; },
   get closeReason() { return page.closeReason; },

@@ -1,9 +1,7 @@
 // Drawing the arena on a canvas: the map (bounds, walls, health packs), projectiles, other players
-// (interpolated, with names and health), the own shots as a muzzle flash the moment they are fired, and the
+// (interpolated, with names and health), the own shots predicted from the moment they are fired, and the
 // own player, predicted, at the centre with its aim. The world's y points up, the screen's down. The HUD,
 // scoreboard, kill feed and chat are the page's DOM.
-
-import { FLASH_MS } from './game.js';
 
 const PALETTE = ['#4dd0e1', '#ce93d8', '#ffd54f', '#64b5f6', '#ff8a80', '#eeeeee'];
 const OWN = '#76ff03';
@@ -106,9 +104,11 @@ export function draw(canvas, game, now) {
   ctx.fillStyle = '#0d1117';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   drawMap(ctx, cam, game.arena, game.interp.newest()?.health_packs ?? []);
+  const shot = Math.max(cam.scale * 0.15, 2);
   for (const p of game.interp.projectiles(now)) {
-    circle(ctx, cam.toScreen(p.pos), Math.max(cam.scale * 0.15, 2), p.owner === game.me ? '#ccff90' : '#ffeb3b');
+    if (!game.shots.draws(p.id)) circle(ctx, cam.toScreen(p.pos), shot, p.owner === game.me ? '#ccff90' : '#ffeb3b');
   }
+  for (const p of game.shots.positions(now)) circle(ctx, cam.toScreen(p), shot, '#ccff90');
   ctx.font = '12px system-ui, sans-serif';
   ctx.textAlign = 'center';
   for (const p of game.interp.players(now, game.me)) {
@@ -117,18 +117,6 @@ export function draw(canvas, game, now) {
     circle(ctx, at, RADIUS * cam.scale, colour);
     aimLine(ctx, cam, at, p.aim, colour);
     label(ctx, cam, at, game.name(p.id), p.health, colour);
-  }
-  for (const shot of game.flashes) {
-    const age = (now - shot.at) / 1000;
-    if (age * 1000 >= FLASH_MS) continue;
-    const from = cam.toScreen(shot.pos);
-    const to = cam.toScreen({ x: shot.pos.x + shot.vel.x * age, y: shot.pos.y + shot.vel.y * age });
-    ctx.strokeStyle = '#ccff90';
-    ctx.lineWidth = 3;
-    ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
-    ctx.lineTo(to.x, to.y);
-    ctx.stroke();
   }
   const mine = game.predictor.displayPos();
   if (mine && (game.serverMe?.health ?? 1) > 0) {
