@@ -8,8 +8,8 @@
 //! same decision it would make: the same bytes are counted against the same limit).
 
 use super::bits::Bits;
-use super::frame::{Baseline, Frame, VIEW_RING};
-use super::state::{Replicator, Scratch, SnapshotParams};
+use super::frame::{Baseline, Frame};
+use super::state::{Replicator, Scratch, SnapshotParams, keep_view};
 use super::translate;
 use arena_shared::codec::delta::{DeltaHeader, DeltaWriter, MAX_DELTA_OVERHEAD, encode_update_body};
 
@@ -161,12 +161,7 @@ impl Replicator {
         view.exact.unset(own_at);
         view.odd.clear();
         view.odd.push(p.own);
-        if ring.len() == VIEW_RING
-            && let Some(old) = ring.pop_front()
-        {
-            spare.push(old);
-        }
-        ring.push_back(view);
+        keep_view(ring, spare, view);
         Some(Fast {
             bytes,
             sent: count,

@@ -31,7 +31,7 @@ pub use news::NewBodies;
 pub use state::{Built, Replicator, Scratch, SnapshotParams, SnapshotPath};
 
 use arena_shared::codec::delta::{DeltaHeader, encode_delta_bodies};
-use state::{Candidate, Src};
+use state::{Candidate, Src, Work, keep_view};
 
 impl Replicator {
     /// Builds the payload for this snapshot into `out`. `visible` holds the visible entities (slots of
@@ -46,28 +46,7 @@ impl Replicator {
         p: &SnapshotParams,
         out: &mut Vec<u8>,
     ) -> Built {
-        self.build_with(scratch, frame, visible, p, out)
-    }
-
-    fn build_with(
-        &mut self,
-        scratch: &mut Scratch,
-        frame: &Frame,
-        visible: &mut Bits,
-        p: &SnapshotParams,
-        out: &mut Vec<u8>,
-    ) -> Built {
-        self.tokens = (self.tokens + p.refill).min(2.0 * p.refill.max(p.datagram_budget as f64));
-        // Acks only move forward: views older than the acknowledged one will never be a baseline again.
-        while self.ring.len() > 1 && self.ring.front().is_some_and(|v| v.tick < p.ack_tick) {
-            if let Some(old) = self.ring.pop_front() {
-                self.spare.push(old);
-            }
-        }
-        let baseline = (p.ack_tick != 0)
-            .then(|| self.ring.iter().position(|v| v.tick == p.ack_tick))
-            .flatten()
-            .and_then(|at| Some((at, frame.baseline(p.ack_tick)?)));
+        let baseline = self.ready(frame, p);
         if let Some(b) = baseline
             && self.fast
             && let Some(fast) = self.build_fast(scratch, frame, visible, p, b, out)
@@ -86,12 +65,41 @@ impl Replicator {
                 },
             };
         }
+        self.build_general(scratch, frame, visible, p, baseline, out)
+    }
+
+    /// Refills the bandwidth budget, forgets the views older than the acknowledged one (acks only move
+    /// forward: they will never be a baseline again), and finds the baseline: the acknowledged view, where
+    /// it is still held and `frame` has it prepared (its place in the ring, and the frame's part).
+    fn ready<'f>(&mut self, frame: &'f Frame, p: &SnapshotParams) -> Option<(usize, &'f Baseline)> {
+        self.tokens = (self.tokens + p.refill).min(2.0 * p.refill.max(p.datagram_budget as f64));
+        while self.ring.len() > 1 && self.ring.front().is_some_and(|v| v.tick < p.ack_tick) {
+            if let Some(old) = self.ring.pop_front() {
+                self.spare.push(old);
+            }
+        }
+        (p.ack_tick != 0)
+            .then(|| self.ring.iter().position(|v| v.tick == p.ack_tick))
+            .flatten()
+            .and_then(|at| Some((at, frame.baseline(p.ack_tick)?)))
+    }
+
+    /// The general path: every candidate update and removal listed, the budget choosing among them, and
+    /// the view the client will hold made of what was sent.
+    fn build_general(
+        &mut self,
+        scratch: &mut Scratch,
+        frame: &Frame,
+        visible: &mut Bits,
+        p: &SnapshotParams,
+        baseline: Option<(usize, &Baseline)>,
+        out: &mut Vec<u8>,
+    ) -> Built {
         let Scratch { work: w, news } = scratch;
         self.collect(w, frame, news, visible, p, baseline);
         let (sent, removals_sent) = self.choose(w, frame, p);
         let all_sent = sent == w.candidates.len() && removals_sent == w.removals.len();
 
-        // The view the client will hold.
         let mut view = self.spare.pop().unwrap_or_default();
         view.tick = frame.tick();
         let entities_visible = visible.count();
@@ -109,42 +117,9 @@ impl Replicator {
         }
         self.account_waiting(w, all_sent);
 
-        let header = DeltaHeader {
-            tick: frame.tick(),
-            baseline_tick: baseline.map_or(0, |(_, b)| b.tick),
-            last_input_seq: p.last_input_seq,
-            input_margin: p.input_margin,
-        };
-        let start = out.len();
-        // Where each source's bodies are: spans in candidates index straight into them.
-        let shared = baseline.map_or(&[][..], |(_, b)| b.bytes());
-        let (news, local) = (&news.bytes[..], &w.local[..]);
-        let body = |c: &Candidate| {
-            let bytes = match c.src {
-                Src::Shared => shared,
-                Src::New => news,
-                Src::Local => local,
-            };
-            bytes.get(c.body.0 as usize..c.body.1 as usize).unwrap_or(&[])
-        };
-        let all = sent == w.candidates.len();
-        let updates = w
-            .candidates
-            .iter()
-            .zip(&w.chosen)
-            .filter(|(_, c)| all || **c)
-            .map(|(c, _)| (c.key, body(c)));
-        w.removed.clear();
-        w.removed.extend(w.removals[..removals_sent].iter().map(|r| r.key));
-        encode_delta_bodies(&header, ExactLen(updates, sent), &w.removed, out);
-        let bytes = out.len() - start;
+        let bytes = encode_chosen(w, news, frame, p, baseline, (sent, removals_sent), out);
         self.tokens -= bytes as f64;
-        if self.ring.len() == VIEW_RING
-            && let Some(old) = self.ring.pop_front()
-        {
-            self.spare.push(old);
-        }
-        self.ring.push_back(view);
+        keep_view(&mut self.ring, &mut self.spare, view);
         Built {
             bytes,
             entities_visible,
@@ -155,6 +130,48 @@ impl Replicator {
             path: SnapshotPath::General,
         }
     }
+}
+
+/// Writes the general path's delta into `out`: the first `sent.0` chosen updates (each body from whichever
+/// bytes hold it) and the first `sent.1` removals; returns its length.
+fn encode_chosen(
+    w: &mut Work,
+    news: &NewBodies,
+    frame: &Frame,
+    p: &SnapshotParams,
+    baseline: Option<(usize, &Baseline)>,
+    (sent, removals_sent): (usize, usize),
+    out: &mut Vec<u8>,
+) -> usize {
+    let header = DeltaHeader {
+        tick: frame.tick(),
+        baseline_tick: baseline.map_or(0, |(_, b)| b.tick),
+        last_input_seq: p.last_input_seq,
+        input_margin: p.input_margin,
+    };
+    let start = out.len();
+    // Where each source's bodies are: spans in candidates index straight into them.
+    let shared = baseline.map_or(&[][..], |(_, b)| b.bytes());
+    let (news, local) = (&news.bytes[..], &w.local[..]);
+    let body = |c: &Candidate| {
+        let bytes = match c.src {
+            Src::Shared => shared,
+            Src::New => news,
+            Src::Local => local,
+        };
+        bytes.get(c.body.0 as usize..c.body.1 as usize).unwrap_or(&[])
+    };
+    let all = sent == w.candidates.len();
+    let updates = w
+        .candidates
+        .iter()
+        .zip(&w.chosen)
+        .filter(|(_, c)| all || **c)
+        .map(|(c, _)| (c.key, body(c)));
+    w.removed.clear();
+    w.removed.extend(w.removals[..removals_sent].iter().map(|r| r.key));
+    encode_delta_bodies(&header, ExactLen(updates, sent), &w.removed, out);
+    out.len() - start
 }
 
 /// An iterator with a known length (the count of chosen updates).

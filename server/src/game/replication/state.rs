@@ -4,6 +4,7 @@
 //! sibling modules: the general path ([`super::collect`], [`super::budget`]), the short one ([`super::fast`]).
 
 use super::bits::Bits;
+use super::frame::VIEW_RING;
 use super::news::NewBodies;
 use arena_shared::Vec2;
 use arena_shared::quant::QEntity;
@@ -18,6 +19,16 @@ pub(super) struct View {
     pub(super) exact: Bits,
     /// Entities the client holds with another state, sorted by key (never also in `exact`).
     pub(super) odd: Vec<QEntity>,
+}
+
+/// Stores the view the client will hold, newest last; when the ring is full its oldest goes to the spares.
+pub(super) fn keep_view(ring: &mut VecDeque<View>, spare: &mut Vec<View>, view: View) {
+    if ring.len() == VIEW_RING
+        && let Some(old) = ring.pop_front()
+    {
+        spare.push(old);
+    }
+    ring.push_back(view);
 }
 
 /// One client's replication state.
