@@ -48,7 +48,6 @@ impl Replicator {
     ) -> Built {
         let baseline = self.ready(frame, p);
         if let Some(b) = baseline
-            && self.fast
             && let Some(fast) = self.build_fast(scratch, frame, visible, p, b, out)
         {
             return Built {

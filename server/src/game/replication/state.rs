@@ -42,8 +42,6 @@ pub struct Replicator {
     pub(super) tokens: f64,
     /// Cleared views from the ring, reused.
     pub(super) spare: Vec<View>,
-    /// Whether the common case takes the short path ([`super::fast`]); tests turn it off to compare.
-    pub(super) fast: bool,
 }
 
 impl Default for Replicator {
@@ -53,7 +51,6 @@ impl Default for Replicator {
             waiting: Vec::new(),
             tokens: 0.0,
             spare: Vec::new(),
-            fast: true,
         }
     }
 }

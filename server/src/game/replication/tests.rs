@@ -35,6 +35,8 @@ struct Server {
     /// earlier layout.
     short: u32,
     translated: u32,
+    /// Always the general path, never the short one (a twin that checks the short path's bytes).
+    general_only: bool,
 }
 
 impl Server {
@@ -81,9 +83,14 @@ impl Server {
         }
         let own = current.iter().find(|e| e.key == 1).copied().unwrap_or_default();
         let p = params(tick, ack, budget, refill, own);
-        let built = self
-            .replicator
-            .build(&self.frame, &mut self.scratch, &mut bits, &p, out);
+        let built = if self.general_only {
+            let baseline = self.replicator.ready(&self.frame, &p);
+            self.replicator
+                .build_general(&mut self.scratch, &self.frame, &mut bits, &p, baseline, out)
+        } else {
+            self.replicator
+                .build(&self.frame, &mut self.scratch, &mut bits, &p, out)
+        };
         self.short += u32::from(built.path != SnapshotPath::General);
         self.translated += u32::from(built.path == SnapshotPath::ShortTranslated);
         built
@@ -148,8 +155,10 @@ fn the_client_always_rebuilds_the_view_the_server_stored_under_loss() {
     let mut rng = StdRng::seed_from_u64(3);
     let mut server = Server::default();
     let mut client = Client::default();
-    let mut general = Server::default();
-    general.replicator.fast = false;
+    let mut general = Server {
+        general_only: true,
+        ..Server::default()
+    };
     let mut ack = 0;
     for tick in 1..400 {
         let current = world(40, tick, &mut rng);
@@ -282,8 +291,10 @@ fn views_agree_under_loss_budgets_and_interest_changes() {
         let mut left_out = 0;
         let mut layouts = std::collections::BTreeSet::new();
         // A twin server that always takes the general path: the short path must write the same bytes.
-        let mut general = Server::default();
-        general.replicator.fast = false;
+        let mut general = Server {
+            general_only: true,
+            ..Server::default()
+        };
         for tick in 1..300 {
             let mut current = world(120, tick, &mut rng);
             // Some entities stop and some turn; a band of keys is gone for a while.
@@ -369,8 +380,15 @@ fn a_new_layout_translates_views_slot_by_slot_with_the_same_bytes() {
     // slots) the view held is translated to the new slots, and the bytes are the general path's.
     for seed in 0..4 {
         let mut rng = StdRng::seed_from_u64(200 + seed);
-        let (mut server, mut general, mut client) = (Server::default(), Server::default(), Client::default());
-        general.replicator.fast = false;
+        let general_only = true;
+        let (mut server, mut general, mut client) = (
+            Server::default(),
+            Server {
+                general_only,
+                ..Server::default()
+            },
+            Client::default(),
+        );
         let (mut ack, mut layouts) = (0, std::collections::BTreeSet::new());
         for tick in 1..400 {
             let mut current = world(40, tick, &mut rng);
