@@ -225,30 +225,7 @@ pub async fn run_group(
                 Phase::Stop => break,
             },
             Wake::Orphaned => break,
-            Wake::Tick => {
-                let now = Instant::now();
-                for bot in bots
-                    .iter_mut()
-                    .filter(|b| !b.closed && b.session.next_input_at() <= now)
-                {
-                    if rng.random_bool(flip_chance) {
-                        bot.strafe = -bot.strafe; // about once a second
-                    }
-                    match bot.session.send_input(decide(bot.latest.as_ref(), bot.me, bot.strafe)) {
-                        Ok(input) => {
-                            bot.predictor.apply_local(input);
-                            bot.sent[input.seq as usize % SENT_RING] = (input.seq, Instant::now());
-                            out.inputs_sent += u64::from(window.is_some());
-                        }
-                        Err(e) => {
-                            bot.closed = true;
-                            out.disconnects += 1;
-                            live.disconnects.fetch_add(1, Ordering::Relaxed);
-                            out.error(false, format!("sending an input failed: {e}"));
-                        }
-                    }
-                }
-            }
+            Wake::Tick => send_due(&mut bots, &mut rng, flip_chance, window.is_some(), &mut out, &live),
             Wake::Event => {}
         }
         for bot in bots.iter_mut().filter(|b| !b.closed) {
@@ -260,21 +237,53 @@ pub async fn run_group(
         }
     }
     if let Some(opened) = window_opened {
-        out.window_s = opened.elapsed().as_secs_f64();
-        for bot in &bots {
-            let now = bot.counters();
-            out.up_bytes += now.tx - bot.base.tx;
-            out.down_bytes += now.rx - bot.base.rx;
-            out.snapshots_dropped += now.dropped - bot.base.dropped;
-            let bad = now.bad - bot.base.bad;
-            if bad > 0 {
-                out.errors += bad;
-                out.error(false, format!("{bad} snapshot datagrams did not decode or reassemble"));
-            }
-        }
+        count_window(&mut out, &bots, opened);
     }
     out.bots = bots;
     out
+}
+
+/// Sends the input of every bot whose input clock says it is due (the strafe flips about once a second);
+/// a bot whose send fails is closed and counted.
+fn send_due(bots: &mut [Bot], rng: &mut StdRng, flip_chance: f64, measuring: bool, out: &mut GroupResult, live: &Live) {
+    let now = Instant::now();
+    for bot in bots
+        .iter_mut()
+        .filter(|b| !b.closed && b.session.next_input_at() <= now)
+    {
+        if rng.random_bool(flip_chance) {
+            bot.strafe = -bot.strafe;
+        }
+        match bot.session.send_input(decide(bot.latest.as_ref(), bot.me, bot.strafe)) {
+            Ok(input) => {
+                bot.predictor.apply_local(input);
+                bot.sent[input.seq as usize % SENT_RING] = (input.seq, Instant::now());
+                out.inputs_sent += u64::from(measuring);
+            }
+            Err(e) => {
+                bot.closed = true;
+                out.disconnects += 1;
+                live.disconnects.fetch_add(1, Ordering::Relaxed);
+                out.error(false, format!("sending an input failed: {e}"));
+            }
+        }
+    }
+}
+
+/// The window's length and the bots' byte and drop counters over it (from the readings at its start).
+fn count_window(out: &mut GroupResult, bots: &[Bot], opened: Instant) {
+    out.window_s = opened.elapsed().as_secs_f64();
+    for bot in bots {
+        let now = bot.counters();
+        out.up_bytes += now.tx - bot.base.tx;
+        out.down_bytes += now.rx - bot.base.rx;
+        out.snapshots_dropped += now.dropped - bot.base.dropped;
+        let bad = now.bad - bot.base.bad;
+        if bad > 0 {
+            out.errors += bad;
+            out.error(false, format!("{bad} snapshot datagrams did not decode or reassemble"));
+        }
+    }
 }
 
 /// Handles one event of one bot; true when the bot's connection is over.
