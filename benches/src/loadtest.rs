@@ -128,46 +128,21 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
     let groups = spawn_groups(bots, tick_rate, options, &phase_rx, &live);
 
     // Warm-up, then the measured window, with a progress bar over both.
-    let total = options.warmup + options.duration;
-    let running = bar(
-        options,
-        total.as_millis() as u64,
-        "{msg:58} {bar:30} {elapsed}/{duration}",
-    );
-    let started = Instant::now();
-    let show = |label: &str, last: &mut (Instant, u64)| {
-        let now = Instant::now();
-        let snaps = live.snapshots.load(Ordering::Relaxed);
-        let hz = rate(snaps - last.1, now.duration_since(last.0).as_secs_f64()) / connected as f64;
-        *last = (now, snaps);
-        running.set_position(now.duration_since(started).as_millis() as u64);
-        running.set_message(format!(
-            "{label}: {connected} bots, {hz:.1} snapshots/s each, {} gone",
-            live.disconnects.load(Ordering::Relaxed)
-        ));
-    };
-    let mut last = (started, 0);
-    while started.elapsed() < options.warmup {
-        tokio::time::sleep(Duration::from_millis(250).min(options.warmup.saturating_sub(started.elapsed()))).await;
-        show("warm-up", &mut last);
-    }
+    let mut progress = Progress::new(options, connected, live.clone());
+    progress.run_for(options.warmup, "warm-up").await;
     let tick_threads = server.pid.map(|pid| (pid, procstat::threads_named(pid, TICK_THREAD)));
     let before = Usage::take(server, tick_threads.as_ref()).await?;
     let window_start = Instant::now();
     let _ = phase_tx.send(Phase::Measure(window_start));
     let (stop_floor, stop_floor_rx) = watch::channel(false);
     let loaded_floor = floor.sample_until(Duration::from_millis(20), stop_floor_rx);
-    while window_start.elapsed() < options.duration {
-        tokio::time::sleep(Duration::from_millis(250).min(options.duration.saturating_sub(window_start.elapsed())))
-            .await;
-        show("measuring", &mut last);
-    }
+    progress.run_for(options.duration, "measuring").await;
     let _ = phase_tx.send(Phase::Stop);
     let window_s = window_start.elapsed().as_secs_f64();
     let after = Usage::take(server, tick_threads.as_ref()).await?;
     let rss = server.pid.map(procstat::rss_mb).transpose()?;
     let _ = stop_floor.send(true);
-    running.finish_and_clear();
+    progress.bar.finish_and_clear();
 
     let results = collect_groups(groups).await?;
     let loaded = loaded_floor.await.unwrap_or_default();
@@ -210,6 +185,54 @@ async fn run_against(server: &Server, options: &Options) -> anyhow::Result<Run> 
         report: report.rounded(),
         series,
     })
+}
+
+/// The progress bar over the warm-up and the window: the phase, the bots' snapshot rate, the bots gone.
+struct Progress {
+    bar: ProgressBar,
+    started: Instant,
+    /// The last update's time and snapshot count.
+    last: (Instant, u64),
+    connected: usize,
+    live: Arc<Live>,
+}
+
+impl Progress {
+    fn new(options: &Options, connected: usize, live: Arc<Live>) -> Self {
+        let total = options.warmup + options.duration;
+        let bar = bar(
+            options,
+            total.as_millis() as u64,
+            "{msg:58} {bar:30} {elapsed}/{duration}",
+        );
+        let started = Instant::now();
+        Self {
+            bar,
+            started,
+            last: (started, 0),
+            connected,
+            live,
+        }
+    }
+
+    /// Waits `length` from now, updating the bar four times a second.
+    async fn run_for(&mut self, length: Duration, label: &str) {
+        let from = Instant::now();
+        while from.elapsed() < length {
+            tokio::time::sleep(Duration::from_millis(250).min(length.saturating_sub(from.elapsed()))).await;
+            let now = Instant::now();
+            let snaps = self.live.snapshots.load(Ordering::Relaxed);
+            let hz = rate(snaps - self.last.1, now.duration_since(self.last.0).as_secs_f64()) / self.connected as f64;
+            self.last = (now, snaps);
+            self.bar
+                .set_position(now.duration_since(self.started).as_millis() as u64);
+            self.bar.set_message(format!(
+                "{label}: {} bots, {hz:.1} snapshots/s each, {} gone",
+                self.connected,
+                self.live.disconnects.load(Ordering::Relaxed)
+            ));
+        }
+    }
 }
 
 /// The bots in the game, with the sockets they share.
