@@ -19,6 +19,9 @@ use rand::{RngExt, SeedableRng};
 use std::hint::black_box;
 use std::time::Duration;
 
+#[global_allocator]
+static ALLOCATOR: arena_server::Allocator = arena_server::Allocator;
+
 const ENTITIES: [usize; 3] = [10, 100, 1_000];
 
 fn snapshot(entities: usize, rng: &mut StdRng) -> Snapshot {

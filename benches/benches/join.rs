@@ -11,6 +11,9 @@ use arena_server::{Config, RunningServer};
 use rand::{RngExt, SeedableRng};
 use std::time::Instant;
 
+#[global_allocator]
+static ALLOCATOR: arena_server::Allocator = arena_server::Allocator;
+
 /// Joins per server unless `--joins N` says otherwise.
 const JOINS: usize = 300;
 

@@ -14,6 +14,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[global_allocator]
+static ALLOCATOR: arena_server::Allocator = arena_server::Allocator;
+
 const PLAYERS: [usize; 3] = [10, 100, 1_000];
 /// Ticks played before measuring: 5 s of game, so players have spread out, fought and respawned.
 const WARM_UP_TICKS: u32 = 300;

@@ -10,6 +10,9 @@ use arena_server::config::ConfigError;
 use std::io::Write;
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: arena_server::Allocator = arena_server::Allocator;
+
 fn main() -> ExitCode {
     // Bad flags: clap prints why and exits with status 2; a bad config file: one line naming the file, the
     // line and the key, and status 2 as well.

@@ -250,11 +250,23 @@ fn certificates(config: &Config) -> Result<(Arc<Certs>, String, bool), StartErro
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let (certs, cert_sha256, cert_created) = certificates(&config)?;
     let browser_certs = certs.browser.clone();
+    let bind_error = |source| StartError::Bind {
+        addr: config.bind,
+        source,
+    };
+    let bound = net::socket::bind(config.bind, config.udp_buffer).map_err(bind_error)?;
+    if bound.recv_buffer < config.udp_buffer || bound.send_buffer < config.udp_buffer {
+        tracing::warn!(
+            asked = config.udp_buffer,
+            receive = bound.recv_buffer,
+            send = bound.send_buffer,
+            "the kernel granted smaller UDP buffers than asked (raise net.core.rmem_max and wmem_max)"
+        );
+    }
+    let runtime = Arc::new(quinn::TokioRuntime);
+    let server_config = net::quic::server_config(certs)?;
     let endpoint =
-        quinn::Endpoint::server(net::quic::server_config(certs)?, config.bind).map_err(|source| StartError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+        quinn::Endpoint::new(Default::default(), Some(server_config), bound.socket, runtime).map_err(bind_error)?;
     let local_addr = endpoint.local_addr().map_err(|source| StartError::Bind {
         addr: config.bind,
         source,

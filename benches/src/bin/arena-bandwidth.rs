@@ -11,6 +11,9 @@ use arena_shared::codec;
 use clap::Parser;
 use std::time::Instant;
 
+#[global_allocator]
+static ALLOCATOR: arena_server::Allocator = arena_server::Allocator;
+
 /// Bytes and tick time of delta replication against the naive full snapshot, on a big map.
 #[derive(Parser, Debug)]
 #[command(name = "arena-bandwidth", about)]

@@ -11,6 +11,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+#[global_allocator]
+static ALLOCATOR: arena_server::Allocator = arena_server::Allocator;
+
 /// Load-test an Arena server with QUIC bots: tick time (the server's own), input-to-snapshot latency next to
 /// the QUIC round-trip floor, snapshot rate, bandwidth, server CPU and memory.
 #[derive(Parser, Debug)]

@@ -62,8 +62,15 @@ pub struct Config {
     #[arg(long, env = "ARENA_NET_THREADS", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub net_threads: Option<u16>,
 
-    /// Threads that build snapshots, each taking a share of the clients (default: the machine's cores, at
-    /// most 8; fewer are used while there are under 64 clients per thread).
+    /// Bytes asked of the kernel for the UDP socket's receive and send buffers (0: the system's defaults).
+    /// Sized for a tick's burst of inputs; the kernel caps it at `net.core.rmem_max` / `wmem_max`, and the
+    /// server logs what it got.
+    #[arg(long, env = "ARENA_UDP_BUFFER", default_value_t = crate::net::socket::DEFAULT_UDP_BUFFER,
+          value_parser = parse_udp_buffer)]
+    pub udp_buffer: usize,
+
+    /// Threads that build snapshots, each taking a share of the clients (default: the cores the network
+    /// threads leave, at least 1, at most 8; fewer are used while there are under 64 clients per thread).
     #[arg(long, env = "ARENA_SNAPSHOT_THREADS", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub snapshot_threads: Option<u16>,
 
@@ -265,6 +272,13 @@ fn parse_connections(s: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_udp_buffer(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= 1 << 30 => Ok(n),
+        _ => Err(format!("{s:?} is not a number of bytes between 0 and 1073741824")),
+    }
+}
+
 fn parse_threshold(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n <= 100_000 => Ok(n),
@@ -296,7 +310,7 @@ impl Config {
             view_radius: self.view_radius,
             client_bandwidth: self.client_bandwidth,
             full_snapshots: self.full_snapshots,
-            threads: self.snapshot_threads.unwrap_or_else(crate::game::default_threads),
+            threads: self.snapshot_threads(),
         }
     }
 
@@ -335,6 +349,18 @@ impl Config {
             || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             usize::from,
         )
+    }
+
+    /// Threads that build snapshots, the tick thread included: `--snapshot-threads`, or the cores the network
+    /// runtime leaves (at least 1, at most 8). The pool's threads spin while a tick hands them work, and
+    /// on the cores the network threads need they cost more than the split wins back: on 2 cores with the
+    /// 500-player load test, one thread (no pool) against two took the server's CPU from 54-61% of a core to
+    /// 46-50% and the tick's p99 from 7-11 ms to 5-7 ms (docs/BENCHMARKS.md).
+    pub fn snapshot_threads(&self) -> u16 {
+        self.snapshot_threads.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+            cores.saturating_sub(self.net_threads()).clamp(1, 8) as u16
+        })
     }
 
     /// Threads for the network edge's async runtime.
@@ -379,6 +405,29 @@ mod tests {
         assert_eq!(port(&["arena-server", "--agones"]), Some(9358));
         assert_eq!(port(&["arena-server", "--agones-sdk-http-port", "9400"]), Some(9400));
         assert!(Config::try_parse_from(["arena-server", "--agones-sdk-http-port", "0"]).is_err());
+    }
+
+    #[test]
+    fn snapshot_threads_take_the_cores_the_network_threads_leave() {
+        let threads = |args: &[&str]| Config::try_parse_from(args).unwrap().snapshot_threads();
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        assert_eq!(
+            threads(&["arena-server", "--net-threads", "1"]),
+            (cores - 1).clamp(1, 8) as u16
+        );
+        assert_eq!(threads(&["arena-server", "--net-threads", "64"]), 1, "at least one");
+        assert_eq!(threads(&["arena-server", "--snapshot-threads", "3"]), 3);
+    }
+
+    #[test]
+    fn udp_buffer_is_bounded() {
+        let buffer = |v: &str| Config::try_parse_from(["arena-server", "--udp-buffer", v]).map(|c| c.udp_buffer);
+        assert_eq!(buffer("0").ok(), Some(0));
+        assert_eq!(buffer("1048576").ok(), Some(1 << 20));
+        assert!(buffer("1073741825").is_err());
+        assert!(buffer("-1").is_err());
+        let c = Config::try_parse_from(["arena-server"]).unwrap();
+        assert_eq!(c.udp_buffer, crate::net::socket::DEFAULT_UDP_BUFFER);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod limits;
 pub mod pending;
 pub mod quic;
+pub mod socket;
 pub mod web_session;
 
 use crate::game::{ClientId, Inbound};
