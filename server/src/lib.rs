@@ -45,9 +45,8 @@ pub mod web;
 /// The memory allocator of every binary that runs the server (`#[global_allocator] static A:
 /// arena_server::Allocator = arena_server::Allocator;`): mimalloc, not the system's. glibc's malloc made
 /// the loaded server and its load tool pay for its arenas' locking and consolidation: the tick thread
-/// allocates what the network thread frees (every snapshot's datagram), and 500 bots in one process do the
-/// same across their threads. The 500-player load test, alternating (docs/BENCHMARKS.md): the server's CPU
-/// 71-81% of a core with glibc, 56-64% with mimalloc, and the load tool's 108-113% against 87-98%.
+/// allocates what the network thread frees (every snapshot's datagram), and the bots of one process do the
+/// same across their threads (docs/BENCHMARKS.md, "The allocator, the socket's buffers and the cores").
 pub use mimalloc::MiMalloc as Allocator;
 
 pub use config::Config;

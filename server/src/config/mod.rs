@@ -353,9 +353,8 @@ impl Config {
 
     /// Threads that build snapshots, the tick thread included: `--snapshot-threads`, or the cores the network
     /// runtime leaves (at least 1, at most 8). The pool's threads spin while a tick hands them work, and
-    /// on the cores the network threads need they cost more than the split wins back: on 2 cores with the
-    /// 500-player load test, one thread (no pool) against two took the server's CPU from 54-61% of a core to
-    /// 46-50% and the tick's p99 from 7-11 ms to 5-7 ms (docs/BENCHMARKS.md).
+    /// on the cores the network threads need they cost more than the split wins back (docs/BENCHMARKS.md,
+    /// "The allocator, the socket's buffers and the cores").
     pub fn snapshot_threads(&self) -> u16 {
         self.snapshot_threads.unwrap_or_else(|| {
             let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
