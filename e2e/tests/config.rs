@@ -1,6 +1,6 @@
 //! The binary's settings: a config file fills in what neither a flag nor the environment sets (flags >
 //! environment > file > defaults), a map comes from a file, and a bad file stops the start with one line
-//! naming the file, the line and the key, and status 2.
+//! naming the file, the line and the key, and status 2. A UDP buffer the kernel caps is warned about.
 
 use std::io::BufRead;
 use std::process::{Command, Stdio};
@@ -69,5 +69,65 @@ fn a_bad_config_file_stops_the_start_with_one_line_naming_file_line_and_key() ->
     let expected = format!("arena-server: error: {}:3: room_size: ", file.display());
     assert!(stderr.starts_with(&expected), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing started");
+    Ok(())
+}
+
+/// The binary's log lines (JSON) up to "server started", at most 20 s.
+fn start_lines(args: &[&str]) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut child = Command::new(arena_e2e::server_binary()?)
+        .args(["--bind", "127.0.0.1:0", "--ephemeral-cert", "--web-bind", "off"])
+        .args(args)
+        .env("ARENA_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+    let started = Instant::now();
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(stderr).lines() {
+        let json: serde_json::Value = serde_json::from_str(&line?)?;
+        let done = json["fields"]["message"] == "server started";
+        lines.push(json);
+        if done || started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(lines)
+}
+
+#[test]
+fn a_udp_buffer_the_kernel_caps_is_warned_about_and_one_it_grants_is_not() -> anyhow::Result<()> {
+    let warning = |lines: &[serde_json::Value]| {
+        lines
+            .iter()
+            .find(|l| {
+                l["fields"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("the kernel granted smaller UDP buffers"))
+            })
+            .cloned()
+    };
+    // 1 GiB is past any ordinary net.core.rmem_max: the kernel caps it, and the operator is told.
+    let capped = start_lines(&["--udp-buffer", "1073741824"])?;
+    assert!(
+        capped.iter().any(|l| l["fields"]["message"] == "server started"),
+        "{capped:?}"
+    );
+    let line = warning(&capped).ok_or_else(|| anyhow::anyhow!("no warning: {capped:?}"))?;
+    assert_eq!(line["level"], "WARN", "{line}");
+    assert_eq!(line["fields"]["asked"], 1_073_741_824u64, "{line}");
+    assert!(
+        line["fields"]["receive"].as_u64().is_some_and(|r| r < 1 << 30),
+        "{line}"
+    );
+    // 64 KiB is under every default maximum: granted, no warning.
+    let granted = start_lines(&["--udp-buffer", "65536"])?;
+    assert!(
+        granted.iter().any(|l| l["fields"]["message"] == "server started"),
+        "{granted:?}"
+    );
+    assert!(warning(&granted).is_none(), "{granted:?}");
     Ok(())
 }

@@ -246,10 +246,9 @@ fn certificates(config: &Config) -> Result<(Arc<Certs>, String, bool), StartErro
     Ok((Arc::new(Certs::new(native, browser)), hash, created))
 }
 
-/// Starts a server; must be called inside a tokio runtime.
-pub async fn start(config: Config) -> Result<RunningServer, StartError> {
-    let (certs, cert_sha256, cert_created) = certificates(&config)?;
-    let browser_certs = certs.browser.clone();
+/// The QUIC endpoint on the game's socket, bound with `--udp-buffer` (a warning when the kernel granted
+/// less).
+fn game_endpoint(config: &Config, certs: Arc<Certs>) -> Result<quinn::Endpoint, StartError> {
     let bind_error = |source| StartError::Bind {
         addr: config.bind,
         source,
@@ -265,8 +264,14 @@ pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     }
     let runtime = Arc::new(quinn::TokioRuntime);
     let server_config = net::quic::server_config(certs)?;
-    let endpoint =
-        quinn::Endpoint::new(Default::default(), Some(server_config), bound.socket, runtime).map_err(bind_error)?;
+    quinn::Endpoint::new(Default::default(), Some(server_config), bound.socket, runtime).map_err(bind_error)
+}
+
+/// Starts a server; must be called inside a tokio runtime.
+pub async fn start(config: Config) -> Result<RunningServer, StartError> {
+    let (certs, cert_sha256, cert_created) = certificates(&config)?;
+    let browser_certs = certs.browser.clone();
+    let endpoint = game_endpoint(&config, certs)?;
     let local_addr = endpoint.local_addr().map_err(|source| StartError::Bind {
         addr: config.bind,
         source,
