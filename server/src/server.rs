@@ -248,7 +248,7 @@ fn certificates(config: &Config) -> Result<(Arc<Certs>, String, bool), StartErro
 
 /// The QUIC endpoint on the game's socket, bound with `--udp-buffer` (a warning when the kernel granted
 /// less).
-fn game_endpoint(config: &Config, certs: Arc<Certs>) -> Result<quinn::Endpoint, StartError> {
+fn game_endpoint(config: &Config, certs: Arc<Certs>) -> Result<(quinn::Endpoint, Option<u64>), StartError> {
     let bind_error = |source| StartError::Bind {
         addr: config.bind,
         source,
@@ -264,20 +264,25 @@ fn game_endpoint(config: &Config, certs: Arc<Certs>) -> Result<quinn::Endpoint, 
     }
     let runtime = Arc::new(quinn::TokioRuntime);
     let server_config = net::quic::server_config(certs)?;
-    quinn::Endpoint::new(Default::default(), Some(server_config), bound.socket, runtime).map_err(bind_error)
+    let endpoint =
+        quinn::Endpoint::new(Default::default(), Some(server_config), bound.socket, runtime).map_err(bind_error)?;
+    Ok((endpoint, bound.inode))
 }
 
 /// Starts a server; must be called inside a tokio runtime.
 pub async fn start(config: Config) -> Result<RunningServer, StartError> {
     let (certs, cert_sha256, cert_created) = certificates(&config)?;
     let browser_certs = certs.browser.clone();
-    let endpoint = game_endpoint(&config, certs)?;
+    let (endpoint, socket_inode) = game_endpoint(&config, certs)?;
     let local_addr = endpoint.local_addr().map_err(|source| StartError::Bind {
         addr: config.bind,
         source,
     })?;
 
     let metrics = Arc::new(Metrics::default());
+    if let Some(inode) = socket_inode {
+        let _ = metrics.udp_socket.set(inode);
+    }
     let health = Arc::new(Health::new(usize::from(config.max_players), config.tick_threads()));
     let seed = match config.seed {
         Some(seed) => seed,

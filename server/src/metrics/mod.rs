@@ -7,8 +7,8 @@ pub mod rooms;
 pub mod rtt;
 
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// Exact microsecond buckets below this value; above it, 64 buckets per power of two (at most 1.6% error).
@@ -178,6 +178,9 @@ pub struct Metrics {
     pub ticks: AtomicU64,
     /// Ticks whose work took longer than the tick period.
     pub tick_overruns: AtomicU64,
+    /// The game socket's inode, set at start: `arena_udp_receive_drops_total` is the kernel's count of
+    /// datagrams it dropped there (a full receive buffer, see `--udp-buffer`), read when scraped.
+    pub udp_socket: OnceLock<u64>,
     /// Each room's figures, and the rooms' counts.
     pub rooms: rooms::PerRoom,
     /// Tick durations (work only, not the sleep), in microseconds.
@@ -253,6 +256,16 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             );
         }
+        let drops = self
+            .udp_socket
+            .get()
+            .and_then(|inode| crate::net::socket::receive_drops(*inode));
+        if let Some(drops) = drops {
+            let _ = writeln!(
+                out,
+                "# TYPE arena_udp_receive_drops_total counter\narena_udp_receive_drops_total {drops}"
+            );
+        }
         let _ = writeln!(
             out,
             "# TYPE arena_players gauge\narena_players {}",
@@ -322,6 +335,32 @@ mod tests {
         h.record_us(u64::MAX);
         assert_eq!(h.count(), 1);
         assert!(h.quantile_us(1.0) > 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_kernel_s_drops_on_the_game_socket_are_exported() {
+        let m = Metrics::default();
+        assert!(
+            !m.render_prometheus().contains("arena_udp_receive_drops_total"),
+            "no socket yet"
+        );
+        // The smallest buffer the kernel allows, and nobody reading it: a burst overflows it at once.
+        let bound = crate::net::socket::bind("127.0.0.1:0".parse().unwrap(), 1).unwrap();
+        let _ = m.udp_socket.set(bound.inode.unwrap());
+        assert!(m.render_prometheus().contains("arena_udp_receive_drops_total 0\n"));
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        for _ in 0..200 {
+            sender
+                .send_to(&[0u8; 1_000], bound.socket.local_addr().unwrap())
+                .unwrap();
+        }
+        let text = m.render_prometheus();
+        let drops = text
+            .lines()
+            .find_map(|l| l.strip_prefix("arena_udp_receive_drops_total "))
+            .and_then(|v| v.parse::<u64>().ok());
+        assert!(drops.is_some_and(|d| d > 100), "{text}");
     }
 
     #[test]
