@@ -22,31 +22,15 @@ fn flags_win_over_the_environment_which_wins_over_the_file() -> anyhow::Result<(
             map.display().to_string()
         ),
     )?;
-    let mut child = Command::new(arena_e2e::server_binary()?)
-        .args(["--config".as_ref(), file.as_os_str(), "--seed".as_ref(), "7".as_ref()])
-        .env("ARENA_MAX_PLAYERS", "20")
-        .env("ARENA_SEED", "6")
-        .env("ARENA_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
-    let started = Instant::now();
-    let mut fields = None;
-    for line in std::io::BufReader::new(stderr).lines() {
-        let line = line?;
-        let json: serde_json::Value = serde_json::from_str(&line)?;
-        if json["fields"]["message"] == "server started" {
-            fields = Some(json["fields"].clone());
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    let lines = start_lines(
+        &["--config".as_ref(), file.as_os_str(), "--seed".as_ref(), "7".as_ref()],
+        &[("ARENA_MAX_PLAYERS", "20"), ("ARENA_SEED", "6")],
+    );
     let _ = std::fs::remove_file(&file);
+    let fields = lines?
+        .into_iter()
+        .find(|l| l["fields"]["message"] == "server started")
+        .map(|l| l["fields"].clone());
     let fields = fields.ok_or_else(|| anyhow::anyhow!("no \"server started\" line"))?;
     assert_eq!(fields["tick_rate"], 30, "the file over the default: {fields}");
     assert_eq!(fields["max_players"], 20, "the environment over the file: {fields}");
@@ -72,11 +56,11 @@ fn a_bad_config_file_stops_the_start_with_one_line_naming_file_line_and_key() ->
     Ok(())
 }
 
-/// The binary's log lines (JSON) up to "server started", at most 20 s.
-fn start_lines(args: &[&str]) -> anyhow::Result<Vec<serde_json::Value>> {
+/// The binary's log lines (JSON) up to "server started", at most 20 s, started with `args` and `env`.
+fn start_lines(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> anyhow::Result<Vec<serde_json::Value>> {
     let mut child = Command::new(arena_e2e::server_binary()?)
-        .args(["--bind", "127.0.0.1:0", "--ephemeral-cert", "--web-bind", "off"])
         .args(args)
+        .envs(env.iter().copied())
         .env("ARENA_LOG_FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -97,6 +81,20 @@ fn start_lines(args: &[&str]) -> anyhow::Result<Vec<serde_json::Value>> {
     Ok(lines)
 }
 
+/// A server on 127.0.0.1 with a throwaway certificate and no web client, asking for `buffer` bytes.
+fn start_with_udp_buffer(buffer: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+    let args = [
+        "--bind",
+        "127.0.0.1:0",
+        "--ephemeral-cert",
+        "--web-bind",
+        "off",
+        "--udp-buffer",
+        buffer,
+    ];
+    start_lines(&args.map(std::ffi::OsStr::new), &[])
+}
+
 #[test]
 fn a_udp_buffer_the_kernel_caps_is_warned_about_and_one_it_grants_is_not() -> anyhow::Result<()> {
     let warning = |lines: &[serde_json::Value]| {
@@ -110,7 +108,7 @@ fn a_udp_buffer_the_kernel_caps_is_warned_about_and_one_it_grants_is_not() -> an
             .cloned()
     };
     // 1 GiB is past any ordinary net.core.rmem_max: the kernel caps it, and the operator is told.
-    let capped = start_lines(&["--udp-buffer", "1073741824"])?;
+    let capped = start_with_udp_buffer("1073741824")?;
     assert!(
         capped.iter().any(|l| l["fields"]["message"] == "server started"),
         "{capped:?}"
@@ -123,7 +121,7 @@ fn a_udp_buffer_the_kernel_caps_is_warned_about_and_one_it_grants_is_not() -> an
         "{line}"
     );
     // 64 KiB is under every default maximum: granted, no warning.
-    let granted = start_lines(&["--udp-buffer", "65536"])?;
+    let granted = start_with_udp_buffer("65536")?;
     assert!(
         granted.iter().any(|l| l["fields"]["message"] == "server started"),
         "{granted:?}"
