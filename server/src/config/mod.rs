@@ -62,7 +62,8 @@ pub struct Config {
     #[arg(long, env = "ARENA_NET_THREADS", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub net_threads: Option<u16>,
 
-    /// Bytes asked of the kernel for the UDP socket's receive and send buffers (0: the system's defaults).
+    /// Bytes asked of the kernel for the UDP socket's receive and send buffers (0: the system's defaults; at
+    /// most 1 GiB).
     /// Sized for a tick's burst of inputs; the kernel caps it at `net.core.rmem_max` / `wmem_max`, and the
     /// server logs what it got.
     #[arg(long, env = "ARENA_UDP_BUFFER", default_value_t = crate::net::socket::DEFAULT_UDP_BUFFER,
@@ -273,9 +274,10 @@ fn parse_connections(s: &str) -> Result<usize, String> {
 }
 
 fn parse_udp_buffer(s: &str) -> Result<usize, String> {
+    use crate::net::socket::MAX_UDP_BUFFER;
     match s.parse::<usize>() {
-        Ok(n) if n <= 1 << 30 => Ok(n),
-        _ => Err(format!("{s:?} is not a number of bytes between 0 and 1073741824")),
+        Ok(n) if n <= MAX_UDP_BUFFER => Ok(n),
+        _ => Err(format!("{s:?} is not a number of bytes between 0 and {MAX_UDP_BUFFER}")),
     }
 }
 

@@ -15,6 +15,9 @@ use std::net::SocketAddr;
 /// The buffer size asked for by default (`--udp-buffer`): two ticks of inputs from 1,000 players at the
 /// kernel's cost per small datagram (about 1.2 KiB).
 pub const DEFAULT_UDP_BUFFER: usize = 2 << 20;
+/// The most `--udp-buffer` may ask for: 1 GiB, far past what a kernel grants (it caps at `rmem_max`), so a
+/// typo cannot ask for an absurd size.
+pub const MAX_UDP_BUFFER: usize = 1 << 30;
 
 /// A bound socket and the buffer sizes the kernel granted (it may cap a request at `net.core.rmem_max` /
 /// `wmem_max`; Linux reports twice the size asked, its bookkeeping included).
